@@ -1,0 +1,46 @@
+/**
+ * `npx caretaker <command>`: the operator's CLI.
+ * Each command lives in bin/commands/<name>.ts and exports `run(args): Promise<number>`.
+ */
+
+interface Command {
+  /** One line for `caretaker help`. */
+  readonly summary: string;
+  readonly load: () => Promise<{ run(args: string[]): Promise<number> }>;
+}
+
+const COMMANDS: Readonly<Record<string, Command>> = {};
+
+function usage(): string {
+  const width = Math.max(...Object.keys(COMMANDS).map((name) => name.length), 4);
+  const lines = Object.entries(COMMANDS).map(
+    ([name, command]) => `  ${name.padEnd(width)}  ${command.summary}`,
+  );
+  return [
+    'Usage: caretaker <command> [options]',
+    '',
+    'Commands:',
+    ...lines,
+    '',
+    'Run `caretaker <command> --help` for its options.',
+  ].join('\n');
+}
+
+async function main(argv: string[]): Promise<number> {
+  const [name, ...args] = argv;
+  if (!name || name === 'help' || name === '--help' || name === '-h') {
+    console.log(usage());
+    return name ? 0 : 2;
+  }
+  const command = COMMANDS[name];
+  if (!command) {
+    console.error(`caretaker: unknown command "${name}"\n\n${usage()}`);
+    return 2;
+  }
+  const module = await command.load();
+  return module.run(args);
+}
+
+process.exitCode = await main(process.argv.slice(2));
+
+export {};

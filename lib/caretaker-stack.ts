@@ -1,0 +1,79 @@
+import { CfnOutput, Stack, type StackProps, Tags } from 'aws-cdk-lib';
+import type * as logs from 'aws-cdk-lib/aws-logs';
+import type { Construct } from 'constructs';
+import { AlertTopic } from './alerts/alert-topic.ts';
+import type { CaretakerConfig } from './config/schema.ts';
+import { CaretakerFunction } from './functions/caretaker-function.ts';
+import { ScheduleDeadLetters } from './schedules/schedule-dead-letters.ts';
+import { StackKey } from './security/stack-key.ts';
+import { BackupStorage } from './storage/backup-storage.ts';
+
+export interface CaretakerStackProps extends StackProps {
+  /** The validated config for this environment. */
+  readonly config: CaretakerConfig;
+}
+
+/** Tags on everything Caretaker creates (DESIGN §4). */
+export const MANAGED_TAG = { key: 'caretaker:managed', value: 'true' } as const;
+
+/**
+ * One Caretaker deployment for one environment: key, backup storage, alert topic, functions,
+ * flows and schedules. Each concern is its own construct; this class only wires them together.
+ */
+export class CaretakerStack extends Stack {
+  public readonly key: StackKey;
+  public readonly storage: BackupStorage;
+  public readonly alerts: AlertTopic;
+  public readonly scheduleDeadLetters: ScheduleDeadLetters;
+  public readonly notifyFunction: CaretakerFunction;
+
+  constructor(scope: Construct, id: string, props: CaretakerStackProps) {
+    super(scope, id, {
+      description: `Caretaker maintenance and disaster-recovery automation (${props.config.environment.name})`,
+      ...props,
+    });
+    const { config } = props;
+    const environmentName = config.environment.name;
+    Tags.of(this).add(MANAGED_TAG.key, MANAGED_TAG.value);
+    Tags.of(this).add('caretaker:stack', this.stackName);
+
+    this.key = new StackKey(this, 'Key', { environmentName });
+    this.storage = new BackupStorage(this, 'Storage', {
+      key: this.key.key,
+      objectLock: config.backupBucket.objectLock,
+      noncurrentVersionDays: config.backupBucket.noncurrentVersionDays,
+      accessLogDays: config.backupBucket.accessLogDays,
+    });
+    this.alerts = new AlertTopic(this, 'Alerts', {
+      environmentName,
+      key: this.key.key,
+      subscriptions: config.alerts.subscriptions,
+    });
+    this.scheduleDeadLetters = new ScheduleDeadLetters(this, 'ScheduleDeadLetters', {
+      key: this.key.key,
+      alertTopic: this.alerts.topic,
+    });
+
+    const functionDefaults = {
+      environmentName,
+      logRetention: config.logRetentionDays as logs.RetentionDays,
+      logKey: this.key.key,
+    };
+    this.notifyFunction = new CaretakerFunction(this, 'Notify', {
+      ...functionDefaults,
+      name: 'notify',
+      description: 'Publishes Caretaker alerts to the alert topic with severity and flow attributes',
+    }).bindTopic('ALERT_TOPIC_ARN', this.alerts.topic);
+
+    new CfnOutput(this, 'BackupBucketName', {
+      value: this.storage.bucket.bucketName,
+      description: 'Backup bucket',
+    });
+    new CfnOutput(this, 'KeyArn', { value: this.key.key.keyArn, description: 'Caretaker KMS key' });
+    new CfnOutput(this, 'AlertTopicArn', { value: this.alerts.topic.topicArn, description: 'Alert topic' });
+    new CfnOutput(this, 'NotifyFunctionName', {
+      value: this.notifyFunction.fn.functionName,
+      description: 'notify function',
+    });
+  }
+}

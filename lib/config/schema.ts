@@ -1,0 +1,409 @@
+/**
+ * The Caretaker configuration: one typed document per environment (DESIGN §3).
+ *
+ * Objects are strict, so a misspelt field is reported instead of silently ignored. Defaults follow
+ * the operators' maintenance calendar (DESIGN §1). Cross-field rules (unique names, references to
+ * retention policies) are checked in {@link configSchema}'s refinement so every problem is listed
+ * at once with its path.
+ */
+import * as z from 'zod';
+import {
+  isoDurationSchema,
+  retentionPolicySchema,
+  timeZoneSchema,
+} from '../../functions/common/retention-policy.ts';
+import { scheduleExpressionProblem } from './schedule-expression.ts';
+
+/** A name used in resource ids, metric dimensions and references: lowercase, digits, dashes. */
+const name = z
+  .string()
+  .regex(
+    /^[a-z][a-z0-9-]{0,39}$/,
+    'expected a name of 1-40 lowercase letters, digits or dashes, starting with a letter',
+  );
+
+const awsRegion = z
+  .string()
+  .regex(/^[a-z]{2}(-gov|-iso[a-z]*)?-[a-z]+-\d$/, 'expected an AWS region such as eu-west-1');
+const kmsKeyArn = z
+  .string()
+  .regex(
+    /^arn:aws[\w-]*:kms:[a-z0-9-]+:\d{12}:(key\/[\w-]+|alias\/[\w/-]+)$/,
+    'expected a KMS key ARN (arn:aws:kms:<region>:<account>:key/<id>)',
+  );
+const bucketName = z
+  .string()
+  .regex(
+    /^(?!xn--)(?!.*\.\.)[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/,
+    'expected an S3 bucket name (3-63 lowercase characters)',
+  );
+const rdsIdentifier = z
+  .string()
+  .regex(
+    /^[a-zA-Z](?!.*--)[a-zA-Z0-9-]{0,61}[a-zA-Z0-9]?$/,
+    'expected an RDS identifier (letters, digits, single dashes)',
+  );
+const positiveInt = z.number().int('expected an integer').positive('expected a positive number');
+
+const SEVERITIES = ['info', 'warning', 'critical'] as const;
+
+const ENDPOINT_PATTERNS = {
+  email: [/^[^@\s]+@[^@\s]+\.[^@\s]+$/, 'an email address'],
+  https: [/^https:\/\/[^\s]+$/, 'an https:// URL'],
+  sms: [/^\+[1-9]\d{6,14}$/, 'a phone number in E.164 form (+4915112345678)'],
+  sqs: [/^arn:aws[\w-]*:sqs:[a-z0-9-]+:\d{12}:[\w-]+(\.fifo)?$/, 'an SQS queue ARN'],
+  lambda: [/^arn:aws[\w-]*:lambda:[a-z0-9-]+:\d{12}:function:[\w-]+(:[\w$-]+)?$/, 'a Lambda function ARN'],
+} as const satisfies Record<string, readonly [RegExp, string]>;
+
+const subscription = z
+  .object({
+    protocol: z.enum(['email', 'https', 'sms', 'sqs', 'lambda']),
+    endpoint: z.string(),
+    /** Deliver only alerts at or above this severity (an SNS filter policy on `severity`). */
+    minSeverity: z.enum(SEVERITIES).default('info'),
+  })
+  .strict()
+  .superRefine((sub, ctx) => {
+    const [pattern, expected] = ENDPOINT_PATTERNS[sub.protocol];
+    if (!pattern.test(sub.endpoint)) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['endpoint'],
+        message: `expected ${expected} for protocol ${sub.protocol}`,
+      });
+    }
+  });
+
+const regexSource = z.string().refine((source) => {
+  try {
+    new RegExp(source);
+    return true;
+  } catch {
+    return false;
+  }
+}, 'expected a valid regular expression');
+
+const httpCheck = z
+  .object({
+    name,
+    url: z.url({ protocol: /^https?$/, error: 'expected an http:// or https:// URL' }),
+    method: z.enum(['GET', 'HEAD', 'POST', 'OPTIONS']).default('GET'),
+    expectedStatus: z.array(z.number().int().min(100).max(599)).min(1).default([200]),
+    /** A regular expression the response body must match. */
+    bodyMatch: regexSource.optional(),
+    samples: z.number().int().min(1).max(100).default(5),
+    latencyThresholdMs: positiveInt.default(200),
+    errorRateThresholdPercent: z.number().min(0).max(100).default(5),
+    timeoutMs: positiveInt.max(60_000).default(5000),
+  })
+  .strict();
+
+const tlsCheck = z
+  .object({
+    name,
+    host: z.string().min(1),
+    port: z.number().int().min(1).max(65535).default(443),
+    minDaysLeft: positiveInt.default(30),
+    timeoutMs: positiveInt.max(60_000).default(5000),
+  })
+  .strict();
+
+const rdsCheck = z
+  .object({
+    name,
+    type: z.enum(['instance', 'cluster']).default('instance'),
+    identifier: rdsIdentifier,
+  })
+  .strict();
+
+const queryCheck = z
+  .object({
+    name,
+    /** The RDS target (by name) whose endpoint to connect to. */
+    rdsTarget: name,
+    database: z.string().min(1),
+    user: z.string().min(1),
+    /** Secrets Manager secret holding the password (never the password itself). */
+    passwordSecretArn: z
+      .string()
+      .regex(
+        /^arn:aws[\w-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:[\w/+=.@-]+$/,
+        'expected a Secrets Manager secret ARN',
+      ),
+    query: z
+      .string()
+      .min(1)
+      .refine(
+        (sql) => /^\s*(select|with|show)\b/i.test(sql),
+        'expected a read-only query (SELECT, WITH or SHOW)',
+      ),
+    minRows: z.number().int().min(0).default(1),
+    timeoutMs: positiveInt.max(60_000).default(5000),
+  })
+  .strict();
+
+const healthChecks = z
+  .object({
+    http: z.array(httpCheck).default([]),
+    tls: z.array(tlsCheck).default([]),
+    rds: z.array(rdsCheck).default([]),
+    queries: z.array(queryCheck).default([]),
+    /** Check that every backup set and RDS target has a verified recovery point younger than its RPO. */
+    backupFreshness: z.boolean().default(true),
+  })
+  .strict();
+
+const backupSet = z
+  .object({
+    name,
+    sourceBucket: bucketName,
+    /** Key prefix to back up; empty for the whole bucket. */
+    prefix: z.string(),
+    mode: z.enum(['full', 'incremental']).default('incremental'),
+    /** With incremental mode, take a full backup after this many incrementals. */
+    fullEvery: positiveInt.default(7),
+    /** Name of the retention policy (in `retentionPolicies`) for this set's backups. */
+    retention: name,
+    /** Recovery-point objective: the newest verified backup must be younger than this. */
+    rpo: isoDurationSchema.default('PT26H'),
+    /** What routine verification reads back: `all`, or a rotating subset `n/t` (restic's --read-data-subset). */
+    verifySubset: z
+      .string()
+      .regex(/^(all|\d+\/\d+)$/, 'expected "all" or a subset "n/t" such as 1/7')
+      .refine((text) => {
+        if (text === 'all') return true;
+        const [n, t] = text.split('/').map(Number) as [number, number];
+        return t >= 1 && n >= 1 && n <= t;
+      }, 'expected 1 <= n <= t in "n/t"')
+      .default('all'),
+  })
+  .strict();
+
+const rdsTarget = z
+  .object({
+    name,
+    type: z.enum(['instance', 'cluster']).default('instance'),
+    identifier: rdsIdentifier,
+    retention: name,
+    rpo: isoDurationSchema.default('PT26H'),
+    /** Copy each snapshot to another region, re-encrypted under that region's key. */
+    crossRegionCopy: z.object({ region: awsRegion, kmsKeyArn }).strict().optional(),
+  })
+  .strict();
+
+const schedule = (expression: string) =>
+  z
+    .object({
+      expression: z
+        .string()
+        .default(expression)
+        .superRefine((text, ctx) => {
+          const problem = scheduleExpressionProblem(text);
+          if (problem) ctx.addIssue({ code: 'custom', message: problem });
+        }),
+      enabled: z.boolean().default(true),
+      /** Let Scheduler start the run up to this many minutes late to spread load; 0 = exact. */
+      flexibleWindowMinutes: z.number().int().min(0).max(1440).default(0),
+    })
+    .strict()
+    .default({ expression, enabled: true, flexibleWindowMinutes: 0 });
+
+/** Defaults from the operators' maintenance calendar (DESIGN §1). */
+export const DEFAULT_SCHEDULES = {
+  health: 'rate(5 minutes)',
+  routineMaintenance: 'cron(0 2 * * ? *)',
+  cleanup: 'cron(0 3 ? * SUN *)',
+  drDrill: 'cron(0 5 1 1,4,7,10 ? *)',
+} as const;
+
+const schedules = z
+  .object({
+    health: schedule(DEFAULT_SCHEDULES.health),
+    routineMaintenance: schedule(DEFAULT_SCHEDULES.routineMaintenance),
+    cleanup: schedule(DEFAULT_SCHEDULES.cleanup),
+    drDrill: schedule(DEFAULT_SCHEDULES.drDrill),
+  })
+  .strict();
+
+const disasterRecovery = z
+  .object({
+    /** Region to restore into; defaults to the stack's region. */
+    region: awsRegion.optional(),
+    /** Instance class for restored databases; defaults to the source's class. */
+    instanceClass: z
+      .string()
+      .regex(/^db\.[a-z0-9]+\.[a-z0-9]+$/, 'expected an instance class such as db.r6g.large')
+      .optional(),
+    rtoTargetMinutes: positiveInt.default(60),
+    rpoTargetMinutes: positiveInt.default(1440),
+    /** Delete what a drill restored once it has been measured. */
+    teardownAfterDrill: z.boolean().default(true),
+    /** Bucket (and prefix) that DR restores S3 data into; defaults to each set's source. */
+    restoreBucket: bucketName.optional(),
+    restorePrefix: z.string().default('dr-restore/'),
+  })
+  .strict();
+
+const LOG_RETENTION_DAYS = [
+  1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653,
+] as const;
+
+const backupBucket = z
+  .object({
+    /** Write-once backups: S3 Object Lock with a default retention. Can only be set when the bucket is created. */
+    objectLock: z
+      .object({ mode: z.enum(['GOVERNANCE', 'COMPLIANCE']), retentionDays: positiveInt.max(36_500) })
+      .strict()
+      .optional(),
+    /** Days a replaced or deleted backup object version is kept before it expires. */
+    noncurrentVersionDays: positiveInt.default(30),
+    /** Days server access logs are kept. */
+    accessLogDays: positiveInt.default(90),
+  })
+  .strict();
+
+const quotas = z
+  .object({
+    /** Manual DB snapshots allowed per region (the AWS default quota is 100). */
+    manualSnapshots: positiveInt.default(100),
+    /** Warn when manual snapshots reach this percentage of the quota. */
+    snapshotWarnPercent: z.number().int().min(1).max(100).default(80),
+    /** Concurrent cross-region snapshot copies allowed per destination region (AWS allows 20, 5 for encrypted copies). */
+    maxConcurrentCopies: positiveInt.max(20).default(5),
+  })
+  .strict();
+
+const baseSchema = z
+  .object({
+    environment: z
+      .object({
+        name,
+        timeZone: timeZoneSchema.default('UTC'),
+        /** Pin the stack to an account/region; leave out for an environment-agnostic template. */
+        account: z
+          .string()
+          .regex(/^\d{12}$/, 'expected a 12-digit AWS account id')
+          .optional(),
+        region: awsRegion.optional(),
+      })
+      .strict(),
+    alerts: z
+      .object({ subscriptions: z.array(subscription).default([]) })
+      .strict()
+      .default({ subscriptions: [] }),
+    healthChecks: healthChecks.default({ http: [], tls: [], rds: [], queries: [], backupFreshness: true }),
+    backupSets: z.array(backupSet).default([]),
+    rdsTargets: z.array(rdsTarget).default([]),
+    retentionPolicies: z.record(name, retentionPolicySchema).default({}),
+    schedules: schedules.default({
+      health: { expression: DEFAULT_SCHEDULES.health, enabled: true, flexibleWindowMinutes: 0 },
+      routineMaintenance: {
+        expression: DEFAULT_SCHEDULES.routineMaintenance,
+        enabled: true,
+        flexibleWindowMinutes: 0,
+      },
+      cleanup: { expression: DEFAULT_SCHEDULES.cleanup, enabled: true, flexibleWindowMinutes: 0 },
+      drDrill: { expression: DEFAULT_SCHEDULES.drDrill, enabled: true, flexibleWindowMinutes: 0 },
+    }),
+    disasterRecovery: disasterRecovery.default({
+      rtoTargetMinutes: 60,
+      rpoTargetMinutes: 1440,
+      teardownAfterDrill: true,
+      restorePrefix: 'dr-restore/',
+    }),
+    backupBucket: backupBucket.default({ noncurrentVersionDays: 30, accessLogDays: 90 }),
+    quotas: quotas.default({ manualSnapshots: 100, snapshotWarnPercent: 80, maxConcurrentCopies: 5 }),
+    logRetentionDays: z
+      .number()
+      .refine((days) => (LOG_RETENTION_DAYS as readonly number[]).includes(days), {
+        message: `expected one of CloudWatch's retention periods: ${LOG_RETENTION_DAYS.join(', ')}`,
+      })
+      .default(30),
+  })
+  .strict();
+
+type BaseConfig = z.output<typeof baseSchema>;
+
+function checkUnique(ctx: z.RefinementCtx, items: readonly { name: string }[], path: string): void {
+  const seen = new Map<string, number>();
+  items.forEach((item, index) => {
+    const first = seen.get(item.name);
+    if (first !== undefined) {
+      ctx.addIssue({
+        code: 'custom',
+        path: [path, index, 'name'],
+        message: `duplicate name "${item.name}" (also ${path}[${first}])`,
+      });
+    } else seen.set(item.name, index);
+  });
+}
+
+function crossCheck(config: BaseConfig, ctx: z.RefinementCtx): void {
+  checkUnique(ctx, config.backupSets, 'backupSets');
+  checkUnique(ctx, config.rdsTargets, 'rdsTargets');
+  for (const kind of ['http', 'tls', 'rds', 'queries'] as const) {
+    const checks = config.healthChecks[kind];
+    checks.forEach((check, index) => {
+      const first = checks.findIndex((other) => other.name === check.name);
+      if (first !== index) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['healthChecks', kind, index, 'name'],
+          message: `duplicate name "${check.name}"`,
+        });
+      }
+    });
+  }
+  const policies = Object.keys(config.retentionPolicies);
+  const needPolicy = (ref: string, path: (string | number)[]) => {
+    if (!policies.includes(ref)) {
+      ctx.addIssue({
+        code: 'custom',
+        path,
+        message: `unknown retention policy "${ref}" (defined: ${policies.length ? policies.join(', ') : 'none'})`,
+      });
+    }
+  };
+  config.backupSets.forEach((set, i) => {
+    needPolicy(set.retention, ['backupSets', i, 'retention']);
+  });
+  config.rdsTargets.forEach((target, i) => {
+    needPolicy(target.retention, ['rdsTargets', i, 'retention']);
+    const copy = target.crossRegionCopy;
+    if (copy) {
+      if (config.environment.region && copy.region === config.environment.region) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['rdsTargets', i, 'crossRegionCopy', 'region'],
+          message: 'must differ from environment.region',
+        });
+      }
+      const keyRegion = copy.kmsKeyArn.split(':')[3];
+      if (keyRegion !== copy.region) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['rdsTargets', i, 'crossRegionCopy', 'kmsKeyArn'],
+          message: `the key must be in the copy region ${copy.region}, not ${keyRegion}`,
+        });
+      }
+    }
+  });
+  const targets = config.rdsTargets.map((target) => target.name);
+  config.healthChecks.queries.forEach((check, i) => {
+    if (!targets.includes(check.rdsTarget)) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['healthChecks', 'queries', i, 'rdsTarget'],
+        message: `unknown RDS target "${check.rdsTarget}"`,
+      });
+    }
+  });
+}
+
+/** The full config schema, with cross-field checks. */
+export const configSchema = baseSchema.superRefine(crossCheck);
+
+/** A validated config with every default applied. */
+export type CaretakerConfig = z.output<typeof configSchema>;
+/** A config as written in JSON, before defaults. */
+export type CaretakerConfigInput = z.input<typeof configSchema>;

@@ -1,0 +1,193 @@
+/**
+ * The sandbox HTTP server: one loopback listener for every emulated service.
+ */
+import { randomUUID } from 'node:crypto';
+import { mkdirSync, mkdtempSync } from 'node:fs';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { sendError, toAwsError } from './responses.ts';
+import { credentialScope } from './sigv4.ts';
+import { AwsError, SANDBOX_ACCOUNT_ID, type SandboxRequest, type SandboxService } from './types.ts';
+
+/** What every service can reach: where to keep data, the account, and the other services. */
+export interface SandboxContext {
+  /** Directory for this sandbox's data (object bodies, database files). */
+  readonly dataDir: string;
+  /** Region used when a caller does not say. */
+  readonly defaultRegion: string;
+  readonly accountId: string;
+  /** The sandbox's own endpoint, e.g. http://127.0.0.1:4566 (set once listening). */
+  readonly endpoint: string;
+  /** Options given to {@link startSandbox}, for services to read their own settings from. */
+  readonly options: SandboxOptions;
+  /** Another service by signing name, for cross-service behaviour (RDS checking a KMS key). */
+  service<T extends SandboxService>(signingName: string): T | undefined;
+}
+
+/** Creates one service. Factories run in order; a later service can look up an earlier one. */
+export type ServiceFactory = (context: SandboxContext) => SandboxService | Promise<SandboxService>;
+
+export interface SandboxOptions {
+  /** Port to listen on; 0 picks a free one. @default 0 */
+  readonly port?: number;
+  /** Data directory; a fresh temporary directory when omitted. */
+  readonly dataDir?: string;
+  /** @default 'us-east-1' */
+  readonly region?: string;
+  /** The services to run. */
+  readonly services: readonly ServiceFactory[];
+  /** Per-service settings, read by the services themselves (e.g. `{ rds: { statusDelayMs: 200 } }`). */
+  readonly settings?: Readonly<Record<string, unknown>>;
+}
+
+export interface Sandbox {
+  /** e.g. http://127.0.0.1:41234 */
+  readonly url: string;
+  readonly port: number;
+  readonly context: SandboxContext;
+  /** Environment that points the AWS SDK and CLI at this sandbox. */
+  env(): Record<string, string>;
+  /** Stops accepting requests, closes every service (and its child processes) and the listener. */
+  stop(): Promise<void>;
+}
+
+const DEFAULT_BODY_LIMIT = 16 * 1024 * 1024;
+
+function readBody(raw: IncomingMessage, limitBytes: number): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    raw.on('data', (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > limitBytes) {
+        reject(new AwsError('RequestEntityTooLarge', `Request body exceeds ${limitBytes} bytes`, 413));
+        raw.destroy();
+        return;
+      }
+      chunks.push(chunk);
+    });
+    raw.on('end', () => resolve(Buffer.concat(chunks)));
+    raw.on('error', reject);
+  });
+}
+
+/** Starts the sandbox on 127.0.0.1 and resolves once it accepts requests. */
+export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
+  const dataDir = options.dataDir ?? mkdtempSync(join(tmpdir(), 'caretaker-sandbox-'));
+  mkdirSync(dataDir, { recursive: true });
+  const services = new Map<string, SandboxService>();
+  let endpoint = '';
+  const context: SandboxContext = {
+    dataDir,
+    defaultRegion: options.region ?? 'us-east-1',
+    accountId: SANDBOX_ACCOUNT_ID,
+    get endpoint() {
+      return endpoint;
+    },
+    options,
+    service: <T extends SandboxService>(name: string) => services.get(name) as T | undefined,
+  };
+
+  const server: Server = createServer((raw, res) => {
+    void route(raw, res);
+  });
+  server.on('clientError', (_error, socket) => {
+    if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n');
+  });
+  server.keepAliveTimeout = 30_000;
+  server.requestTimeout = 0; // multi-GiB uploads may take long
+
+  async function route(raw: IncomingMessage, res: ServerResponse): Promise<void> {
+    const requestId = randomUUID();
+    res.setHeader('x-amzn-requestid', requestId);
+    res.setHeader('x-amz-request-id', requestId);
+    let service: SandboxService | undefined;
+    try {
+      const url = new URL(raw.url ?? '/', endpoint || 'http://127.0.0.1');
+      const scope = credentialScope(raw.headers, url);
+      if (!scope) {
+        throw new AwsError(
+          'MissingAuthenticationToken',
+          'Request is missing a SigV4 Authorization header',
+          403,
+        );
+      }
+      service = services.get(scope.service);
+      if (!service) {
+        throw new AwsError(
+          'UnknownService',
+          `The sandbox does not emulate the "${scope.service}" service`,
+          400,
+        );
+      }
+      const request: SandboxRequest = {
+        method: raw.method ?? 'GET',
+        url,
+        headers: raw.headers,
+        raw,
+        service: scope.service,
+        region: scope.region,
+        accessKeyId: scope.accessKeyId,
+        requestId,
+        readBody: (limit = DEFAULT_BODY_LIMIT) => readBody(raw, limit),
+      };
+      await service.handle(request, res);
+    } catch (error) {
+      const protocol = service?.protocol ?? 'json';
+      const awsError = toAwsError(error, protocol);
+      if (awsError.status >= 500) console.error(`[sandbox] ${raw.method} ${raw.url}:`, error);
+      sendError(res, protocol, awsError, requestId, raw.url ?? '');
+      // Drain whatever the client is still sending so the connection stays usable.
+      if (!raw.complete) raw.resume();
+    }
+  }
+
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port ?? 0, '127.0.0.1', () => resolve());
+  });
+  const port = (server.address() as AddressInfo).port;
+  endpoint = `http://127.0.0.1:${port}`;
+
+  try {
+    for (const factory of options.services) {
+      const service = await factory(context);
+      services.set(service.signingName, service);
+    }
+  } catch (error) {
+    await closeAll();
+    throw error;
+  }
+
+  async function closeAll(): Promise<void> {
+    await new Promise<void>((resolve) => {
+      server.close(() => resolve());
+      server.closeAllConnections();
+    });
+    const results = await Promise.allSettled([...services.values()].map((service) => service.close?.()));
+    for (const result of results) {
+      if (result.status === 'rejected') console.error('[sandbox] service failed to close:', result.reason);
+    }
+  }
+
+  let stopping: Promise<void> | undefined;
+  return {
+    url: endpoint,
+    port,
+    context,
+    env: () => ({
+      AWS_ENDPOINT_URL: endpoint,
+      AWS_REGION: context.defaultRegion,
+      AWS_DEFAULT_REGION: context.defaultRegion,
+      AWS_ACCESS_KEY_ID: 'sandbox',
+      AWS_SECRET_ACCESS_KEY: 'sandbox',
+      AWS_EC2_METADATA_DISABLED: 'true',
+    }),
+    stop: () => {
+      stopping ??= closeAll();
+      return stopping;
+    },
+  };
+}

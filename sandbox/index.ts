@@ -1,0 +1,15 @@
+/**
+ * The Caretaker sandbox (DESIGN §9): a local AWS endpoint on 127.0.0.1 for rehearsals and tests.
+ * Each service registers here; `startDefaultSandbox` runs all of them.
+ */
+import { type Sandbox, type SandboxOptions, type ServiceFactory, startSandbox } from './core/server.ts';
+
+/** Every emulated service, in start order (a service may look up one listed before it). */
+export const DEFAULT_SERVICES: readonly ServiceFactory[] = [];
+
+/** Starts the sandbox with every service. */
+export function startDefaultSandbox(options: Omit<SandboxOptions, 'services'> = {}): Promise<Sandbox> {
+  return startSandbox({ ...options, services: DEFAULT_SERVICES });
+}
+
+export type { Sandbox, SandboxContext, SandboxOptions, ServiceFactory } from './core/server.ts';
