@@ -54,6 +54,7 @@ export interface Sandbox {
 }
 
 const DEFAULT_BODY_LIMIT = 16 * 1024 * 1024;
+const INSPECTION_PATH = /^\/_sandbox\/([a-z0-9-]+)(?:\/|$)/;
 
 function readBody(raw: IncomingMessage, limitBytes: number): Promise<Buffer> {
   return new Promise((resolve, reject) => {
@@ -106,6 +107,11 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
     let service: SandboxService | undefined;
     try {
       const url = new URL(raw.url ?? '/', endpoint || 'http://127.0.0.1');
+      const inspected = INSPECTION_PATH.exec(url.pathname)?.[1];
+      if (inspected !== undefined) {
+        await inspect(inspected, raw, res, url, requestId);
+        return;
+      }
       const scope = credentialScope(raw.headers, url);
       if (!scope) {
         throw new AwsError(
@@ -142,6 +148,34 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
       // Drain whatever the client is still sending so the connection stays usable.
       if (!raw.complete) raw.resume();
     }
+  }
+
+  /** Unsigned inspection routes (`/_sandbox/<service>/…`); errors render as JSON. */
+  async function inspect(
+    name: string,
+    raw: IncomingMessage,
+    res: ServerResponse,
+    url: URL,
+    requestId: string,
+  ): Promise<void> {
+    const target = services.get(name);
+    if (!target?.handleInspection) {
+      throw new AwsError('NotFound', `The sandbox has no inspection routes for "${name}"`, 404);
+    }
+    await target.handleInspection(
+      {
+        method: raw.method ?? 'GET',
+        url,
+        headers: raw.headers,
+        raw,
+        service: name,
+        region: url.searchParams.get('region') ?? context.defaultRegion,
+        accessKeyId: '',
+        requestId,
+        readBody: (limit = DEFAULT_BODY_LIMIT) => readBody(raw, limit),
+      },
+      res,
+    );
   }
 
   await new Promise<void>((resolve, reject) => {

@@ -36,6 +36,12 @@ export interface SandboxService {
   readonly signingName: string;
   readonly protocol: WireProtocol;
   handle(req: SandboxRequest, res: ServerResponse): Promise<void>;
+  /**
+   * Answers unsigned requests under `/_sandbox/<signingName>/…`: inspection routes for tests and
+   * rehearsals (e.g. the messages SNS kept). No AWS route starts with `/_sandbox/` (bucket names
+   * cannot contain `_`), so these never shadow an API call.
+   */
+  handleInspection?(req: SandboxRequest, res: ServerResponse): Promise<void>;
   /** Called once when the sandbox stops: stop timers, child processes, flush state. */
   close?(): Promise<void>;
 }
