@@ -3,9 +3,10 @@
  * Each service registers here; `startDefaultSandbox` runs all of them.
  */
 import { type Sandbox, type SandboxOptions, type ServiceFactory, startSandbox } from './core/server.ts';
+import { kmsService } from './services/kms/index.ts';
 
 /** Every emulated service, in start order (a service may look up one listed before it). */
-export const DEFAULT_SERVICES: readonly ServiceFactory[] = [];
+export const DEFAULT_SERVICES: readonly ServiceFactory[] = [kmsService];
 
 /** Starts the sandbox with every service. */
 export function startDefaultSandbox(options: Omit<SandboxOptions, 'services'> = {}): Promise<Sandbox> {
