@@ -29,6 +29,8 @@ export function executionConsoleUrl(executionArn: string): string {
 export function toSubject(text: string): string {
   const ascii = text
     .normalize('NFKD')
+    .replace(/\p{M}/gu, '')
+    .replace(/ß/g, 'ss')
     .replace(/[^\x20-\x7e]/g, ' ')
     .replace(/\s+/g, ' ')
     .trim();

@@ -1,4 +1,4 @@
-import { Duration, RemovalPolicy, Validations } from 'aws-cdk-lib';
+import { Duration, RemovalPolicy } from 'aws-cdk-lib';
 import type * as kms from 'aws-cdk-lib/aws-kms';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
@@ -59,10 +59,6 @@ export class BackupStorage extends Construct {
       ],
       removalPolicy: RemovalPolicy.RETAIN,
     });
-    Validations.of(this.accessLogBucket).acknowledge({
-      id: 'AwsSolutions-S1',
-      reason: 'This is the access-log bucket of the backup bucket; logging it to itself would loop.',
-    });
 
     this.bucket = new s3.Bucket(this, 'Backups', {
       encryption: s3.BucketEncryption.KMS,
@@ -75,7 +71,7 @@ export class BackupStorage extends Construct {
       versioned: true,
       serverAccessLogsBucket: this.accessLogBucket,
       serverAccessLogsPrefix: 'backup-bucket/',
-      objectLockEnabled: props.objectLock !== undefined,
+      objectLockEnabled: props.objectLock ? true : undefined,
       objectLockDefaultRetention: props.objectLock
         ? props.objectLock.mode === 'COMPLIANCE'
           ? s3.ObjectLockRetention.compliance(Duration.days(props.objectLock.retentionDays))

@@ -1,0 +1,69 @@
+/**
+ * `cdk synth` as a user runs it: offline with the example config, and refusing a bad config.
+ */
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+
+const outDirs: string[] = [];
+afterAll(() => {
+  for (const dir of outDirs) rmSync(dir, { recursive: true, force: true });
+});
+
+function freshOutDir(): string {
+  const dir = mkdtempSync(join(tmpdir(), 'caretaker-synth-'));
+  outDirs.push(dir);
+  return dir;
+}
+
+const env = { ...process.env, CDK_DISABLE_CLI_TELEMETRY: 'true', AWS_ENDPOINT_URL: '' };
+const cdk = ['node_modules/aws-cdk/bin/cdk', 'synth', '--quiet'];
+
+/**
+ * Runs a command in a new network namespace with only a (down) loopback interface, so any
+ * outbound connection attempt fails. Needs root or unprivileged user namespaces.
+ */
+function runWithoutNetwork(args: string[]) {
+  const asRoot = process.getuid?.() === 0;
+  return spawnSync('unshare', [...(asRoot ? ['--net'] : ['--net', '--map-root-user']), ...args], {
+    encoding: 'utf8',
+    env,
+    timeout: 120_000,
+  });
+}
+
+describe('cdk synth', () => {
+  it('synthesizes the example config with no network at all', () => {
+    const outDir = freshOutDir();
+
+    const result = runWithoutNetwork(['node', ...cdk, '-o', outDir]);
+
+    expect(result.error, 'unshare must be available (util-linux)').toBeUndefined();
+    expect(result.status, result.stderr).toBe(0);
+    expect(existsSync(join(outDir, 'Caretaker-example.template.json'))).toBe(true);
+  }, 120_000);
+
+  it('refuses a config with three mistakes, names all three and synthesizes nothing', () => {
+    const outDir = freshOutDir();
+
+    const result = spawnSync(
+      'node',
+      [...cdk, '-c', 'config=test/fixtures/config/three-mistakes.json', '-o', outDir],
+      {
+        encoding: 'utf8',
+        env,
+        timeout: 120_000,
+      },
+    );
+
+    expect(result.status).not.toBe(0);
+    expect(result.stderr).toContain('environment.timeZone: expected an IANA time zone name');
+    expect(result.stderr).toContain('backupSets[1].prefix: expected string, received number');
+    expect(result.stderr).toContain(
+      'schedules.cleanup.expression: exactly one of day-of-month and day-of-week',
+    );
+    expect(readdirSync(outDir).filter((file) => file.endsWith('.template.json'))).toEqual([]);
+  }, 120_000);
+});
