@@ -5,9 +5,10 @@
 import { type Sandbox, type SandboxOptions, type ServiceFactory, startSandbox } from './core/server.ts';
 import { kmsService } from './services/kms/index.ts';
 import { lambdaService } from './services/lambda/index.ts';
+import { snsService } from './services/sns/index.ts';
 
 /** Every emulated service, in start order (a service may look up one listed before it). */
-export const DEFAULT_SERVICES: readonly ServiceFactory[] = [kmsService, lambdaService];
+export const DEFAULT_SERVICES: readonly ServiceFactory[] = [kmsService, snsService, lambdaService];
 
 /** Starts the sandbox with every service. */
 export function startDefaultSandbox(options: Omit<SandboxOptions, 'services'> = {}): Promise<Sandbox> {
