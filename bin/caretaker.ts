@@ -9,7 +9,12 @@ interface Command {
   readonly load: () => Promise<{ run(args: string[]): Promise<number> }>;
 }
 
-const COMMANDS: Readonly<Record<string, Command>> = {};
+const COMMANDS: Readonly<Record<string, Command>> = {
+  sandbox: {
+    summary: 'run the local AWS endpoint for rehearsals and tests: `caretaker sandbox up`',
+    load: () => import('./commands/sandbox.ts'),
+  },
+};
 
 function usage(): string {
   const width = Math.max(...Object.keys(COMMANDS).map((name) => name.length), 4);
