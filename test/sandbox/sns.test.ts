@@ -31,6 +31,7 @@ import {
   parseFilterPolicy,
 } from '../../sandbox/services/sns/filter-policy.ts';
 import { type SnsService, snsService } from '../../sandbox/services/sns/index.ts';
+import { selfSignedCertificate, startTestServer } from '../support/https-server.ts';
 import { withSandbox } from '../support/sandbox.ts';
 
 const handle = withSandbox([kmsService, snsService], { settings: { sns: { retryDelaysMs: [10, 10] } } });
@@ -505,6 +506,31 @@ describe('delivery to HTTP subscribers', () => {
     await sns.send(new PublishCommand({ TopicArn: topicArn, Message: '{"raw":true}' }));
     await service().idle();
     expect(hook.received.slice(before).map((r) => r.body)).toEqual(['{"raw":true}']);
+  });
+
+  it('delivers to an HTTPS subscriber on localhost with a self-signed certificate', async () => {
+    // Prepare
+    const server = await startTestServer({ certificate: await selfSignedCertificate(), status: 200 });
+    const topicArn = await newTopic();
+    await sns.send(
+      new SubscribeCommand({
+        TopicArn: topicArn,
+        Protocol: 'https',
+        Endpoint: `https://localhost:${server.port}/sns`,
+      }),
+    );
+
+    // Act
+    await sns.send(new PublishCommand({ TopicArn: topicArn, Message: 'over TLS' }));
+    await service().idle();
+    await server.close();
+
+    // Assess
+    expect(server.requests).toBe(1);
+    expect(service().messages(topicArn)[0]?.deliveries[0]).toMatchObject({
+      status: 'delivered',
+      statusCode: 200,
+    });
   });
 
   it('retries a failing subscriber, then records the delivery as failed', async () => {
