@@ -1,0 +1,152 @@
+/**
+ * What health-check checks: the configured set (env `HEALTH_CHECKS`, written by the stack from the
+ * config) and the optional per-invocation override a flow step passes in its event.
+ *
+ * The per-check schemas are the config schema's own (lib/config/schema.ts), so a check is
+ * validated the same way at synth time and at run time, with the same defaults.
+ */
+import * as z from 'zod';
+import { configSchema } from '../../lib/config/schema.ts';
+
+const healthChecksSection = configSchema.shape.healthChecks.unwrap();
+const httpCheckSchema = healthChecksSection.shape.http.unwrap().element;
+const tlsCheckSchema = healthChecksSection.shape.tls.unwrap().element;
+const rdsCheckSchema = healthChecksSection.shape.rds.unwrap().element;
+const queryCheckSchema = healthChecksSection.shape.queries.unwrap().element;
+const backupSetSchema = configSchema.shape.backupSets.unwrap().element;
+const rdsTargetSchema = configSchema.shape.rdsTargets.unwrap().element;
+
+export type HttpCheck = z.output<typeof httpCheckSchema>;
+export type TlsCheck = z.output<typeof tlsCheckSchema>;
+export type RdsCheck = z.output<typeof rdsCheckSchema>;
+export type QueryCheck = z.output<typeof queryCheckSchema>;
+
+/** A query check with the database it runs against resolved (from its RDS target, or given directly). */
+export type ResolvedQueryCheck = Omit<QueryCheck, 'rdsTarget'> & {
+  readonly rdsTarget?: string;
+  readonly type: 'instance' | 'cluster';
+  readonly identifier: string;
+};
+
+/**
+ * `HEALTH_CHECKS`: the config's `healthChecks` section plus the backup sets and RDS targets whose
+ * freshness to check (extra fields of a full backup set / RDS target are ignored).
+ */
+export const checkSetSchema = healthChecksSection
+  .extend({
+    backupSets: z.array(backupSetSchema.pick({ name: true, rpo: true }).strip()).default([]),
+    rdsTargets: z
+      .array(rdsTargetSchema.pick({ name: true, type: true, identifier: true, rpo: true }).strip())
+      .default([]),
+  })
+  .superRefine((set, ctx) => {
+    const targets = set.rdsTargets.map((target) => target.name);
+    set.queries.forEach((query, index) => {
+      if (!targets.includes(query.rdsTarget)) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['queries', index, 'rdsTarget'],
+          message: `unknown RDS target "${query.rdsTarget}" (known: ${targets.join(', ') || 'none'})`,
+        });
+      }
+    });
+  });
+
+export type CheckSet = z.output<typeof checkSetSchema>;
+export type CheckSetInput = z.input<typeof checkSetSchema>;
+
+/** An override query check: a configured RDS target by name, or an instance/cluster identifier (a restored copy). */
+const overrideQuerySchema = queryCheckSchema
+  .omit({ rdsTarget: true })
+  .extend({
+    rdsTarget: queryCheckSchema.shape.rdsTarget.optional(),
+    identifier: rdsCheckSchema.shape.identifier.optional(),
+    type: rdsCheckSchema.shape.type,
+  })
+  .refine((query) => query.rdsTarget !== undefined || query.identifier !== undefined, {
+    message: 'expected rdsTarget (a configured RDS target) or identifier (a DB instance or cluster)',
+    path: ['rdsTarget'],
+  });
+
+/**
+ * The event. Every field is optional: `{}` (the schedule's input) runs the configured checks.
+ * - `checks`: run exactly these instead (kinds left out are not run; `backupFreshness` defaults
+ *   to false here), e.g. health of a restored endpoint after a restore.
+ * - `failOn`: throw `UnhealthyError` when the result is at least this bad (flow steps).
+ * - `executionId`: the Step Functions execution, for log correlation.
+ * - `label`: names the run in the result and as the `label` metric dimension (e.g. `post-restore`).
+ */
+export function eventSchema(configuredTargets: readonly string[]) {
+  return z
+    .object({
+      checks: z
+        .object({
+          http: z.array(httpCheckSchema).default([]),
+          tls: z.array(tlsCheckSchema).default([]),
+          rds: z.array(rdsCheckSchema).default([]),
+          queries: z.array(overrideQuerySchema).default([]),
+          backupFreshness: z.boolean().default(false),
+        })
+        .strict()
+        .superRefine((checks, ctx) => {
+          checks.queries.forEach((query, index) => {
+            if (query.identifier === undefined && !configuredTargets.includes(query.rdsTarget ?? '')) {
+              ctx.addIssue({
+                code: 'custom',
+                path: ['queries', index, 'rdsTarget'],
+                message: `unknown RDS target "${query.rdsTarget}" (configured: ${configuredTargets.join(', ') || 'none'})`,
+              });
+            }
+          });
+        })
+        .optional(),
+      failOn: z.enum(['unhealthy', 'degraded']).optional(),
+      executionId: z.string().min(1).max(256).optional(),
+      label: z
+        .string()
+        .regex(/^[A-Za-z0-9][\w.:-]{0,63}$/, 'expected 1-64 letters, digits, _ . : or -')
+        .optional(),
+    })
+    .strict();
+}
+
+export type HealthCheckEvent = z.output<ReturnType<typeof eventSchema>>;
+
+/** The checks one run executes: the event's override, or the configured set. */
+export interface RunPlan {
+  readonly http: readonly HttpCheck[];
+  readonly tls: readonly TlsCheck[];
+  readonly rds: readonly RdsCheck[];
+  readonly queries: readonly ResolvedQueryCheck[];
+  readonly backupSets: CheckSet['backupSets'];
+  readonly rdsTargets: CheckSet['rdsTargets'];
+}
+
+/** Resolves what to run: query checks get their database from the RDS target unless given directly. */
+export function resolvePlan(
+  configured: CheckSet,
+  override?: NonNullable<HealthCheckEvent['checks']>,
+): RunPlan {
+  const targets = new Map(configured.rdsTargets.map((target) => [target.name, target]));
+  const resolveQuery = (query: {
+    rdsTarget?: string | undefined;
+    identifier?: string | undefined;
+    type?: 'instance' | 'cluster';
+  }) => {
+    const target = query.rdsTarget !== undefined ? targets.get(query.rdsTarget) : undefined;
+    return {
+      identifier: query.identifier ?? target?.identifier ?? '',
+      type: query.identifier !== undefined ? (query.type ?? 'instance') : (target?.type ?? 'instance'),
+    };
+  };
+  const source = override ?? configured;
+  const freshness = override ? override.backupFreshness : configured.backupFreshness;
+  return {
+    http: source.http,
+    tls: source.tls,
+    rds: source.rds,
+    queries: source.queries.map((query) => ({ ...query, ...resolveQuery(query) })),
+    backupSets: freshness ? configured.backupSets : [],
+    rdsTargets: freshness ? configured.rdsTargets : [],
+  };
+}

@@ -1,0 +1,94 @@
+/**
+ * health-check: runs the configured checks (or the event's override) concurrently, returns
+ * `healthy / degraded / unhealthy` with every check's evidence, publishes one metric per check,
+ * and as a flow step with `failOn` throws UnhealthyError so the flow can Catch it.
+ */
+import type { Context } from 'aws-lambda';
+import { rds, s3 } from '#common/clients';
+import { MissingEnvironmentError, optionalEnv, requireEnv } from '#common/env';
+import { UnhealthyError } from '#common/errors';
+import { caretakerHandler } from '#common/middleware';
+import { logger } from '#common/observability';
+import { parseOrThrow } from '#common/validation';
+import { checkSetSchema, eventSchema, type HealthCheckEvent, resolvePlan } from './check-set.ts';
+import { describeProblems, type HealthResult, isAtLeast } from './evaluate.ts';
+import { metricPoints, publishMetrics } from './metrics.ts';
+import { buildChecks, type ProbeDeps } from './plan.ts';
+import type { DatabaseTls } from './probes/query.ts';
+import { evaluateChecks } from './runner.ts';
+import { cachedPasswords, readSecretString } from './secrets.ts';
+
+/** Time kept back from the Lambda deadline to publish metrics and return the result. */
+const DEADLINE_MARGIN_MS = 3000;
+
+function jsonEnv(name: string): unknown {
+  const raw = requireEnv(name);
+  try {
+    return JSON.parse(raw);
+  } catch (error) {
+    throw new MissingEnvironmentError(
+      `Environment variable ${name} is not valid JSON: ${(error as Error).message}`,
+    );
+  }
+}
+
+const DATABASE_TLS_MODES: Readonly<Record<string, DatabaseTls>> = {
+  // Node verifies the chain and the host name; the RDS CA bundle comes from NODE_EXTRA_CA_CERTS.
+  'verify-full': { rejectUnauthorized: true },
+  require: { rejectUnauthorized: false },
+  disable: false,
+};
+
+function databaseTls(): DatabaseTls {
+  const mode = optionalEnv('DATABASE_TLS', 'verify-full');
+  const tls = DATABASE_TLS_MODES[mode];
+  if (tls === undefined) {
+    throw new MissingEnvironmentError(
+      `Environment variable DATABASE_TLS must be verify-full, require or disable, got "${mode}"`,
+    );
+  }
+  return tls;
+}
+
+const CHECK_SET = parseOrThrow(
+  checkSetSchema,
+  jsonEnv('HEALTH_CHECKS'),
+  'HEALTH_CHECKS environment variable',
+);
+const DEPS: ProbeDeps = {
+  rds,
+  s3,
+  ...(CHECK_SET.backupSets.length > 0 ? { backupBucket: requireEnv('BACKUP_BUCKET') } : {}),
+  password: cachedPasswords(readSecretString),
+  databaseTls: databaseTls(),
+};
+const EVENT_SCHEMA = eventSchema(CHECK_SET.rdsTargets.map((target) => target.name));
+
+/** Runs the checks, publishes the metrics, and returns the result (or throws per `failOn`). */
+export async function checkHealth(event: HealthCheckEvent, context: Context): Promise<HealthResult> {
+  // Runs against anything but the configured checks are labelled, so they never move the scheduled checks' alarms.
+  const label = event.label ?? (event.checks ? 'on-demand' : undefined);
+  const plan = resolvePlan(CHECK_SET, event.checks);
+  const result = await evaluateChecks(buildChecks(plan, DEPS), {
+    deadline: Date.now() + context.getRemainingTimeInMillis() - DEADLINE_MARGIN_MS,
+    ...(label ? { label } : {}),
+  });
+  publishMetrics(metricPoints(result, label));
+
+  const problems = describeProblems(result);
+  const summary = {
+    status: result.status,
+    checks: result.checks.length,
+    problems,
+    durationMs: result.durationMs,
+  };
+  if (result.status === 'healthy') logger.info('Health checked', summary);
+  else logger.warn('Health checked', summary);
+
+  if (event.failOn && isAtLeast(result.status, event.failOn)) {
+    throw new UnhealthyError(`Health is ${result.status}: ${problems.join('; ')}`, { result });
+  }
+  return result;
+}
+
+export const handler = caretakerHandler('health-check', EVENT_SCHEMA, checkHealth);
