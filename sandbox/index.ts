@@ -5,10 +5,20 @@
 import { type Sandbox, type SandboxOptions, type ServiceFactory, startSandbox } from './core/server.ts';
 import { kmsService } from './services/kms/index.ts';
 import { lambdaService } from './services/lambda/index.ts';
+import { rdsService } from './services/rds/index.ts';
+import { s3Service } from './services/s3/index.ts';
 import { snsService } from './services/sns/index.ts';
+import { statesService } from './services/states/index.ts';
 
 /** Every emulated service, in start order (a service may look up one listed before it). */
-export const DEFAULT_SERVICES: readonly ServiceFactory[] = [kmsService, snsService, lambdaService];
+export const DEFAULT_SERVICES: readonly ServiceFactory[] = [
+  s3Service,
+  kmsService,
+  snsService,
+  rdsService,
+  lambdaService,
+  statesService,
+];
 
 /** Starts the sandbox with every service. */
 export function startDefaultSandbox(options: Omit<SandboxOptions, 'services'> = {}): Promise<Sandbox> {

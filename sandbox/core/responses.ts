@@ -111,7 +111,7 @@ export function sendError(
       });
       return;
     case 'rest-xml':
-      if (error.status === 304 || error.status === 412 || (res.req?.method ?? '') === 'HEAD') {
+      if (error.status === 304 || (res.req?.method ?? '') === 'HEAD') {
         res.writeHead(error.status, { 'x-amz-request-id': requestId });
         res.end();
         return;

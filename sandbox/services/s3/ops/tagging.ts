@@ -1,0 +1,48 @@
+/**
+ * Object tagging: GetObjectTagging, PutObjectTagging, DeleteObjectTagging (per version).
+ */
+import { bucketOf, type S3Call, sendEmpty } from '../call.ts';
+import { s3Errors } from '../errors.ts';
+import { validateTags } from '../headers.ts';
+import type { ObjectVersion, Tag } from '../model.ts';
+import { childOf, listOf, readXmlBody, sendS3Xml, textOf } from '../xml.ts';
+import { versionToRead } from './read.ts';
+
+function taggedVersion(call: S3Call): ObjectVersion {
+  const bucket = bucketOf(call);
+  const version = versionToRead(
+    call.store,
+    bucket,
+    call.key,
+    call.query.get('versionId'),
+    call.res,
+    call.req.method,
+  );
+  if (bucket.versioning !== undefined) call.res.setHeader('x-amz-version-id', version.versionId);
+  return version;
+}
+
+export async function getObjectTagging(call: S3Call): Promise<void> {
+  const version = taggedVersion(call);
+  sendS3Xml(call.res, 'Tagging', { TagSet: { Tag: version.tags.map((tag) => ({ ...tag })) } });
+}
+
+export async function putObjectTagging(call: S3Call): Promise<void> {
+  const version = taggedVersion(call);
+  const tagging = await readXmlBody(call.req, 'Tagging');
+  const tagSet = childOf(tagging, 'TagSet');
+  if (!tagSet) throw s3Errors.malformedXml();
+  const tags: Tag[] = listOf(tagSet, 'Tag').map((tag) => {
+    const key = textOf(tag, 'Key');
+    if (key === undefined) throw s3Errors.malformedXml();
+    return { Key: key, Value: textOf(tag, 'Value') ?? '' };
+  });
+  version.tags = validateTags(tags);
+  sendEmpty(call.res);
+}
+
+export async function deleteObjectTagging(call: S3Call): Promise<void> {
+  const version = taggedVersion(call);
+  version.tags = [];
+  sendEmpty(call.res, 204);
+}
