@@ -53,7 +53,10 @@ export async function runCheck(
     budget === 0
       ? failed(check, 'no time left before the function deadline')
       : await Promise.race([
-          check.run(controller.signal).catch((error: unknown) => failed(check, describeError(error))),
+          // Through a promise, so a probe that throws before returning one is caught too.
+          Promise.resolve()
+            .then(() => check.run(controller.signal))
+            .catch((error: unknown) => failed(check, describeError(error))),
           new Promise<CheckOutcome>((resolve) => {
             timer = setTimeout(() => {
               const timeout = new ProbeTimeoutError(budget);

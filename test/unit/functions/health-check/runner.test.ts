@@ -74,7 +74,22 @@ describe('runCheck', () => {
 
     // Assess
     expect(result.status).toBe('fail');
-    expect(result.durationMs).toBeLessThan(1000);
+    expect(result.evidence.timeoutMs).toBeLessThanOrEqual(50);
+  });
+
+  it('fails a check whose probe throws before returning a promise', async () => {
+    // Act
+    const result = await runCheck(
+      planned('sync', () => {
+        throw new Error('client construction failed');
+      }),
+    );
+
+    // Assess
+    expect(result).toMatchObject({
+      status: 'fail',
+      evidence: { error: 'Error: client construction failed' },
+    });
   });
 });
 
