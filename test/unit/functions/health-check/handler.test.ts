@@ -3,7 +3,12 @@ import { ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { HealthResult } from '../../../../functions/health-check/evaluate.ts';
-import { closedPort, startTestServer, type TestServer } from '../../../support/https-server.ts';
+import {
+  closedPort,
+  selfSignedCertificate,
+  startTestServer,
+  type TestServer,
+} from '../../../support/https-server.ts';
 import { fakeContext } from '../../../support/lambda-context.ts';
 
 const s3Mock = mockClient(S3Client);
@@ -69,6 +74,25 @@ describe('health-check handler', () => {
     expect(failing?.name).toBe('payments');
     expect(failing?.summary).toContain(`GET ${refusedUrl}: 0/2 ok, error rate 100% (threshold 5%)`);
     expect(failing?.summary).toContain('ECONNREFUSED');
+  });
+
+  it('reports degraded for a self-signed certificate expiring in 10 days against a 30-day threshold', async () => {
+    // Prepare
+    const https = await startTestServer({ certificate: await selfSignedCertificate({ daysValid: 10 }) });
+    const { handler } = await coldStart({ tls: [{ name: 'api-cert', host: '127.0.0.1', port: https.port }] });
+
+    // Act
+    const result = (await handler({}, fakeContext())) as HealthResult;
+    await https.close();
+
+    // Assess
+    expect(result.status).toBe('degraded');
+    expect(result.checks[0]).toMatchObject({
+      name: 'api-cert',
+      kind: 'tls',
+      status: 'warn',
+      evidence: { minDaysLeft: 30, authorized: false, authorizationError: 'DEPTH_ZERO_SELF_SIGNED_CERT' },
+    });
   });
 
   it('checks backup freshness of the configured sets and targets in the same run', async () => {
