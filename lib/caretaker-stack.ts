@@ -2,9 +2,11 @@ import { CfnOutput, Stack, type StackProps, Tags } from 'aws-cdk-lib';
 import type * as logs from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
 import { AlertTopic } from './alerts/alert-topic.ts';
+import { DeadLetters } from './alerts/dead-letters.ts';
 import type { CaretakerConfig } from './config/schema.ts';
-import { CaretakerFunction } from './functions/caretaker-function.ts';
-import { ScheduleDeadLetters } from './schedules/schedule-dead-letters.ts';
+import { CaretakerFunction, type CaretakerFunctionProps } from './functions/caretaker-function.ts';
+import { AlarmNotifications } from './observability/alarm-notifications.ts';
+import { functionErrorsAlarm } from './observability/function-alarms.ts';
 import { StackKey } from './security/stack-key.ts';
 import { BackupStorage } from './storage/backup-storage.ts';
 
@@ -18,14 +20,15 @@ export const MANAGED_TAG = { key: 'caretaker:managed', value: 'true' } as const;
 
 /**
  * One Caretaker deployment for one environment: key, backup storage, alert topic, functions,
- * flows and schedules. Each concern is its own construct; this class only wires them together.
+ * flows, schedules and alarms. Each concern is its own construct; this class only wires them.
  */
 export class CaretakerStack extends Stack {
   public readonly key: StackKey;
   public readonly storage: BackupStorage;
   public readonly alerts: AlertTopic;
-  public readonly scheduleDeadLetters: ScheduleDeadLetters;
+  public readonly deadLetters: DeadLetters;
   public readonly notifyFunction: CaretakerFunction;
+  public readonly alarmNotifications: AlarmNotifications;
 
   constructor(scope: Construct, id: string, props: CaretakerStackProps) {
     super(scope, id, {
@@ -49,12 +52,9 @@ export class CaretakerStack extends Stack {
       key: this.key.key,
       subscriptions: config.alerts.subscriptions,
     });
-    this.scheduleDeadLetters = new ScheduleDeadLetters(this, 'ScheduleDeadLetters', {
-      key: this.key.key,
-      alertTopic: this.alerts.topic,
-    });
+    this.deadLetters = new DeadLetters(this, 'DeadLetters', { key: this.key.key });
 
-    const functionDefaults = {
+    const functionDefaults: Pick<CaretakerFunctionProps, 'environmentName' | 'logRetention' | 'logKey'> = {
       environmentName,
       logRetention: config.logRetentionDays as logs.RetentionDays,
       logKey: this.key.key,
@@ -64,6 +64,24 @@ export class CaretakerStack extends Stack {
       name: 'notify',
       description: 'Publishes Caretaker alerts to the alert topic with severity and flow attributes',
     }).bindTopic('ALERT_TOPIC_ARN', this.alerts.topic);
+    // notify cannot announce its own failure: this alarm goes straight to the topic.
+    AlarmNotifications.direct(
+      functionErrorsAlarm(this, 'NotifyErrorsAlarm', this.notifyFunction, 'notify'),
+      this.alerts.topic,
+    );
+
+    this.alarmNotifications = new AlarmNotifications(this, 'AlarmNotifications', {
+      notifyFunction: this.notifyFunction.fn,
+      deadLetterQueue: this.deadLetters.queue,
+    });
+    this.alarmNotifications.route(this.deadLetters.alarm, {
+      severity: 'critical',
+      flow: 'RoutineMaintenance',
+      summary: 'A scheduled run or an alarm alert could not be delivered',
+      where: `SQS dead-letter queue ${this.deadLetters.queue.queueName}`,
+      action:
+        'Read the message in the dead-letter queue (it holds the event and the error), fix the cause, and start the missed run by hand.',
+    });
 
     new CfnOutput(this, 'BackupBucketName', {
       value: this.storage.bucket.bucketName,

@@ -1,42 +1,15 @@
 /**
  * notify: publishes one alert to the Caretaker topic with `severity` and `flow` attributes.
+ * Flows call it from their Catch branches; EventBridge calls it when an alarm changes state.
  */
-import { PublishCommand } from '@aws-sdk/client-sns';
-import { type Alert, alertSchema } from '#common/alert-schema';
-import { sns } from '#common/clients';
+import { alertSchema } from '#common/alert-schema';
 import { requireEnv } from '#common/env';
 import { caretakerHandler } from '#common/middleware';
-import { logger, metrics } from '#common/observability';
-import { formatAlert } from './message.ts';
+import { publishAlert } from '#common/publish-alert';
 
 const TOPIC_ARN = requireEnv('ALERT_TOPIC_ARN');
 const ENVIRONMENT = requireEnv('CARETAKER_ENVIRONMENT');
 
-export interface NotifyResult {
-  readonly messageId: string;
-  readonly subject: string;
-  readonly severity: Alert['severity'];
-}
-
-/** Publishes the alert and returns the SNS message id. */
-export async function notify(alert: Alert, now = new Date()): Promise<NotifyResult> {
-  const message = formatAlert(alert, ENVIRONMENT, now);
-  const result = await sns().send(
-    new PublishCommand({
-      TopicArn: TOPIC_ARN,
-      Subject: message.subject,
-      Message: message.body,
-      MessageAttributes: Object.fromEntries(
-        Object.entries(message.attributes).map(([name, value]) => [
-          name,
-          { DataType: 'String', StringValue: value },
-        ]),
-      ),
-    }),
-  );
-  logger.info('Alert published', { severity: alert.severity, flow: alert.flow, messageId: result.MessageId });
-  metrics.addMetric(`Alerts_${alert.severity}`, 'Count', 1);
-  return { messageId: result.MessageId ?? '', subject: message.subject, severity: alert.severity };
-}
-
-export const handler = caretakerHandler('notify', alertSchema, (alert) => notify(alert));
+export const handler = caretakerHandler('notify', alertSchema, (alert) =>
+  publishAlert(TOPIC_ARN, ENVIRONMENT, alert),
+);

@@ -14,6 +14,15 @@ export function severitiesFrom(min: Subscription['minSeverity']): string[] {
   return SEVERITY_ORDER.slice(SEVERITY_ORDER.indexOf(min));
 }
 
+/**
+ * The filter on `severity`: the chosen severities, or no `severity` attribute at all. Messages
+ * without the attribute are raw CloudWatch alarm notifications about notify itself (the one
+ * path that cannot go through notify); they reach every subscriber.
+ */
+export function severityFilter(min: Subscription['minSeverity']): sns.SubscriptionFilter {
+  return new sns.SubscriptionFilter([...severitiesFrom(min), { exists: false }]);
+}
+
 const PROTOCOLS: Readonly<Record<Subscription['protocol'], sns.SubscriptionProtocol>> = {
   email: sns.SubscriptionProtocol.EMAIL,
   https: sns.SubscriptionProtocol.HTTPS,
@@ -52,11 +61,7 @@ export class AlertTopic extends Construct {
         topic: this.topic,
         protocol: PROTOCOLS[subscription.protocol],
         endpoint: subscription.endpoint,
-        filterPolicy: {
-          severity: sns.SubscriptionFilter.stringFilter({
-            allowlist: severitiesFrom(subscription.minSeverity),
-          }),
-        },
+        filterPolicy: { severity: severityFilter(subscription.minSeverity) },
       });
       if (subscription.protocol === 'lambda') {
         // A function outside this stack cannot be granted through its L2; allow SNS to invoke it.

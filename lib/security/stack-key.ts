@@ -38,6 +38,16 @@ export class StackKey extends Construct {
         conditions: { StringEquals: { 'aws:SourceAccount': Aws.ACCOUNT_ID } },
       }),
     );
+    // EventBridge writes undeliverable alarm events to the encrypted dead-letter queue.
+    this.key.addToResourcePolicy(
+      new iam.PolicyStatement({
+        sid: 'AllowEventBridgeDeadLettersToUseTheKey',
+        principals: [new iam.ServicePrincipal('events.amazonaws.com')],
+        actions: ['kms:Decrypt', 'kms:GenerateDataKey*'],
+        resources: ['*'],
+        conditions: { StringEquals: { 'aws:SourceAccount': Aws.ACCOUNT_ID } },
+      }),
+    );
     // CloudWatch Logs encrypts the functions' and state machines' log groups with the key.
     this.key.addToResourcePolicy(
       new iam.PolicyStatement({

@@ -1,7 +1,7 @@
 /**
  * Pure formatting of an alert into an SNS message: subject, body and attributes.
  */
-import type { Alert } from '#common/alert-schema';
+import type { Alert } from './alert-schema.ts';
 
 /** SNS accepts subjects under 100 characters, ASCII, without line breaks or control characters. */
 export const MAX_SUBJECT_LENGTH = 99;

@@ -5,7 +5,7 @@ import {
   formatAlert,
   MAX_SUBJECT_LENGTH,
   toSubject,
-} from '../../../../functions/notify/message.ts';
+} from '../../../../functions/common/alert-message.ts';
 
 const alert: Alert = {
   severity: 'critical',
