@@ -1,0 +1,94 @@
+/**
+ * The records the Step Functions emulation keeps, and what running executions may reach.
+ */
+import type { S3Client } from '@aws-sdk/client-s3';
+import type { SNSClient } from '@aws-sdk/client-sns';
+import type { LambdaService } from '../lambda/index.ts';
+import type { PreparedMachine } from './definition.ts';
+import type { HistoryLog } from './history.ts';
+
+export type ExecutionStatus = 'RUNNING' | 'SUCCEEDED' | 'FAILED' | 'TIMED_OUT' | 'ABORTED';
+
+export interface StateMachineRecord {
+  readonly stateMachineArn: string;
+  readonly name: string;
+  readonly region: string;
+  readonly type: 'STANDARD' | 'EXPRESS';
+  readonly creationDate: Date;
+  definition: string;
+  roleArn: string;
+  loggingConfiguration: Record<string, unknown>;
+  tracingConfiguration: Record<string, unknown>;
+  description?: string;
+  revisionId: string;
+  updateDate?: Date;
+  /** The definition rewritten for the interpreter, redone when the definition changes. */
+  prepared: PreparedMachine;
+}
+
+export interface ExecutionRecord {
+  readonly executionArn: string;
+  readonly stateMachineArn: string;
+  readonly stateMachineName: string;
+  readonly name: string;
+  readonly region: string;
+  /** Input as JSON text, exactly as given. */
+  readonly input: string;
+  readonly startDate: Date;
+  readonly roleArn: string;
+  /** The definition this execution runs (DescribeStateMachineForExecution). */
+  readonly definition: string;
+  /** Set on the child executions of a Distributed Map. */
+  readonly mapRunArn?: string;
+  readonly history: HistoryLog;
+  status: ExecutionStatus;
+  stopDate?: Date;
+  output?: string;
+  error?: string;
+  cause?: string;
+  /** Resolves when the execution has ended and its history is complete. */
+  done: Promise<void>;
+  /** Aborts a running execution (StopExecution). */
+  stop(error?: string, cause?: string): void;
+}
+
+export interface ItemCounts {
+  pending: number;
+  running: number;
+  succeeded: number;
+  failed: number;
+  timedOut: number;
+  aborted: number;
+  total: number;
+  resultsWritten: number;
+}
+
+export interface MapRunRecord {
+  readonly mapRunArn: string;
+  readonly executionArn: string;
+  /** The child state machine, `…:stateMachine:<parent>/<label>`. */
+  readonly stateMachineArn: string;
+  readonly startDate: Date;
+  readonly maxConcurrency: number;
+  readonly toleratedFailurePercentage: number;
+  readonly toleratedFailureCount: number;
+  status: 'RUNNING' | 'SUCCEEDED' | 'FAILED' | 'ABORTED';
+  stopDate?: Date;
+  readonly itemCounts: ItemCounts;
+  readonly executionCounts: ItemCounts;
+}
+
+/** What running executions can reach: the other services and the store of records. */
+export interface Engine {
+  readonly accountId: string;
+  /** Multiplies Wait durations and Retry intervals (tests use e.g. 0.01). */
+  readonly timeScale: number;
+  /** Upper bound on concurrently running Distributed Map children. */
+  readonly maxChildConcurrency: number;
+  lambda(): LambdaService | undefined;
+  s3(region: string): S3Client;
+  sns(region: string): SNSClient;
+  /** Makes a (child) execution visible to Describe/List/Stop. */
+  addExecution(record: ExecutionRecord): void;
+  addMapRun(record: MapRunRecord): void;
+}
