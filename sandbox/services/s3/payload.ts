@@ -205,7 +205,7 @@ export async function receivePayload(
       settled = true;
       raw.off('data', onData);
       raw.off('end', onEnd);
-      raw.off('error', finish);
+      raw.off('error', onError);
       raw.off('close', onClose);
       if (error === undefined) resolve();
       else reject(error);
@@ -235,12 +235,14 @@ export async function receivePayload(
         finish(error);
       }
     };
+    // A client that disconnects mid-body is answered (if still listening) as S3 would: the body is incomplete.
+    const onError = (): void => finish(s3Errors.incompleteBody(spec.length, size));
     const onClose = (): void => {
-      if (!raw.complete) finish(new Error('The client closed the connection before sending the whole body'));
+      if (!raw.complete) onError();
     };
     raw.on('data', onData);
     raw.once('end', onEnd);
-    raw.once('error', finish);
+    raw.once('error', onError);
     raw.once('close', onClose);
   });
 
