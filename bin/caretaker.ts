@@ -10,6 +10,10 @@ interface Command {
 }
 
 const COMMANDS: Readonly<Record<string, Command>> = {
+  'plan-retention': {
+    summary: 'dry-run a retention policy over recovery points from files: keep/delete and why',
+    load: () => import('./commands/plan-retention.ts'),
+  },
   sandbox: {
     summary: 'run the local AWS endpoint for rehearsals and tests: `caretaker sandbox up`',
     load: () => import('./commands/sandbox.ts'),
