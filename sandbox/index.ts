@@ -7,6 +7,7 @@ import { kmsService } from './services/kms/index.ts';
 import { lambdaService } from './services/lambda/index.ts';
 import { rdsService } from './services/rds/index.ts';
 import { s3Service } from './services/s3/index.ts';
+import { schedulerService } from './services/scheduler/index.ts';
 import { snsService } from './services/sns/index.ts';
 import { statesService } from './services/states/index.ts';
 
@@ -18,6 +19,7 @@ export const DEFAULT_SERVICES: readonly ServiceFactory[] = [
   rdsService,
   lambdaService,
   statesService,
+  schedulerService,
 ];
 
 /** Starts the sandbox with every service. */
