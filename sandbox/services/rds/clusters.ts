@@ -1,0 +1,306 @@
+/**
+ * Aurora PostgreSQL cluster operations: Create, Describe, Modify, Delete,
+ * RestoreDBClusterFromSnapshot. A cluster is one PostgreSQL server; its member instances
+ * (CreateDBInstance with DBClusterIdentifier) report the cluster's endpoint.
+ */
+import { randomUUID } from 'node:crypto';
+import { applyFilters, paginate } from './describe.ts';
+import {
+  dbClusterAlreadyExists,
+  dbClusterSnapshotAlreadyExists,
+  invalidDBClusterSnapshotState,
+  invalidDBClusterState,
+  invalidParameterCombination,
+  invalidParameterValue,
+  snapshotQuotaExceeded,
+} from './errors.ts';
+import type { RdsInput } from './input.ts';
+import { checkUpgrade, restoreData, storageKey } from './instances.ts';
+import { deleteSoon, modifySoon, newSnapshot, provision, snapshotNow } from './lifecycle.ts';
+import {
+  type ClusterRecord,
+  DEFAULT_SECURITY_GROUP,
+  DEFAULT_SUBNET_GROUP,
+  majorVersion,
+  type PendingValues,
+  rdsArn,
+  resourceId,
+} from './model.ts';
+import type { Operation, OperationContext } from './operation.ts';
+import { renderCluster } from './render.ts';
+import * as valid from './validate.ts';
+
+const ENGINE = 'aurora-postgresql';
+
+const defaultClusterParameterGroup = (version: string): string => `default.${ENGINE}${majorVersion(version)}`;
+
+function requireEngine(input: RdsInput, required: boolean): string {
+  const engine = required ? input.required('Engine') : (input.string('Engine') ?? ENGINE);
+  if (engine !== ENGINE) {
+    throw invalidParameterValue(`Invalid DB engine: ${engine}. The sandbox emulates ${ENGINE} clusters.`);
+  }
+  return engine;
+}
+
+/** Settings given the same way to CreateDBCluster and RestoreDBClusterFromSnapshot. */
+function clusterFields(context: OperationContext, input: RdsInput) {
+  return {
+    subnetGroup: input.string('DBSubnetGroupName') ?? DEFAULT_SUBNET_GROUP,
+    vpcSecurityGroupIds: input.list('VpcSecurityGroupIds', 'VpcSecurityGroupId') ?? [DEFAULT_SECURITY_GROUP],
+    availabilityZones: input.list('AvailabilityZones', 'AvailabilityZone') ?? [
+      `${context.region}a`,
+      `${context.region}b`,
+      `${context.region}c`,
+    ],
+    copyTagsToSnapshot: input.boolean('CopyTagsToSnapshot') ?? false,
+    deletionProtection: input.boolean('DeletionProtection') ?? false,
+    instanceClass: input.string('DBClusterInstanceClass'),
+    storageType: input.string('StorageType') ?? 'aurora',
+    tags: input.tags() ?? [],
+  };
+}
+
+const createDBCluster: Operation = async (context, input) => {
+  const { region, rt, store } = context;
+  const id = valid.identifier(input.required('DBClusterIdentifier'), 'DBClusterIdentifier');
+  const engine = requireEngine(input, true);
+  const version = valid.engineVersion(input.string('EngineVersion') ?? (await rt.manager.version()));
+  const masterUsername = valid.masterUsername(input.required('MasterUsername'));
+  const masterPassword = valid.masterPassword(input.required('MasterUserPassword'));
+  const databaseName = input.string('DatabaseName');
+  if (databaseName !== undefined) valid.databaseName(databaseName, 'DatabaseName');
+  const retention = input.integer('BackupRetentionPeriod') ?? 1;
+  if (retention < 1 || retention > 35)
+    throw invalidParameterValue('BackupRetentionPeriod must be between 1 and 35.');
+  const fields = clusterFields(context, input);
+  const encrypted = input.boolean('StorageEncrypted') ?? false;
+  const kmsKeyId = storageKey(context, encrypted, input.string('KmsKeyId'));
+  if (store.nameTaken(region, 'cluster', id)) throw dbClusterAlreadyExists();
+  const record: ClusterRecord = {
+    kind: 'cluster',
+    key: randomUUID(),
+    region,
+    id,
+    resourceId: resourceId('cluster'),
+    engine,
+    engineVersion: version,
+    status: 'creating',
+    masterUsername,
+    masterPassword,
+    databaseName,
+    createdAt: Date.now(),
+    parameterGroup: input.string('DBClusterParameterGroupName') ?? defaultClusterParameterGroup(version),
+    backupRetentionPeriod: retention,
+    members: [],
+    pending: {},
+    storageEncrypted: encrypted,
+    kmsKeyId,
+    ...fields,
+  };
+  const port = input.integer('Port');
+  if (port !== undefined) store.bindPort(region, 'cluster', id, port);
+  store.clusters.set(record.key, record);
+  store.save();
+  provision(rt, record);
+  return { DBCluster: renderCluster(record, context.view) };
+};
+
+const describeDBClusters: Operation = (context, input) => {
+  const { region, store } = context;
+  const id = input.string('DBClusterIdentifier');
+  const all = id === undefined ? store.clustersIn(region) : [store.requireCluster(region, id)];
+  const filtered = applyFilters(all, input.filters(), {
+    'db-cluster-id': (record) => [record.id, rdsArn(region, 'cluster', record.id)],
+    engine: (record) => [record.engine],
+    'db-cluster-resource-id': (record) => [record.resourceId],
+  });
+  const { page, marker } = paginate(filtered, input, (record) => record.id);
+  return {
+    Marker: marker,
+    DBClusters: { DBCluster: page.map((record) => renderCluster(record, context.view)) },
+  };
+};
+
+/**
+ * As AWS documents for Aurora, ApplyImmediately only defers the rename, the master password and
+ * the engine version; everything else applies at once.
+ */
+const modifyDBCluster: Operation = (context, input) => {
+  const { region, rt, store } = context;
+  const record = store.requireCluster(region, input.required('DBClusterIdentifier'));
+  if (record.status !== 'available') {
+    throw invalidDBClusterState(`DBCluster ${record.id} is not in available state (it is ${record.status}).`);
+  }
+  const applyImmediately = input.boolean('ApplyImmediately') ?? false;
+  const deferrable: PendingValues = {};
+  const now: PendingValues & { parameterGroup?: string } = {};
+  const newId = input.string('NewDBClusterIdentifier');
+  if (newId !== undefined) {
+    const id = valid.identifier(newId, 'NewDBClusterIdentifier');
+    if (id !== record.id) {
+      if (store.nameTaken(region, 'cluster', id)) throw dbClusterAlreadyExists();
+      deferrable.Identifier = id;
+    }
+  }
+  const version = input.string('EngineVersion');
+  if (version !== undefined && version !== record.engineVersion) {
+    checkUpgrade(record.engine, record.engineVersion, valid.engineVersion(version), input);
+    deferrable.EngineVersion = version;
+  }
+  const password = input.string('MasterUserPassword');
+  if (password !== undefined) deferrable.MasterUserPassword = valid.masterPassword(password);
+  const parameterGroup = input.string('DBClusterParameterGroupName');
+  if (parameterGroup !== undefined && parameterGroup !== record.parameterGroup)
+    now.parameterGroup = parameterGroup;
+  const retention = input.integer('BackupRetentionPeriod');
+  if (retention !== undefined) {
+    if (retention < 1 || retention > 35)
+      throw invalidParameterValue('BackupRetentionPeriod must be between 1 and 35.');
+    record.backupRetentionPeriod = retention;
+  }
+  const instanceClass = input.string('DBClusterInstanceClass');
+  if (instanceClass !== undefined)
+    record.instanceClass = valid.instanceClass(instanceClass, 'DBClusterInstanceClass');
+  const securityGroups = input.list('VpcSecurityGroupIds', 'VpcSecurityGroupId');
+  if (securityGroups !== undefined) record.vpcSecurityGroupIds = securityGroups;
+  const copyTags = input.boolean('CopyTagsToSnapshot');
+  if (copyTags !== undefined) record.copyTagsToSnapshot = copyTags;
+  const protection = input.boolean('DeletionProtection');
+  if (protection !== undefined) record.deletionProtection = protection;
+
+  const applying = applyImmediately ? { ...record.pending, ...deferrable, ...now } : { ...now };
+  if (applyImmediately) record.pending = {};
+  else record.pending = { ...record.pending, ...deferrable };
+  if (Object.keys(applying).length > 0) {
+    record.applying = applying;
+    const status =
+      applying.Identifier !== undefined
+        ? 'renaming'
+        : applying.EngineVersion !== undefined
+          ? 'upgrading'
+          : Object.keys(applying).length === 1 && applying.MasterUserPassword !== undefined
+            ? 'resetting-master-credentials'
+            : 'modifying';
+    modifySoon(rt, record, status);
+  }
+  store.save();
+  return { DBCluster: renderCluster(record, context.view) };
+};
+
+const deleteDBCluster: Operation = async (context, input) => {
+  const { region, rt, store } = context;
+  const record = store.requireCluster(region, input.required('DBClusterIdentifier'));
+  if (record.status === 'deleting')
+    throw invalidDBClusterState(`DBCluster ${record.id} is already being deleted.`);
+  if (!['available', 'failed'].includes(record.status)) {
+    throw invalidDBClusterState(
+      `DBCluster ${record.id} is currently ${record.status} - it cannot be deleted now.`,
+    );
+  }
+  if (context.view.members(record).some((member) => member.status !== 'deleting')) {
+    throw invalidDBClusterState(
+      'Cluster cannot be deleted, it still contains DB instances in non-deleting state.',
+    );
+  }
+  if (record.deletionProtection) {
+    throw invalidParameterCombination(
+      'Cannot delete protected Cluster, please disable deletion protection and try again.',
+    );
+  }
+  const skip = input.boolean('SkipFinalSnapshot') ?? false;
+  const finalId = input.string('FinalDBSnapshotIdentifier');
+  if (skip && finalId !== undefined) {
+    throw invalidParameterCombination('Cannot specify both SkipFinalSnapshot and FinalDBSnapshotIdentifier.');
+  }
+  if (!skip && finalId === undefined) {
+    throw invalidParameterCombination(
+      'FinalDBSnapshotIdentifier is required unless SkipFinalSnapshot is specified.',
+    );
+  }
+  if (finalId !== undefined) {
+    const id = valid.snapshotIdentifier(finalId, 'FinalDBSnapshotIdentifier');
+    if (store.findSnapshot(region, 'cluster-snapshot', id)) throw dbClusterSnapshotAlreadyExists(id);
+    if (store.manualSnapshotCount(region, 'cluster-snapshot') >= rt.settings.snapshotQuota) {
+      throw snapshotQuotaExceeded(rt.settings.snapshotQuota);
+    }
+    if (record.status !== 'available') {
+      throw invalidDBClusterState(
+        `DBCluster ${record.id} is not in available state (it is ${record.status}).`,
+      );
+    }
+    const tags = record.copyTagsToSnapshot ? record.tags : [];
+    const snapshot = newSnapshot(record, id, 'manual', [...tags], rt.endpointPort(record));
+    // Deleting from here on, so no other request changes it while the final snapshot is taken.
+    const before = record.status;
+    record.status = 'deleting';
+    try {
+      await snapshotNow(rt, record, snapshot, { sourceStatus: false });
+    } catch (error) {
+      record.status = before;
+      throw error;
+    }
+  }
+  deleteSoon(rt, record);
+  return { DBCluster: renderCluster(record, context.view) };
+};
+
+const restoreDBClusterFromSnapshot: Operation = async (context, input) => {
+  const { region, rt, store } = context;
+  const id = valid.identifier(input.required('DBClusterIdentifier'), 'DBClusterIdentifier');
+  const snapshot = store.requireSnapshot(region, 'cluster-snapshot', input.required('SnapshotIdentifier'));
+  const engine = requireEngine(input, true);
+  if (snapshot.status !== 'available') {
+    throw invalidDBClusterSnapshotState(
+      `Cluster snapshot ${snapshot.id} must be in available state to be restored.`,
+    );
+  }
+  if (store.nameTaken(region, 'cluster', id)) throw dbClusterAlreadyExists();
+  const version = input.string('EngineVersion') ?? snapshot.engineVersion;
+  if (version !== snapshot.engineVersion) {
+    checkUpgrade(engine, snapshot.engineVersion, valid.engineVersion(version), input);
+  }
+  const keyId = input.string('KmsKeyId');
+  const fields = clusterFields(context, input);
+  const record: ClusterRecord = {
+    kind: 'cluster',
+    key: randomUUID(),
+    region,
+    id,
+    resourceId: resourceId('cluster'),
+    engine,
+    engineVersion: version,
+    status: 'creating',
+    masterUsername: snapshot.masterUsername,
+    databaseName: snapshot.dbName,
+    createdAt: Date.now(),
+    parameterGroup: input.string('DBClusterParameterGroupName') ?? defaultClusterParameterGroup(version),
+    backupRetentionPeriod: input.integer('BackupRetentionPeriod') ?? 1,
+    members: [],
+    pending: {},
+    ...fields,
+    storageType: input.string('StorageType') ?? snapshot.storageType,
+    storageEncrypted: snapshot.encrypted || keyId !== undefined,
+    kmsKeyId: keyId !== undefined ? rt.kmsKeyArn(region, keyId) : snapshot.kmsKeyId,
+  };
+  const port = input.integer('Port');
+  if (port !== undefined) store.bindPort(region, 'cluster', id, port);
+  store.clusters.set(record.key, record);
+  await restoreData(context, record, snapshot.home);
+  provision(rt, record);
+  return { DBCluster: renderCluster(record, context.view) };
+};
+
+export const CLUSTER_OPERATIONS: Readonly<Record<string, Operation>> = {
+  CreateDBCluster: createDBCluster,
+  DescribeDBClusters: describeDBClusters,
+  ModifyDBCluster: modifyDBCluster,
+  DeleteDBCluster: deleteDBCluster,
+  RestoreDBClusterFromSnapshot: restoreDBClusterFromSnapshot,
+};
+
+/** For snapshots.ts: a cluster snapshot needs an available cluster. */
+export function requireAvailableCluster(record: ClusterRecord): void {
+  if (record.status !== 'available') {
+    throw invalidDBClusterState(`DBCluster ${record.id} is not in available state (it is ${record.status}).`);
+  }
+}
