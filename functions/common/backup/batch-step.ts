@@ -1,0 +1,147 @@
+/**
+ * The batch step: stores a batch's objects (several in flight, bounded by count and buffer
+ * memory) and writes the batch's manifest part when all are done. Resumable and idempotent: a
+ * batch whose part exists is done; finished entries of an interrupted batch are saved in its
+ * progress file and not copied again.
+ */
+import { PreconditionFailedError } from '../errors.ts';
+import { logger } from '../observability.ts';
+import { type Budget, expired, fitsInACall, fitsNow } from './budget.ts';
+import { type BackupEngine, workStore } from './engine.ts';
+import { partKey, progressKey, storedObjectKey } from './layout.ts';
+import {
+  FORMAT_VERSION,
+  type ManifestEntry,
+  type ManifestPart,
+  PART_FORMAT,
+  serializePart,
+} from './manifest.ts';
+import { WorkPool } from './pool.ts';
+import { deleteKeys, exists, putBytes } from './s3-io.ts';
+import { storeObject } from './store-object.ts';
+import { type BatchProgress, readBatch, readProgress, type WorkState, writeProgress } from './work-state.ts';
+
+export interface BatchOutcome {
+  readonly batch: number;
+  readonly done: boolean;
+  /** Objects stored by this call. */
+  readonly copied: number;
+}
+
+/** Buffer memory one object in flight may hold: upload parts plus encryption frames. */
+function memoryWeight(engine: BackupEngine, size: number): number {
+  const { partSize, queueSize } = engine.upload;
+  const upload = size <= partSize ? size : (queueSize + 1) * partSize;
+  return upload + 2 * engine.crypto.frameLength;
+}
+
+/**
+ * Processes batch `batch` until it is done or the budget is spent. With `mustProgress`, at least
+ * one object is started even if the soft budget has passed (so a loop always moves forward).
+ */
+export async function batchStep(
+  engine: BackupEngine,
+  state: WorkState,
+  batch: number,
+  budget: Budget,
+  mustProgress = true,
+): Promise<BatchOutcome> {
+  const store = workStore(engine, state);
+  const partAt = partKey(state.set, state.backupId, batch);
+  if (await exists(engine.s3, engine.bucket, partAt)) return { batch, done: true, copied: 0 };
+  const file = await readBatch(store, state.set, state.backupId, batch);
+  const saved = await readProgress(store, state.set, state.backupId, batch);
+  const done = new Map<number, BatchProgress['done'][number]>(
+    (saved?.done ?? []).map((item) => [item.index, item]),
+  );
+  const target = {
+    s3: engine.s3,
+    crypto: engine.crypto,
+    bucket: engine.bucket,
+    tags: store.write.tags,
+    tuning: engine.upload,
+  };
+  const pool = new WorkPool(engine.concurrency, engine.memoryBytes);
+  let started = 0;
+  let stopped = false;
+
+  for (const [index, item] of file.items.entries()) {
+    if (done.has(index)) continue;
+    if (item.action === 'reuse') {
+      done.set(index, { index, entry: item.entry });
+      continue;
+    }
+    if (!fitsInACall(budget, item.size)) {
+      await pool.settle().catch((error: unknown) => {
+        logger.error('An object failed while stopping for an oversized one', { error });
+      });
+      await saveProgress();
+      throw new PreconditionFailedError(
+        `s3://${state.source.bucket}/${item.key} (${item.size} bytes) cannot be stored within one function call`,
+        { key: item.key, size: item.size, budgetMs: budget.hardDeadline - budget.startedAt },
+      );
+    }
+    const first = mustProgress && started === 0;
+    if (!first && (expired(budget) || !fitsNow(budget, item.size) || pool.failed)) {
+      stopped = true;
+      break;
+    }
+    started++;
+    await pool.start(memoryWeight(engine, item.size), async () => {
+      const result = await storeObject(target, {
+        sourceBucket: state.source.bucket,
+        key: item.key,
+        set: state.set,
+        backupId: state.backupId,
+        storedKey: storedObjectKey(state.set, state.backupId, batch, index),
+      });
+      done.set(index, result === 'vanished' ? { index, vanished: item.key } : { index, entry: result });
+    });
+  }
+
+  async function saveProgress(): Promise<void> {
+    const progress: BatchProgress = {
+      format: 'caretaker.backup.batch-progress',
+      batch,
+      done: [...done.values()].filter(
+        (item) => 'vanished' in item || item.entry.storedBackupId === state.backupId,
+      ),
+    };
+    if (progress.done.length) await writeProgress(store, state.set, state.backupId, progress);
+  }
+
+  try {
+    await pool.settle();
+  } catch (error) {
+    await saveProgress();
+    throw error;
+  }
+  if (stopped || done.size < file.items.length) {
+    await saveProgress();
+    return { batch, done: false, copied: started };
+  }
+
+  const entries: ManifestEntry[] = [];
+  const vanished: string[] = [];
+  for (let index = 0; index < file.items.length; index++) {
+    const item = done.get(index)!;
+    if ('vanished' in item) vanished.push(item.vanished);
+    else entries.push(item.entry);
+  }
+  const part: ManifestPart = {
+    format: PART_FORMAT,
+    formatVersion: FORMAT_VERSION,
+    set: state.set,
+    backupId: state.backupId,
+    batch,
+    objects: entries,
+    vanished,
+  };
+  await putBytes(engine.s3, engine.bucket, partAt, serializePart(part), {
+    ...store.write,
+    contentType: 'application/json',
+  });
+  if (saved) await deleteKeys(engine.s3, engine.bucket, [progressKey(state.set, state.backupId, batch)]);
+  if (vanished.length) logger.warn('Objects deleted at the source during the backup', { batch, vanished });
+  return { batch, done: true, copied: started };
+}

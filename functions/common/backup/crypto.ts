@@ -1,0 +1,203 @@
+/**
+ * Client-side envelope encryption of backup objects with the AWS Encryption SDK for JavaScript.
+ *
+ * - Suite ALG_AES256_GCM_IV12_TAG16_HKDF_SHA512_COMMIT_KEY: AES-256-GCM with key commitment and no
+ *   signature (a signature would only prove which *writer* made the message; everyone who can
+ *   write backups can also read them, and unsigned messages decrypt as a stream).
+ * - Commitment policy REQUIRE_ENCRYPT_REQUIRE_DECRYPT: a message without key commitment is refused.
+ * - One data key per object, generated and wrapped by KMS under the stack key (KMS keyring with
+ *   the key ARN; decryption is strict: only the trusted key ARNs are asked).
+ * - The encryption context binds set, storing backup id and source key. A decryption that finds
+ *   any other context is refused before KMS is called (see {@link ExpectedContextError}).
+ * - Frames of 1–4 MiB: with the SDK's 4 KiB default, per-frame overhead dominates and streams
+ *   run about ten times slower.
+ *
+ * The SDK's caching materials manager is deliberately not used: its cache key includes the
+ * encryption context, and each object's context is unique (it names the object), so it would
+ * never hit. See docs/backup-format.md.
+ */
+import type { Duplex } from 'node:stream';
+import {
+  AlgorithmSuiteIdentifier,
+  buildClient,
+  CommitmentPolicy,
+  type EncryptionContext,
+  KMS,
+  KmsKeyringNode,
+  type NodeDecryptionMaterial,
+  NodeDefaultCryptographicMaterialsManager,
+  type NodeEncryptionMaterial,
+  type NodeMaterialsManager,
+} from '@aws-crypto/client-node';
+import { tracer } from '../observability.ts';
+
+/** Default frame length: 1 MiB (see the module comment and docs/backup-scaling.md). */
+export const DEFAULT_FRAME_LENGTH = 1024 * 1024;
+/** Largest frame Caretaker writes or accepts when reading, bounding memory per stream. */
+export const MAX_FRAME_LENGTH = 4 * 1024 * 1024;
+/** The Encryption SDK library and version recorded in manifests. */
+export const ENCRYPTION_LIBRARY = '@aws-crypto/client-node@5';
+
+const SUITE = AlgorithmSuiteIdentifier.ALG_AES256_GCM_IV12_TAG16_HKDF_SHA512_COMMIT_KEY;
+
+const client = buildClient({
+  commitmentPolicy: CommitmentPolicy.REQUIRE_ENCRYPT_REQUIRE_DECRYPT,
+  // Caretaker writes one encrypted data key per message; a message with many is not ours.
+  maxEncryptedDataKeys: 4,
+});
+
+const kmsClients = new Map<string, KMS>();
+
+/** One KMS client per region, created once, reaching the endpoint the SDK's environment names. */
+function kmsIn(region: string): KMS {
+  let kms = kmsClients.get(region);
+  if (!kms) {
+    kms = tracer.captureAWSv3Client(new KMS({ region, maxAttempts: 6 }));
+    kmsClients.set(region, kms);
+  }
+  return kms;
+}
+
+/** The decryption found an encryption context other than the one the manifest promises. */
+export class ExpectedContextError extends Error {
+  override readonly name = 'ExpectedContextError';
+  constructor(
+    readonly expected: Readonly<Record<string, string>>,
+    readonly actual: Readonly<Record<string, string>>,
+  ) {
+    super(`encryption context ${JSON.stringify(actual)} is not the expected ${JSON.stringify(expected)}`);
+  }
+}
+
+function sameContext(expected: Readonly<Record<string, string>>, actual: EncryptionContext): boolean {
+  const actualKeys = Object.keys(actual);
+  const expectedKeys = Object.keys(expected);
+  return (
+    actualKeys.length === expectedKeys.length &&
+    expectedKeys.every((key) => Object.hasOwn(actual, key) && actual[key] === expected[key])
+  );
+}
+
+/**
+ * A materials manager that refuses to decrypt a message whose encryption context is not exactly
+ * `expected`, before any KMS call: an object moved or swapped to another key fails here.
+ */
+class ExpectedContextCmm implements NodeMaterialsManager {
+  constructor(
+    private readonly inner: NodeMaterialsManager,
+    private readonly expected: Readonly<Record<string, string>>,
+  ) {}
+
+  getEncryptionMaterials: NodeMaterialsManager['getEncryptionMaterials'] = (request) => {
+    if (!sameContext(this.expected, request.encryptionContext)) {
+      return Promise.reject(new ExpectedContextError(this.expected, request.encryptionContext));
+    }
+    return this.inner.getEncryptionMaterials(request) as Promise<NodeEncryptionMaterial>;
+  };
+
+  decryptMaterials: NodeMaterialsManager['decryptMaterials'] = (request) => {
+    if (!sameContext(this.expected, request.encryptionContext)) {
+      return Promise.reject(new ExpectedContextError(this.expected, { ...request.encryptionContext }));
+    }
+    return this.inner.decryptMaterials(request) as Promise<NodeDecryptionMaterial>;
+  };
+}
+
+/** Why a stored object could not be read, for IntegrityError details. */
+export type DecryptFailure = 'wrong-key' | 'wrong-context' | 'corrupt' | 'truncated';
+
+/** Classifies an Encryption SDK decryption error. */
+export function classifyDecryptError(error: unknown): DecryptFailure {
+  if (error instanceof ExpectedContextError) return 'wrong-context';
+  const message = error instanceof Error ? error.message : String(error);
+  if (/unencrypteddatakey has not been set|unable to decrypt data key|no edks|kms/i.test(message))
+    return 'wrong-key';
+  if (/incomplete|final frame|premature|truncat|unexpected end|not enough/i.test(message)) return 'truncated';
+  return 'corrupt';
+}
+
+export interface BackupCryptoOptions {
+  /** The key ARN new data keys are generated under (never an alias). */
+  readonly keyArn: string;
+  /** Key ARNs a stored object may be decrypted with; the backup key when empty. */
+  readonly trustedKeyArns?: readonly string[];
+  /** Frame length in bytes (1 KiB .. 4 MiB). */
+  readonly frameLength?: number;
+}
+
+/** Encryption and decryption bound to the stack key. */
+export interface BackupCrypto {
+  readonly keyArn: string;
+  readonly frameLength: number;
+  /** A duplex: plaintext in, Encryption SDK message out, with `context` bound. */
+  encryptStream(context: Readonly<Record<string, string>>, plaintextLength?: number): Duplex;
+  /** A duplex: message in, plaintext out; fails unless the message's context is exactly `context`. */
+  decryptStream(context: Readonly<Record<string, string>>, maxFrameLength?: number): Duplex;
+  /** Encrypts a small buffer (manifest seals). */
+  encrypt(plaintext: Uint8Array, context: Readonly<Record<string, string>>): Promise<Buffer>;
+  /** Decrypts a small buffer, requiring exactly `context`. */
+  decrypt(message: Uint8Array, context: Readonly<Record<string, string>>): Promise<Buffer>;
+}
+
+function regionOf(arn: string): string {
+  const parts = arn.split(':');
+  if (parts.length < 6 || parts[0] !== 'arn' || parts[2] !== 'kms' || !parts[5]?.startsWith('key/')) {
+    throw new Error(`Expected a KMS key ARN (arn:aws:kms:<region>:<account>:key/<id>), got "${arn}"`);
+  }
+  return parts[3]!;
+}
+
+/** Builds the backup crypto for a key; throws if the key is not a key ARN. */
+export function backupCrypto(options: BackupCryptoOptions): BackupCrypto {
+  const { keyArn } = options;
+  regionOf(keyArn);
+  const trusted = options.trustedKeyArns?.length ? [...options.trustedKeyArns] : [keyArn];
+  for (const arn of trusted) regionOf(arn);
+  const frameLength = options.frameLength ?? DEFAULT_FRAME_LENGTH;
+  if (!Number.isInteger(frameLength) || frameLength < 1024 || frameLength > MAX_FRAME_LENGTH) {
+    throw new Error(`frameLength must be an integer from 1024 to ${MAX_FRAME_LENGTH}, got ${frameLength}`);
+  }
+  const clientProvider = (region: string) => kmsIn(region);
+  const encryptCmm = new NodeDefaultCryptographicMaterialsManager(
+    new KmsKeyringNode({ generatorKeyId: keyArn, clientProvider }),
+  );
+  const decryptCmm = new NodeDefaultCryptographicMaterialsManager(
+    new KmsKeyringNode({ keyIds: trusted, clientProvider }),
+  );
+
+  return {
+    keyArn,
+    frameLength,
+    encryptStream(context, plaintextLength) {
+      return client.encryptStream(new ExpectedContextCmm(encryptCmm, context), {
+        suiteId: SUITE,
+        encryptionContext: { ...context },
+        frameLength,
+        ...(plaintextLength === undefined ? {} : { plaintextLength }),
+      });
+    },
+    decryptStream(context, maxFrameLength = MAX_FRAME_LENGTH) {
+      return client.decryptUnsignedMessageStream(new ExpectedContextCmm(decryptCmm, context), {
+        maxBodySize: maxFrameLength,
+      });
+    },
+    async encrypt(plaintext, context) {
+      const { result } = await client.encrypt(new ExpectedContextCmm(encryptCmm, context), plaintext, {
+        suiteId: SUITE,
+        encryptionContext: { ...context },
+        frameLength,
+      });
+      return result;
+    },
+    async decrypt(message, context) {
+      const { plaintext, messageHeader } = await client.decrypt(
+        new ExpectedContextCmm(decryptCmm, context),
+        message,
+        { maxBodySize: MAX_FRAME_LENGTH },
+      );
+      if (messageHeader.suiteId !== SUITE)
+        throw new Error(`unexpected algorithm suite ${messageHeader.suiteId}`);
+      return plaintext;
+    },
+  };
+}

@@ -1,0 +1,102 @@
+/**
+ * The environment the backup functions share (s3-backup, backup-verify, backup-restore), read
+ * once at cold start. docs/backup-scaling.md explains the tuning variables.
+ *
+ * | variable | meaning | default |
+ * | --- | --- | --- |
+ * | BACKUP_BUCKET | the backup bucket | required |
+ * | BACKUP_KEY_ARN | the stack key's ARN (client-side and SSE-KMS encryption) | required |
+ * | BACKUP_TRUSTED_KEY_ARNS | comma-separated extra key ARNs old backups may be decrypted with | none |
+ * | CARETAKER_STACK | stack name for the `caretaker:stack` tag | required |
+ * | BACKUP_CONCURRENCY | objects in flight per function | 16 |
+ * | BACKUP_MEMORY_MB | buffer memory objects in flight may hold together | 40 % of the function's memory |
+ * | BACKUP_PART_SIZE_MB | multipart part size | 8 |
+ * | BACKUP_QUEUE_SIZE | parts uploaded in parallel per object | 4 |
+ * | BACKUP_FRAME_KB | Encryption SDK frame length | 1024 |
+ * | BACKUP_BATCH_OBJECTS | objects per batch | 1000 |
+ * | BACKUP_SAFETY_MARGIN_MS | time kept back from the Lambda timeout | 60000 |
+ * | BACKUP_THROUGHPUT_MBPS | throughput assumed when deciding whether an object fits the time left | 40 |
+ */
+import type { S3Client } from '@aws-sdk/client-s3';
+import { intEnv, MissingEnvironmentError, optionalEnv, requireEnv } from '../env.ts';
+import { type BackupCrypto, backupCrypto } from './crypto.ts';
+import type { BackupEngine } from './engine.ts';
+import { DEFAULT_BATCH_LIMITS } from './plan.ts';
+
+const MIB = 1024 * 1024;
+
+export interface BackupEnvironment {
+  readonly bucket: string;
+  readonly keyArn: string;
+  readonly trustedKeyArns: readonly string[];
+  readonly stack: string;
+  readonly concurrency: number;
+  readonly memoryBytes: number;
+  readonly partSize: number;
+  readonly queueSize: number;
+  readonly frameLength: number;
+  readonly batchObjects: number;
+  readonly safetyMarginMs: number;
+  readonly bytesPerSecond: number;
+}
+
+function positive(name: string, fallback: number): number {
+  const value = intEnv(name, fallback);
+  if (value < 1) throw new MissingEnvironmentError(`Environment variable ${name} must be at least 1`);
+  return value;
+}
+
+/** Reads and checks the backup environment; throws naming the first bad variable. */
+export function backupEnvironment(): BackupEnvironment {
+  const functionMb = intEnv('AWS_LAMBDA_FUNCTION_MEMORY_SIZE', 1024);
+  const keyArn = requireEnv('BACKUP_KEY_ARN');
+  if (!/^arn:aws[\w-]*:kms:[a-z0-9-]+:\d{12}:key\/[\w-]+$/.test(keyArn)) {
+    throw new MissingEnvironmentError(
+      `Environment variable BACKUP_KEY_ARN must be a KMS key ARN (not an alias), got "${keyArn}"`,
+    );
+  }
+  const partSize = positive('BACKUP_PART_SIZE_MB', 8) * MIB;
+  if (partSize < 5 * MIB)
+    throw new MissingEnvironmentError('Environment variable BACKUP_PART_SIZE_MB must be at least 5');
+  return {
+    bucket: requireEnv('BACKUP_BUCKET'),
+    keyArn,
+    trustedKeyArns: optionalEnv('BACKUP_TRUSTED_KEY_ARNS', '')
+      .split(',')
+      .map((arn) => arn.trim())
+      .filter(Boolean),
+    stack: requireEnv('CARETAKER_STACK'),
+    concurrency: positive('BACKUP_CONCURRENCY', 16),
+    memoryBytes: positive('BACKUP_MEMORY_MB', Math.max(128, Math.floor(functionMb * 0.4))) * MIB,
+    partSize,
+    queueSize: positive('BACKUP_QUEUE_SIZE', 4),
+    frameLength: positive('BACKUP_FRAME_KB', 1024) * 1024,
+    batchObjects: Math.min(99_999, positive('BACKUP_BATCH_OBJECTS', DEFAULT_BATCH_LIMITS.maxItems)),
+    safetyMarginMs: intEnv('BACKUP_SAFETY_MARGIN_MS', 60_000),
+    bytesPerSecond: positive('BACKUP_THROUGHPUT_MBPS', 40) * MIB,
+  };
+}
+
+/** The crypto for an environment. */
+export function cryptoFor(environment: BackupEnvironment): BackupCrypto {
+  return backupCrypto({
+    keyArn: environment.keyArn,
+    trustedKeyArns: [environment.keyArn, ...environment.trustedKeyArns],
+    frameLength: environment.frameLength,
+  });
+}
+
+/** The backup engine for an environment. */
+export function engineFor(environment: BackupEnvironment, s3: S3Client, crypto: BackupCrypto): BackupEngine {
+  return {
+    s3,
+    bucket: environment.bucket,
+    crypto,
+    stack: environment.stack,
+    concurrency: environment.concurrency,
+    memoryBytes: environment.memoryBytes,
+    upload: { partSize: environment.partSize, queueSize: environment.queueSize },
+    batchLimits: { ...DEFAULT_BATCH_LIMITS, maxItems: environment.batchObjects },
+    now: () => new Date(),
+  };
+}

@@ -1,0 +1,109 @@
+/**
+ * The plan step: lists the source prefix page by page, decides copy or reuse for each object
+ * against the parent's manifest, and writes the items as batch files. Resumable: the listing
+ * cursor is the last key of the last written batch, saved with each batch.
+ */
+import { logger } from '../observability.ts';
+import { type Budget, expired } from './budget.ts';
+import { type BackupEngine, workStore } from './engine.ts';
+import { compareKeys } from './keys.ts';
+import { batchIndexKey } from './layout.ts';
+import { loadManifest } from './load.ts';
+import { ParentIndex } from './parent-index.ts';
+import { BatchBuilder, decideItem } from './plan.ts';
+import { listPage, putBytes } from './s3-io.ts';
+import { type WorkState, writeBatch, writeState } from './work-state.ts';
+
+/** A batch as the Distributed Map's ItemReader sees it (one item of `work/batches.json`). */
+export interface BatchDescriptor {
+  readonly batch: number;
+}
+
+/** Keys under the backup bucket's own `backups/` never belong in a backup of that bucket. */
+function ownBackups(engine: BackupEngine, state: WorkState, key: string): boolean {
+  return state.source.bucket === engine.bucket && key.startsWith('backups/');
+}
+
+/** Lists and batches until the listing is done or the budget is spent (at least one page). */
+export async function planStep(engine: BackupEngine, state: WorkState, budget: Budget): Promise<WorkState> {
+  if (state.plan.done) return state;
+  const store = workStore(engine, state);
+  const parent = state.parent ? await loadManifest(engine, state.set, state.parent.backupId) : undefined;
+  if (parent && parent.sha256 !== state.parent?.manifestSha256) {
+    throw new Error(
+      `The parent manifest of ${state.set}/${state.backupId} changed while the backup was planned`,
+    );
+  }
+  const index = parent ? new ParentIndex(engine, parent.manifest) : undefined;
+  const builder = new BatchBuilder(engine.batchLimits);
+  let current = state;
+
+  const flush = async () => {
+    const lastKey = builder.lastKey;
+    if (lastKey === undefined) return;
+    const items = builder.take();
+    const batch = current.plan.batches + 1;
+    await writeBatch(store, current.set, current.backupId, batch, items);
+    const copies = items.filter((item) => item.action === 'copy');
+    current = {
+      ...current,
+      plan: {
+        ...current.plan,
+        batches: batch,
+        startAfter: lastKey,
+        listedObjects: current.plan.listedObjects + items.length,
+        listedBytes:
+          current.plan.listedBytes +
+          items.reduce((total, item) => total + (item.action === 'copy' ? item.size : item.entry.size), 0),
+        copyObjects: current.plan.copyObjects + copies.length,
+        copyBytes: current.plan.copyBytes + copies.reduce((total, item) => total + item.size, 0),
+      },
+    };
+    await writeState(store, current);
+  };
+
+  let cursor = current.plan.startAfter;
+  let more = true;
+  do {
+    const page = await listPage(engine.s3, current.source.bucket, current.source.prefix, cursor);
+    for (const listed of page.objects) {
+      if (ownBackups(engine, current, listed.key)) continue;
+      if (cursor !== undefined && compareKeys(listed.key, cursor) <= 0) {
+        throw new Error(`The listing of s3://${current.source.bucket} went backwards at "${listed.key}"`);
+      }
+      const item = decideItem(listed, index ? await index.lookup(listed.key) : undefined);
+      if (builder.wouldOverflow(item)) await flush();
+      builder.add(item);
+    }
+    cursor = page.next;
+    more = page.next !== undefined;
+  } while (more && !expired(budget));
+  await flush();
+
+  if (!more) {
+    current = { ...current, plan: { ...current.plan, done: true } };
+    const descriptors: BatchDescriptor[] = Array.from({ length: current.plan.batches }, (_, i) => ({
+      batch: i + 1,
+    }));
+    await putBytes(
+      engine.s3,
+      engine.bucket,
+      batchIndexKey(current.set, current.backupId),
+      Buffer.from(JSON.stringify(descriptors)),
+      {
+        ...store.write,
+        contentType: 'application/json',
+      },
+    );
+    await writeState(store, current);
+    logger.info('Backup planned', {
+      set: current.set,
+      backupId: current.backupId,
+      batches: current.plan.batches,
+      objects: current.plan.listedObjects,
+      toCopy: current.plan.copyObjects,
+      bytesToCopy: current.plan.copyBytes,
+    });
+  }
+  return current;
+}

@@ -1,0 +1,49 @@
+/**
+ * The s3-backup event. The set is the config's own backup-set schema (lib/config/schema.ts), so
+ * an event is validated exactly as the config was at synth time.
+ */
+import * as z from 'zod';
+import { isBackupId } from '#common/backup/layout';
+import { configSchema } from '../../lib/config/schema.ts';
+
+const backupSetSchema = configSchema.shape.backupSets.unwrap().element;
+
+/** The parts of a backup set the backup needs (other config fields are ignored). */
+export const backupSetSpec = backupSetSchema
+  .pick({ name: true, sourceBucket: true, prefix: true, mode: true, fullEvery: true })
+  .strip();
+
+export const backupIdSchema = z.string().refine(isBackupId, 'expected a backupId (yyyyMMddTHHmmssZ-<8 hex>)');
+
+export const backupEventSchema = z
+  .object({
+    /**
+     * `run`: the whole backup in this function, looping until `done`; `plan`, `batches`,
+     * `finalize`: the Distributed Map flow's steps.
+     */
+    step: z.enum(['run', 'plan', 'batches', 'finalize']).default('run'),
+    set: backupSetSpec,
+    /** Continue (or re-run) this backup; derived from `startedAt` and `executionId` when absent. */
+    backupId: backupIdSchema.optional(),
+    /** The Step Functions execution id (tagged on everything written). */
+    executionId: z.string().min(1).max(2048).default('manual'),
+    /** The execution's start time: with `executionId` it fixes the backupId across retries. */
+    startedAt: z.iso.datetime({ offset: true }).optional(),
+    /** Take a full backup whatever the set's mode (starts a new chain). */
+    forceFull: z.boolean().default(false),
+    /** The batches a Distributed Map child processes (step `batches`). */
+    batches: z.array(z.number().int().min(1)).min(1).optional(),
+    /** Stop starting new work after this many milliseconds (the Lambda timeout still bounds it). */
+    timeBudgetMs: z.number().int().min(1).max(900_000).optional(),
+  })
+  .strict()
+  .superRefine((event, ctx) => {
+    if (event.step === 'batches' && !event.batches) {
+      ctx.addIssue({ code: 'custom', path: ['batches'], message: 'required for step "batches"' });
+    }
+    if ((event.step === 'batches' || event.step === 'finalize') && !event.backupId) {
+      ctx.addIssue({ code: 'custom', path: ['backupId'], message: `required for step "${event.step}"` });
+    }
+  });
+
+export type BackupEvent = z.output<typeof backupEventSchema>;
