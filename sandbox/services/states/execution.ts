@@ -133,6 +133,10 @@ async function run(engine: Engine, record: ExecutionRecord, prepared: PreparedMa
     handlers[stateName] = (input) => runTask(stateName, spec, input, scope, record) as Promise<Json>;
   }
   const machine = new StateMachine(prepared.definition, { validationOptions: { noValidate: true } });
+  // The interpreter stamps $$.Execution.StartTime itself as the run begins: take startDate at the
+  // same moment so the two agree (this still runs before StartExecution answers).
+  record.startDate = new Date();
+  (context.Execution as Record<string, unknown>).StartTime = record.startDate.toISOString();
   const execution = machine.run(JSON.parse(record.input) as Json, {
     overrides: { taskResourceLocalHandlers: handlers },
     context,

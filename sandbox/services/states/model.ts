@@ -34,7 +34,8 @@ export interface ExecutionRecord {
   readonly region: string;
   /** Input as JSON text, exactly as given. */
   readonly input: string;
-  readonly startDate: Date;
+  /** Set as the run begins, when the interpreter stamps `$$.Execution.StartTime`. */
+  startDate: Date;
   readonly roleArn: string;
   /** The definition this execution runs (DescribeStateMachineForExecution). */
   readonly definition: string;
