@@ -7,6 +7,7 @@
  */
 import * as z from 'zod';
 import { ISO_TIME_EXPECTED, parseIsoTime } from './calendar.ts';
+import { duplicateIds } from './duplicate-ids.ts';
 import { type FieldProblem, ValidationError } from './errors.ts';
 import { type RetentionPolicy, retentionPolicySchema } from './retention-policy.ts';
 import { toFieldProblems } from './validation.ts';
@@ -92,7 +93,7 @@ function underField(field: string, path: string): string {
 
 function checkPoints(points: readonly unknown[], problems: FieldProblem[]): Float64Array {
   const times = new Float64Array(points.length);
-  const firstIndex = new IdIndex(points.length, (index) => (points[index] as { id?: unknown }).id);
+  const duplicates = duplicateIds(points.length, (index) => (points[index] as { id?: unknown } | null)?.id);
   let found = 0;
   const report = (path: string, message: string): void => {
     if (found++ < MAX_POINT_PROBLEMS) problems.push({ path, message });
@@ -105,9 +106,9 @@ function checkPoints(points: readonly unknown[], problems: FieldProblem[]): Floa
     }
     const { id, createdAt, managed, verified } = point as Record<string, unknown>;
     if (typeof id !== 'string' || id === '') report(`points[${i}].id`, ID_EXPECTED);
-    else {
-      const earlier = firstIndex.add(id, i);
-      if (earlier !== -1) report(`points[${i}].id`, duplicateMessage(id, earlier));
+    else if (duplicates.size > 0) {
+      const earlier = duplicates.get(i);
+      if (earlier !== undefined) report(`points[${i}].id`, duplicateMessage(id, earlier));
     }
     const time = createdAt instanceof Date ? createdAt.getTime() : parseTime(createdAt);
     if (time === undefined || Number.isNaN(time)) report(`points[${i}].createdAt`, ISO_TIME_EXPECTED);
@@ -129,49 +130,4 @@ function expectedBoolean(value: unknown): string {
   const received =
     value === undefined ? 'nothing (the field is missing)' : value === null ? 'null' : typeof value;
   return `expected boolean, received ${received}`;
-}
-
-/**
- * First index of each id, in an open-addressing table held in one typed array (input index and
- * full hash side by side, so a probe touches one cache line): a Map of a million strings costs
- * several hundred milliseconds of rehashing and garbage collection, this a few dozen. Strings are
- * compared only when the full hashes match.
- */
-class IdIndex {
-  private readonly table: Int32Array;
-  private readonly mask: number;
-  private readonly idAt: (index: number) => unknown;
-
-  constructor(capacity: number, idAt: (index: number) => unknown) {
-    const size = 2 ** Math.ceil(Math.log2(Math.max(16, capacity * 2)));
-    this.table = new Int32Array(size * 2).fill(-1);
-    this.mask = size - 1;
-    this.idAt = idAt;
-  }
-
-  /** Records `id` at `index` and returns -1, or returns the index it was first seen at. */
-  add(id: string, index: number): number {
-    const h = hash(id);
-    let slot = h & this.mask;
-    for (;;) {
-      const held = this.table[slot * 2]!;
-      if (held === -1) {
-        this.table[slot * 2] = index;
-        this.table[slot * 2 + 1] = h;
-        return -1;
-      }
-      if (this.table[slot * 2 + 1] === h && this.idAt(held) === id) return held;
-      slot = (slot + 1) & this.mask;
-    }
-  }
-}
-
-/** FNV-1a over UTF-16 code units, with a final avalanche so sequential ids spread over the table. */
-function hash(text: string): number {
-  let h = 0x811c9dc5;
-  for (let i = 0; i < text.length; i++) h = Math.imul(h ^ text.charCodeAt(i), 0x01000193);
-  h ^= h >>> 16;
-  h = Math.imul(h, 0x85ebca6b);
-  h ^= h >>> 13;
-  return h | 0;
 }
