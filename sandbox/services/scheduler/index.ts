@@ -235,7 +235,9 @@ export function schedulerService(context: SandboxContext): SchedulerService {
           arm(record);
           return;
         }
-        void fire(record, due).then(() => arm(record));
+        fire(record, due)
+          .catch((error: unknown) => console.error(`[sandbox] schedule ${record.arn} failed to fire:`, error))
+          .finally(() => arm(record));
       },
       Math.min(delay, MAX_TIMER_MS),
     );

@@ -207,6 +207,7 @@ export async function runDistributedMap(
 
     const records: (ExecutionRecord | undefined)[] = new Array(children.length);
     let exceeded = false;
+    let broken: unknown;
     await new Promise<void>((resolve) => {
       const limit =
         maxConcurrency > 0
@@ -227,6 +228,17 @@ export async function runDistributedMap(
         }
       };
       const launch = () => {
+        try {
+          startChildren();
+        } catch (error) {
+          // Starting a child failed in the sandbox itself: end the Map Run instead of losing it.
+          broken = error;
+          exceeded = true;
+          stopRunning('The Map Run could not start a child execution');
+        }
+        settle();
+      };
+      const startChildren = () => {
         while (!exceeded && !scope.signal.aborted && running < limit && next < children.length) {
           const index = next++;
           const child = children[index] as { input: unknown; size: number };
@@ -258,10 +270,8 @@ export async function runDistributedMap(
               }
             }
             launch();
-            settle();
           });
         }
-        settle();
       };
       launch();
     });
@@ -322,6 +332,7 @@ export async function runDistributedMap(
       history.add('MapRunAborted', undefined, startedId);
       throw new StatesError('States.Aborted', 'The execution was stopped');
     }
+    if (broken !== undefined) throw runtimeError(`The Map Run failed: ${(broken as Error).message}`);
     if (exceeded) {
       throw new StatesError(
         'States.ExceedToleratedFailureThreshold',
