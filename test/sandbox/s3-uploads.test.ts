@@ -407,6 +407,29 @@ describe('multipart uploads', () => {
     expect(done.ChecksumType).toBe('FULL_OBJECT');
   });
 
+  it('checks the full-object CRC32 a client sends with CompleteMultipartUpload', async () => {
+    const parts = [bytes(5 * MiB, 44), bytes(100, 45)];
+    const whole = crc32Base64(Buffer.concat(parts));
+    const complete = async (Key: string, ChecksumCRC32: string) => {
+      const UploadId = await startUpload(Key, { ChecksumAlgorithm: 'CRC32', ChecksumType: 'FULL_OBJECT' });
+      const uploaded = await uploadParts(Key, UploadId, parts);
+      return s3.send(
+        new CompleteMultipartUploadCommand({
+          Bucket,
+          Key,
+          UploadId,
+          ChecksumCRC32,
+          ChecksumType: 'FULL_OBJECT',
+          MultipartUpload: { Parts: uploaded },
+        }),
+      );
+    };
+    const good = await complete('mpu/full-checked', whole);
+    const bad = await failure(complete('mpu/full-wrong', 'AAAAAA=='));
+    expect(good.ChecksumCRC32).toBe(whole);
+    expect(bad.name).toBe('BadDigest');
+  });
+
   it('requires every part checksum when completing a COMPOSITE upload', async () => {
     const UploadId = await startUpload('mpu/composite', { ChecksumAlgorithm: 'CRC32' });
     const uploaded = await uploadParts('mpu/composite', UploadId, [bytes(100, 43)]);

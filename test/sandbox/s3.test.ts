@@ -198,6 +198,18 @@ describe('objects', () => {
     expect(head).toMatchObject(sse);
   });
 
+  it("refuses object ACLs, as buckets with S3's default object ownership do", async () => {
+    const Bucket = await newBucket();
+    const error = await failure(
+      s3.send(new PutObjectCommand({ Bucket, Key: 'acl', Body: 'x', ACL: 'public-read' })),
+    );
+    const owner = await s3.send(
+      new PutObjectCommand({ Bucket, Key: 'acl', Body: 'x', ACL: 'bucket-owner-full-control' }),
+    );
+    expect(error.name).toBe('AccessControlListNotSupported');
+    expect(owner.$metadata.httpStatusCode).toBe(200);
+  });
+
   it('reports AES256 server-side encryption by default, as S3 does for every new object', async () => {
     const Bucket = await newBucket();
     const put = await s3.send(new PutObjectCommand({ Bucket, Key: 'plain', Body: 'x' }));

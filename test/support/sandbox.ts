@@ -2,7 +2,7 @@
  * Starts a sandbox for one test file: on a free loopback port, in a fresh data directory, with
  * process.env pointing every SDK client and CLI at it until the file's tests are done.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll } from 'vitest';
@@ -48,6 +48,8 @@ export function withSandbox(
 
   beforeAll(async () => {
     dataDir = mkdtempSync(join(tmpdir(), 'caretaker-test-sandbox-'));
+    // PostgreSQL runs as another user when tests run as root, and must reach its data directory.
+    chmodSync(dataDir, 0o755);
     current = await startSandbox({ ...options, port: 0, dataDir, services });
     handle.applyEnv();
   });

@@ -171,6 +171,12 @@ export const s3Errors = {
       Size: String(size),
       MaxSizeAllowed: '2048',
     }),
+  aclNotSupported: () => error('AccessControlListNotSupported', 'The bucket does not allow ACLs'),
+  bucketAclNotAllowed: () =>
+    error(
+      'InvalidBucketAclWithObjectOwnership',
+      "Bucket cannot have ACLs set with ObjectOwnership's BucketOwnerEnforced setting",
+    ),
   serverSideEncryptionNotFound: (bucket: string) =>
     error(
       'ServerSideEncryptionConfigurationNotFoundError',

@@ -113,6 +113,20 @@ export function metadataFrom(headers: IncomingHttpHeaders): Record<string, strin
   return metadata;
 }
 
+/** Canned ACLs a bucket with Object Ownership "bucket owner enforced" (S3's default) still accepts. */
+const ACCEPTED_ACLS = new Set(['private', 'bucket-owner-full-control']);
+
+/**
+ * Refuses ACLs as S3 does for buckets created with its defaults (ACLs disabled since April 2023):
+ * only no ACL, `private` or `bucket-owner-full-control` are accepted on writes.
+ */
+export function checkAcl(headers: IncomingHttpHeaders, level: 'bucket' | 'object'): void {
+  const acl = headerValue(headers, 'x-amz-acl');
+  const grants = Object.keys(headers).some((name) => name.startsWith('x-amz-grant-'));
+  if ((acl === undefined || ACCEPTED_ACLS.has(acl)) && !grants) return;
+  throw level === 'bucket' ? s3Errors.bucketAclNotAllowed() : s3Errors.aclNotSupported();
+}
+
 /** Everything an object stores from its write request's headers. */
 export function objectHeadersFrom(headers: IncomingHttpHeaders, bucket: Bucket): ObjectHeaders {
   const optional = (name: string) => headerValue(headers, name);

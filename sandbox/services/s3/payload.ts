@@ -71,8 +71,16 @@ function algorithmOfHeader(name: string): ChecksumAlgorithm {
   return algorithm;
 }
 
-/** Reads and checks the body-related headers. `maxBytes` bounds the declared length. */
-export function payloadSpec(headers: IncomingHttpHeaders, maxBytes: number): PayloadSpec {
+/**
+ * Reads and checks the body-related headers. `maxBytes` bounds the declared length. With
+ * `checksumHeadersDescribeObject` (CompleteMultipartUpload), `x-amz-checksum-*` headers carry the
+ * object's checksum, not the request body's, and are left to the operation.
+ */
+export function payloadSpec(
+  headers: IncomingHttpHeaders,
+  maxBytes: number,
+  checksumHeadersDescribeObject = false,
+): PayloadSpec {
   const contentSha = header(headers, 'x-amz-content-sha256');
   const chunked = contentSha?.startsWith('STREAMING-') === true;
   if (chunked && !STREAMING.has(contentSha ?? '')) {
@@ -107,7 +115,8 @@ export function payloadSpec(headers: IncomingHttpHeaders, maxBytes: number): Pay
     checksum = { algorithm: algorithmOfHeader(trailerName), trailer: trailerName };
   }
   for (const name of Object.keys(headers)) {
-    if (!name.startsWith('x-amz-checksum-') || NOT_VALUE_HEADERS.has(name)) continue;
+    if (checksumHeadersDescribeObject || !name.startsWith('x-amz-checksum-') || NOT_VALUE_HEADERS.has(name))
+      continue;
     if (checksum) {
       throw s3Errors.invalidRequest(
         'Expecting a single x-amz-checksum- header. Multiple checksum Types are not allowed.',
@@ -120,7 +129,7 @@ export function payloadSpec(headers: IncomingHttpHeaders, maxBytes: number): Pay
   }
 
   const sdkAlgorithm = header(headers, 'x-amz-sdk-checksum-algorithm');
-  if (sdkAlgorithm !== undefined) {
+  if (sdkAlgorithm !== undefined && !checksumHeadersDescribeObject) {
     const algorithm = parseAlgorithm(sdkAlgorithm);
     if (!algorithm) {
       if (sdkAlgorithm.toUpperCase() === 'CRC64NVME') throw s3Errors.notImplemented('CRC64NVME checksums');

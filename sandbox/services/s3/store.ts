@@ -197,6 +197,8 @@ export class S3Store {
   dropBucket(bucket: Bucket): void {
     for (const upload of bucket.uploads.values())
       this.removeFiles([...upload.parts.values()].map((part) => part.file));
+    // Parts still arriving for these uploads then find no upload and remove their own files.
+    bucket.uploads.clear();
     this.buckets.delete(bucket.name);
   }
 }

@@ -71,16 +71,26 @@ export function textOf(node: XmlObject | undefined, name: string): string | unde
   return value;
 }
 
-/** Reads a small XML request body (validating Content-MD5 / checksums like any body) and parses it. */
-export async function readXmlBody(req: SandboxRequest, root: string): Promise<XmlObject> {
-  const body = await readSmallBody(req);
+/**
+ * Reads a small XML request body (validating Content-MD5 / checksums like any body) and parses it.
+ * See payloadSpec for `checksumHeadersDescribeObject`.
+ */
+export async function readXmlBody(
+  req: SandboxRequest,
+  root: string,
+  checksumHeadersDescribeObject = false,
+): Promise<XmlObject> {
+  const body = await readSmallBody(req, checksumHeadersDescribeObject);
   if (body.length === 0) throw s3Errors.malformedXml();
   return parseXml(body, root);
 }
 
 /** Reads a small request body into memory with full payload validation. */
-export async function readSmallBody(req: SandboxRequest): Promise<Buffer> {
-  const spec = payloadSpec(req.headers, MAX_XML_BYTES);
+export async function readSmallBody(
+  req: SandboxRequest,
+  checksumHeadersDescribeObject = false,
+): Promise<Buffer> {
+  const spec = payloadSpec(req.headers, MAX_XML_BYTES, checksumHeadersDescribeObject);
   const sink = new MemorySink(MAX_XML_BYTES);
   await receivePayload(req, spec, sink);
   return sink.body();

@@ -3,6 +3,7 @@
  */
 import { bucketOf, type S3Call, sendEmpty } from '../call.ts';
 import { s3Errors } from '../errors.ts';
+import { checkAcl } from '../headers.ts';
 import { type Bucket, type Encryption, OWNER } from '../model.ts';
 import { SortedKeys } from '../sorted-keys.ts';
 import {
@@ -36,6 +37,7 @@ export function isValidBucketName(name: string): boolean {
 export async function createBucket(call: S3Call): Promise<void> {
   const { req, res, store, bucketName } = call;
   if (!isValidBucketName(bucketName)) throw s3Errors.invalidBucketName(bucketName);
+  checkAcl(req.headers, 'bucket');
   if (req.headers['x-amz-bucket-object-lock-enabled']?.toString().toLowerCase() === 'true') {
     throw s3Errors.notImplemented('S3 Object Lock');
   }

@@ -20,7 +20,13 @@ import {
 } from '../checksums.ts';
 import { evaluateWriteConditions } from '../conditions.ts';
 import { s3Errors } from '../errors.ts';
-import { headerValue, objectHeadersFrom, setEncryptionHeaders, tagsFromHeader } from '../headers.ts';
+import {
+  checkAcl,
+  headerValue,
+  objectHeadersFrom,
+  setEncryptionHeaders,
+  tagsFromHeader,
+} from '../headers.ts';
 import type { Bucket, Part, Upload } from '../model.ts';
 import { payloadSpec, receivePayload } from '../payload.ts';
 import { FileSink } from '../sinks.ts';
@@ -71,6 +77,7 @@ function checksumOptions(call: S3Call): { algorithm?: ChecksumAlgorithm; type?: 
 
 export async function createMultipartUpload(call: S3Call): Promise<void> {
   const bucket = bucketOf(call);
+  checkAcl(call.req.headers, 'object');
   const { algorithm, type } = checksumOptions(call);
   const upload: Upload = {
     uploadId: randomBytes(48).toString('base64url'),
@@ -232,7 +239,7 @@ export async function completeMultipartUpload(call: S3Call): Promise<void> {
   const { res, store } = call;
   const bucket = bucketOf(call);
   const upload = uploadOf(call, bucket);
-  const request = await readXmlBody(call.req, 'CompleteMultipartUpload');
+  const request = await readXmlBody(call.req, 'CompleteMultipartUpload', true);
   const requested = listOf(request, 'Part');
   if (requested.length === 0) throw s3Errors.malformedXml();
   const algorithm = upload.checksumAlgorithm;

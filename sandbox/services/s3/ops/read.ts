@@ -147,28 +147,29 @@ async function readObject(call: S3Call, head: boolean): Promise<void> {
   }
 }
 
-/** Streams bytes [range.start, range.end] of a version's segments to `res`. */
+/** Streams bytes [range.start, range.end] of a version's segments to `res`, in one pipeline. */
 async function streamVersion(
   store: S3Store,
   version: ObjectVersion,
   range: ByteRange,
   res: ServerResponse,
 ): Promise<void> {
-  let position = 0;
-  try {
+  async function* segments(): AsyncGenerator<Buffer> {
+    let position = 0;
     for (const segment of version.segments) {
       const first = position;
       const last = position + segment.size - 1;
       position += segment.size;
       if (last < range.start || first > range.end) continue;
-      const source = createReadStream(store.filePath(segment.file), {
+      yield* createReadStream(store.filePath(segment.file), {
         start: Math.max(range.start, first) - first,
         end: Math.min(range.end, last) - first,
         highWaterMark: READ_CHUNK_BYTES,
-      });
-      await pipeline(source, res, { end: false });
+      }) as AsyncIterable<Buffer>;
     }
-    res.end();
+  }
+  try {
+    await pipeline(segments, res);
   } catch (error) {
     // A client that hangs up mid-download is not a server fault.
     if (res.destroyed || (error as NodeJS.ErrnoException).code === 'ERR_STREAM_PREMATURE_CLOSE') return;

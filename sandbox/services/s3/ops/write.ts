@@ -15,6 +15,7 @@ import {
 import { evaluateWriteConditions } from '../conditions.ts';
 import { s3Errors } from '../errors.ts';
 import {
+  checkAcl,
   encryptionFrom,
   headerValue,
   objectHeadersFrom,
@@ -83,6 +84,7 @@ export async function putObject(call: S3Call): Promise<void> {
   if (copySourceHeader(call) !== undefined) return copyObject(call);
   const { req, res, store } = call;
   const bucket = bucketOf(call);
+  checkAcl(req.headers, 'object');
   const spec = payloadSpec(req.headers, MAX_PUT_BYTES);
   const headers = objectHeadersFrom(req.headers, bucket);
   const tags = tagsFromHeader(req.headers);
@@ -136,6 +138,7 @@ function directive(call: S3Call, name: string, label: string): 'COPY' | 'REPLACE
 export async function copyObject(call: S3Call): Promise<void> {
   const { req, res, store } = call;
   const bucket = bucketOf(call);
+  checkAcl(req.headers, 'object');
   const source = resolveCopySource(call, copySourceHeader(call)!);
   const metadataDirective = directive(call, 'x-amz-metadata-directive', 'metadata');
   const taggingDirective = directive(call, 'x-amz-tagging-directive', 'tagging');
