@@ -7,8 +7,10 @@
  * - Commitment policy REQUIRE_ENCRYPT_REQUIRE_DECRYPT: a message without key commitment is refused.
  * - One data key per object, generated and wrapped by KMS under the stack key (KMS keyring with
  *   the key ARN; decryption is strict: only the trusted key ARNs are asked).
- * - The encryption context binds set, storing backup id and source key. A decryption that finds
- *   any other context is refused before KMS is called (see {@link ExpectedContextError}).
+ * - The encryption context binds set, storing backup id and source key. KMS authenticates it with
+ *   the data key and the SDK with the message header, so an altered context fails as tampering;
+ *   an authentic message whose context is not the expected one (an object moved or swapped) is
+ *   refused before any plaintext is released (see {@link ExpectedContextError}).
  * - Frames of 1–4 MiB: with the SDK's 4 KiB default, per-frame overhead dominates and streams
  *   run about ten times slower.
  *
@@ -24,10 +26,7 @@ import {
   type EncryptionContext,
   KMS,
   KmsKeyringNode,
-  type NodeDecryptionMaterial,
   NodeDefaultCryptographicMaterialsManager,
-  type NodeEncryptionMaterial,
-  type NodeMaterialsManager,
 } from '@aws-crypto/client-node';
 import { tracer } from '../observability.ts';
 
@@ -78,40 +77,28 @@ function sameContext(expected: Readonly<Record<string, string>>, actual: Encrypt
   );
 }
 
-/**
- * A materials manager that refuses to decrypt a message whose encryption context is not exactly
- * `expected`, before any KMS call: an object moved or swapped to another key fails here.
- */
-class ExpectedContextCmm implements NodeMaterialsManager {
-  constructor(
-    private readonly inner: NodeMaterialsManager,
-    private readonly expected: Readonly<Record<string, string>>,
-  ) {}
-
-  getEncryptionMaterials: NodeMaterialsManager['getEncryptionMaterials'] = (request) => {
-    if (!sameContext(this.expected, request.encryptionContext)) {
-      return Promise.reject(new ExpectedContextError(this.expected, request.encryptionContext));
-    }
-    return this.inner.getEncryptionMaterials(request) as Promise<NodeEncryptionMaterial>;
-  };
-
-  decryptMaterials: NodeMaterialsManager['decryptMaterials'] = (request) => {
-    if (!sameContext(this.expected, request.encryptionContext)) {
-      return Promise.reject(new ExpectedContextError(this.expected, { ...request.encryptionContext }));
-    }
-    return this.inner.decryptMaterials(request) as Promise<NodeDecryptionMaterial>;
-  };
-}
-
 /** Why a stored object could not be read, for IntegrityError details. */
-export type DecryptFailure = 'wrong-key' | 'wrong-context' | 'corrupt' | 'truncated';
+export type DecryptFailure = 'wrong-key' | 'wrong-context' | 'corrupt' | 'truncated' | 'key-access';
 
-/** Classifies an Encryption SDK decryption error. */
+/**
+ * Classifies an Encryption SDK decryption error:
+ * - no encrypted data key for a trusted key ARN: `wrong-key`;
+ * - KMS refused to decrypt the data key because of access or key state: `key-access` (not an
+ *   integrity problem: permissions, a disabled key);
+ * - KMS could not decrypt the data key blob (altered), or a frame failed authentication: `corrupt`;
+ * - the message ended early: `truncated`.
+ */
 export function classifyDecryptError(error: unknown): DecryptFailure {
   if (error instanceof ExpectedContextError) return 'wrong-context';
   const message = error instanceof Error ? error.message : String(error);
-  if (/unencrypteddatakey has not been set|unable to decrypt data key|no edks|kms/i.test(message))
-    return 'wrong-key';
+  if (/unencryptedDataKey has not been set|no edks/i.test(message)) return 'wrong-key';
+  if (/unable to decrypt data key/i.test(message)) {
+    return /AccessDenied|KMSInvalidState|Disabled|NotFoundException|KeyUnavailable|Throttl|ECONN|Timeout/i.test(
+      message,
+    )
+      ? 'key-access'
+      : 'corrupt';
+  }
   if (/incomplete|final frame|premature|truncat|unexpected end|not enough/i.test(message)) return 'truncated';
   return 'corrupt';
 }
@@ -169,7 +156,7 @@ export function backupCrypto(options: BackupCryptoOptions): BackupCrypto {
     keyArn,
     frameLength,
     encryptStream(context, plaintextLength) {
-      return client.encryptStream(new ExpectedContextCmm(encryptCmm, context), {
+      return client.encryptStream(encryptCmm, {
         suiteId: SUITE,
         encryptionContext: { ...context },
         frameLength,
@@ -177,12 +164,17 @@ export function backupCrypto(options: BackupCryptoOptions): BackupCrypto {
       });
     },
     decryptStream(context, maxFrameLength = MAX_FRAME_LENGTH) {
-      return client.decryptUnsignedMessageStream(new ExpectedContextCmm(decryptCmm, context), {
-        maxBodySize: maxFrameLength,
+      const stream = client.decryptUnsignedMessageStream(decryptCmm, { maxBodySize: maxFrameLength });
+      // Emitted once the header authenticated and before any frame is decrypted.
+      stream.once('MessageHeader', (header: { encryptionContext: EncryptionContext }) => {
+        if (!sameContext(context, header.encryptionContext)) {
+          stream.destroy(new ExpectedContextError(context, { ...header.encryptionContext }));
+        }
       });
+      return stream;
     },
     async encrypt(plaintext, context) {
-      const { result } = await client.encrypt(new ExpectedContextCmm(encryptCmm, context), plaintext, {
+      const { result } = await client.encrypt(encryptCmm, plaintext, {
         suiteId: SUITE,
         encryptionContext: { ...context },
         frameLength,
@@ -190,13 +182,14 @@ export function backupCrypto(options: BackupCryptoOptions): BackupCrypto {
       return result;
     },
     async decrypt(message, context) {
-      const { plaintext, messageHeader } = await client.decrypt(
-        new ExpectedContextCmm(decryptCmm, context),
-        message,
-        { maxBodySize: MAX_FRAME_LENGTH },
-      );
+      const { plaintext, messageHeader } = await client.decrypt(decryptCmm, message, {
+        maxBodySize: MAX_FRAME_LENGTH,
+      });
       if (messageHeader.suiteId !== SUITE)
         throw new Error(`unexpected algorithm suite ${messageHeader.suiteId}`);
+      if (!sameContext(context, messageHeader.encryptionContext)) {
+        throw new ExpectedContextError(context, { ...messageHeader.encryptionContext });
+      }
       return plaintext;
     },
   };

@@ -4,6 +4,7 @@
  * its child recorded. Anything that does not check out throws an {@link IntegrityProblem}.
  */
 import type { S3Client } from '@aws-sdk/client-s3';
+import { AccessDeniedError } from '../errors.ts';
 import { checkLink, rootProblems } from './chain.ts';
 import { type BackupCrypto, classifyDecryptError } from './crypto.ts';
 import { manifestKey, sealKey } from './layout.ts';
@@ -52,6 +53,15 @@ export async function loadManifest(
     sealed = parseSealPlaintext(await store.crypto.decrypt(seal, sealContext(set, backupId)));
   } catch (error) {
     const kind = classifyDecryptError(error);
+    if (kind === 'key-access') {
+      throw new AccessDeniedError(
+        `KMS refused to open the seal of ${set}/${backupId}: ${(error as Error).message}`,
+        about,
+        {
+          cause: error,
+        },
+      );
+    }
     const problem = kind === 'wrong-key' ? 'wrong-key' : 'edited-manifest';
     throw new IntegrityProblem(
       { ...about, storedKey: sealKey(set, backupId), problem, detail: `seal: ${(error as Error).message}` },

@@ -95,6 +95,7 @@ export function integrityFailure(
     backupId: subject.backupId,
     problem: first?.problem,
     key: first?.key,
+    storedKey: first?.storedKey,
     problems: findings,
     problemCount: totalFound,
   });

@@ -9,6 +9,7 @@ import type { Readable } from 'node:stream';
 import { PassThrough, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { S3Client } from '@aws-sdk/client-s3';
+import { AccessDeniedError } from '../errors.ts';
 import { type BackupCrypto, classifyDecryptError, ExpectedContextError, MAX_FRAME_LENGTH } from './crypto.ts';
 import { CONTEXT_KEYS, type ManifestEntry, objectContext } from './manifest.ts';
 import { IntegrityProblem, type Problem } from './problems.ts';
@@ -49,6 +50,14 @@ function findingFor(request: ReadRequest, error: unknown): Problem {
   }
   const detail = error instanceof Error ? error.message : String(error);
   switch (classifyDecryptError(error)) {
+    case 'key-access':
+      throw new AccessDeniedError(
+        `KMS refused to decrypt the data key of ${entry.storedKey}: ${detail}`,
+        base,
+        {
+          cause: error,
+        },
+      );
     case 'wrong-key':
       return { ...base, problem: 'wrong-key', detail };
     case 'truncated':

@@ -48,6 +48,16 @@ describe('classifyDecryptError', () => {
     [new Error('Incomplete message'), 'truncated'],
     [new Error('Incomplete Header'), 'truncated'],
     [new Error('Unsupported state or unable to authenticate data'), 'corrupt'],
+    [
+      new Error(
+        'Unable to decrypt data key and one or more KMS CMKs had an error. InvalidCiphertextException',
+      ),
+      'corrupt',
+    ],
+    [
+      new Error('Unable to decrypt data key and one or more KMS CMKs had an error. AccessDeniedException'),
+      'key-access',
+    ],
   ])('classifies %s as %s', (error, kind) => {
     expect(classifyDecryptError(error)).toBe(kind);
   });

@@ -1,0 +1,116 @@
+/**
+ * Shared setup for the backup integration tests: a sandbox with S3 and KMS, a stack key, a
+ * source bucket and a backup bucket, the backup functions' environment, and helpers to fill,
+ * read and tamper with buckets. Not a test file itself.
+ */
+import { CreateKeyCommand, KMSClient } from '@aws-sdk/client-kms';
+import {
+  CreateBucketCommand,
+  GetObjectCommand,
+  ListObjectsV2Command,
+  PutObjectCommand,
+  S3Client,
+} from '@aws-sdk/client-s3';
+import { beforeAll } from 'vitest';
+import { kmsService } from '../../sandbox/services/kms/index.ts';
+import { s3Service } from '../../sandbox/services/s3/index.ts';
+import { fakeContext } from '../support/lambda-context.ts';
+import { withSandbox } from '../support/sandbox.ts';
+
+export interface BackupWorld {
+  readonly s3: S3Client;
+  readonly kms: KMSClient;
+  readonly keyArn: string;
+  readonly backupBucket: string;
+  /** A fresh bucket for each call. */
+  newBucket(prefix?: string): Promise<string>;
+  /** Creates another KMS key (for wrong-key cases). */
+  newKey(): Promise<string>;
+}
+
+let bucketCount = 0;
+
+/** Starts S3 + KMS for the file and sets the backup functions' environment before they load. */
+export function withBackupSandbox(env: Record<string, string> = {}): { world: () => BackupWorld } {
+  withSandbox([s3Service, kmsService]);
+  let world: BackupWorld | undefined;
+  beforeAll(async () => {
+    const s3 = new S3Client({});
+    const kms = new KMSClient({});
+    const newKey = async () => (await kms.send(new CreateKeyCommand({}))).KeyMetadata!.Arn!;
+    const newBucket = async (prefix = 'bucket') => {
+      const Bucket = `${prefix}-${++bucketCount}`;
+      await s3.send(new CreateBucketCommand({ Bucket }));
+      return Bucket;
+    };
+    const keyArn = await newKey();
+    const backupBucket = await newBucket('backups');
+    Object.assign(process.env, {
+      BACKUP_BUCKET: backupBucket,
+      BACKUP_KEY_ARN: keyArn,
+      CARETAKER_STACK: 'caretaker-test',
+      BACKUP_SAFETY_MARGIN_MS: '1000',
+      ...env,
+    });
+    world = { s3, kms, keyArn, backupBucket, newBucket, newKey };
+  });
+  return {
+    world: () => {
+      if (!world) throw new Error('The backup sandbox is not ready (use it inside tests or hooks)');
+      return world;
+    },
+  };
+}
+
+/** Writes objects (key → body) into a bucket. */
+export async function putObjects(
+  s3: S3Client,
+  bucket: string,
+  objects: Record<string, Buffer | string>,
+): Promise<void> {
+  await Promise.all(
+    Object.entries(objects).map(([Key, Body]) =>
+      s3.send(new PutObjectCommand({ Bucket: bucket, Key, Body })),
+    ),
+  );
+}
+
+/** Every object under a prefix as key → bytes. */
+export async function readAll(s3: S3Client, bucket: string, prefix = ''): Promise<Map<string, Buffer>> {
+  const out = new Map<string, Buffer>();
+  let token: string | undefined;
+  do {
+    const page = await s3.send(
+      new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix, ContinuationToken: token }),
+    );
+    for (const object of page.Contents ?? []) {
+      const got = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: object.Key! }));
+      out.set(object.Key!, Buffer.from(await got.Body!.transformToByteArray()));
+    }
+    token = page.IsTruncated ? page.NextContinuationToken : undefined;
+  } while (token);
+  return out;
+}
+
+/** Keys under a prefix. */
+export async function listKeys(s3: S3Client, bucket: string, prefix = ''): Promise<string[]> {
+  return [...(await readAll(s3, bucket, prefix)).keys()];
+}
+
+/** A Lambda context with a long deadline. */
+export function context() {
+  return fakeContext('backup-test', 600_000);
+}
+
+/** Calls a resumable handler with the same event until it reports `done`; returns every result. */
+export async function untilDone<R extends { done: boolean }>(
+  call: (previous: R | undefined) => Promise<R>,
+  maxCalls = 1000,
+): Promise<{ last: R; calls: number }> {
+  let previous: R | undefined;
+  for (let calls = 1; calls <= maxCalls; calls++) {
+    previous = await call(previous);
+    if (previous.done) return { last: previous, calls };
+  }
+  throw new Error(`still not done after ${maxCalls} calls`);
+}

@@ -1,0 +1,333 @@
+/**
+ * Backups end to end on the sandbox (S3 + KMS), through the real handlers: backup → verify →
+ * restore round trips, incremental backups after adds, changes and deletes, idempotent re-runs
+ * and resumption across many calls.
+ */
+import { randomBytes } from 'node:crypto';
+import {
+  DeleteObjectCommand,
+  GetObjectCommand,
+  GetObjectTaggingCommand,
+  HeadObjectCommand,
+  ListObjectVersionsCommand,
+  PutBucketVersioningCommand,
+} from '@aws-sdk/client-s3';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { manifestSchema, partSchema } from '../../functions/common/backup/manifest.ts';
+import { context, listKeys, putObjects, readAll, untilDone, withBackupSandbox } from './backup-harness.ts';
+
+// Small batches, so backups of a dozen objects already span several batches and manifest parts.
+const { world } = withBackupSandbox({ BACKUP_BATCH_OBJECTS: '5' });
+
+type Handler = (
+  event: unknown,
+  context: ReturnType<typeof import('./backup-harness.ts').context>,
+) => Promise<any>;
+let backup: Handler;
+let verify: Handler;
+let restore: Handler;
+
+beforeAll(async () => {
+  backup = (await import('../../functions/s3-backup/handler.ts')).handler as Handler;
+  verify = (await import('../../functions/backup-verify/handler.ts')).handler as Handler;
+  restore = (await import('../../functions/backup-restore/handler.ts')).handler as Handler;
+});
+
+let setCount = 0;
+
+/** A source bucket with the given objects under `data/`, and a set spec for it. */
+async function newSource(
+  objects: Record<string, Buffer | string>,
+  mode: 'full' | 'incremental' = 'incremental',
+  fullEvery = 7,
+) {
+  const bucket = await world().newBucket('source');
+  await putObjects(
+    world().s3,
+    bucket,
+    Object.fromEntries(Object.entries(objects).map(([key, body]) => [`data/${key}`, body])),
+  );
+  return { name: `set-${++setCount}`, sourceBucket: bucket, prefix: 'data/', mode, fullEvery };
+}
+
+let day = 0;
+/** Runs a backup to completion with a fresh execution (one call unless the budget says otherwise). */
+async function backupOf(set: object, extra: object = {}) {
+  const event = {
+    set,
+    executionId: `exec-${++day}`,
+    startedAt: new Date(Date.UTC(2026, 0, day)).toISOString(),
+    ...extra,
+  };
+  const { last, calls } = await untilDone(() => backup(event, context()));
+  return { ...last, calls };
+}
+
+async function restoreInto(set: { name: string }, backupId: string, extra: object = {}) {
+  const target = await world().newBucket('target');
+  const event = { set: set.name, backupId, targetBucket: target, targetPrefix: 'restored/', ...extra };
+  const { last: result, calls } = await untilDone((previous: any) =>
+    restore({ ...event, continuation: previous?.continuation }, context()),
+  );
+  return { target, result, calls, objects: await readAll(world().s3, target, 'restored/') };
+}
+
+function relative(objects: Map<string, Buffer>, prefix: string): Record<string, string> {
+  return Object.fromEntries(
+    [...objects].map(([key, body]) => [key.slice(prefix.length), body.toString('base64')]),
+  );
+}
+
+function b64(objects: Record<string, Buffer | string>): Record<string, string> {
+  return Object.fromEntries(
+    Object.entries(objects).map(([key, body]) => [key, Buffer.from(body).toString('base64')]),
+  );
+}
+
+const MIXED = {
+  'a.txt': 'hello',
+  'folder/with space/é ü 😀.bin': randomBytes(1234),
+  'empty-1': Buffer.alloc(0),
+  'nested/empty-2': Buffer.alloc(0),
+  'large.bin': randomBytes(9 * 1024 * 1024 + 7),
+};
+
+describe('a full backup', () => {
+  it('restores byte-identical: a multi-MiB object, empty objects and keys with unicode and spaces', async () => {
+    const set = await newSource(MIXED);
+
+    const done = await backupOf(set);
+    const verified = await verify({ set: set.name, backupId: done.backupId }, context());
+    const { result, objects } = await restoreInto(set, done.backupId);
+
+    expect(done.result).toMatchObject({
+      mode: 'full',
+      parentBackupId: null,
+      totals: { objects: 5, copiedObjects: 5 },
+    });
+    expect(verified).toMatchObject({ done: true, ok: true, objectsChecked: 5, subset: 'all' });
+    expect(result).toMatchObject({ done: true, objects: 5, bytes: 9 * 1024 * 1024 + 7 + 5 + 1234 });
+    expect(relative(objects, 'restored/')).toEqual(b64(MIXED));
+  });
+
+  it('stores only ciphertext, under the backup prefix, tagged and with SSE-KMS on top', async () => {
+    const secret = `secret-${randomBytes(8).toString('hex')}`;
+    const set = await newSource({ 'plain.txt': secret.repeat(100) });
+
+    const done = await backupOf(set);
+    const stored = await readAll(
+      world().s3,
+      world().backupBucket,
+      `backups/${set.name}/${done.backupId}/objects/`,
+    );
+    const [key, body] = [...stored][0]!;
+    const head = await world().s3.send(new HeadObjectCommand({ Bucket: world().backupBucket, Key: key }));
+    const tags = await world().s3.send(
+      new GetObjectTaggingCommand({ Bucket: world().backupBucket, Key: key }),
+    );
+
+    expect(body.toString('latin1')).not.toContain(secret);
+    expect(body.toString('latin1')).toContain('caretaker:source-key'); // the context is in the message header
+    expect(head.ServerSideEncryption).toBe('aws:kms');
+    expect(head.SSEKMSKeyId).toBe(world().keyArn);
+    expect(Object.fromEntries((tags.TagSet ?? []).map((t) => [t.Key, t.Value]))).toEqual({
+      'caretaker:managed': 'true',
+      'caretaker:kind': 'backup',
+      'caretaker:stack': 'caretaker-test',
+      'caretaker:execution': expect.stringMatching(/^exec-/),
+      'caretaker:target': set.name,
+    });
+  });
+
+  it('records everything about the backup in a manifest whose parts list every object', async () => {
+    const set = await newSource({ 'x/1.txt': 'one', 'x/2.txt': 'two!' });
+
+    const done = await backupOf(set);
+    const bytes = await world().s3.send(
+      new GetObjectCommand({ Bucket: world().backupBucket, Key: done.result.manifestKey }),
+    );
+    const manifest = manifestSchema.parse(JSON.parse(await bytes.Body!.transformToString()));
+    const partBody = await world().s3.send(
+      new GetObjectCommand({ Bucket: world().backupBucket, Key: manifest.parts[0]!.key }),
+    );
+    const part = partSchema.parse(JSON.parse(await partBody.Body!.transformToString()));
+
+    expect(manifest).toMatchObject({
+      backupId: done.backupId,
+      set: set.name,
+      kind: 'backup',
+      mode: 'full',
+      source: { bucket: set.sourceBucket, prefix: 'data/' },
+      encryption: {
+        keyArn: world().keyArn,
+        algorithmSuite: 'ALG_AES256_GCM_IV12_TAG16_HKDF_SHA512_COMMIT_KEY',
+        frameLength: 1024 * 1024,
+      },
+      tool: { name: 'caretaker', version: '0.1.0' },
+      totals: { objects: 2, bytes: 7, parts: 1 },
+    });
+    expect(part.objects.map((entry) => [entry.key, entry.size, entry.storedBackupId])).toEqual([
+      ['data/x/1.txt', 3, done.backupId],
+      ['data/x/2.txt', 4, done.backupId],
+    ]);
+    expect(part.objects[0]!.sha256).toBe('7692c3ad3540bb803c020b3aee66cd8887123234ea0c6e7143c0add73ff431ed');
+  });
+
+  it('restores only the objects under a key prefix when asked', async () => {
+    const set = await newSource({ 'keep/a': 'a', 'keep/b': 'b', 'other/c': 'c' });
+    const done = await backupOf(set);
+
+    const { objects } = await restoreInto(set, done.backupId, { prefix: 'data/keep/' });
+
+    expect([...objects.keys()]).toEqual(['restored/keep/a', 'restored/keep/b']);
+  });
+});
+
+describe('incremental backups', () => {
+  it('copy only what changed, list the complete set, and each restores its own point in time', async () => {
+    const s3 = world().s3;
+    const set = await newSource({ 'keep.txt': 'unchanged', 'change.txt': 'v1', 'delete.txt': 'bye' });
+    const first = await backupOf(set);
+    const v1 = relative(await readAll(s3, set.sourceBucket, 'data/'), 'data/');
+
+    await putObjects(s3, set.sourceBucket, { 'data/change.txt': 'v2 is longer', 'data/add.txt': 'new' });
+    await s3.send(new DeleteObjectCommand({ Bucket: set.sourceBucket, Key: 'data/delete.txt' }));
+    const second = await backupOf(set);
+    const v2 = relative(await readAll(s3, set.sourceBucket, 'data/'), 'data/');
+
+    expect(second.result).toMatchObject({
+      mode: 'incremental',
+      parentBackupId: first.backupId,
+      totals: { objects: 3, copiedObjects: 2, reusedObjects: 1 },
+    });
+    expect(relative((await restoreInto(set, first.backupId)).objects, 'restored/')).toEqual(v1);
+    expect(relative((await restoreInto(set, second.backupId)).objects, 'restored/')).toEqual(v2);
+    expect(await verify({ set: set.name, backupId: second.backupId }, context())).toMatchObject({
+      ok: true,
+      chainLinks: 1,
+    });
+  });
+
+  it('points unchanged objects at the copy an earlier backup stored, through several incrementals', async () => {
+    const set = await newSource({ 'stable.txt': 'stable' });
+    const first = await backupOf(set);
+    await putObjects(world().s3, set.sourceBucket, { 'data/b.txt': 'b' });
+    await backupOf(set);
+    await putObjects(world().s3, set.sourceBucket, { 'data/c.txt': 'c' });
+    const third = await backupOf(set);
+
+    const ownObjects = await listKeys(
+      world().s3,
+      world().backupBucket,
+      `backups/${set.name}/${third.backupId}/objects/`,
+    );
+
+    expect(third.result.totals).toMatchObject({ objects: 3, copiedObjects: 1, reusedObjects: 2 });
+    expect(ownObjects).toHaveLength(1);
+    expect(relative((await restoreInto(set, third.backupId)).objects, 'restored/')).toEqual(
+      b64({ 'b.txt': 'b', 'c.txt': 'c', 'stable.txt': 'stable' }),
+    );
+    expect(await verify({ set: set.name, backupId: third.backupId }, context())).toMatchObject({
+      ok: true,
+      chainLinks: 2,
+    });
+    expect(third.result.parentBackupId).not.toBe(first.backupId);
+  });
+
+  it('finds the parent entries across several manifest parts', async () => {
+    const objects = Object.fromEntries(
+      Array.from({ length: 13 }, (_, i) => [`k${String(i).padStart(2, '0')}`, `v${i}`]),
+    );
+    const set = await newSource(objects);
+    const first = await backupOf(set);
+    await putObjects(world().s3, set.sourceBucket, { 'data/k03': 'changed', 'data/k11': 'changed too' });
+
+    const second = await backupOf(set);
+
+    expect(first.result.totals.parts).toBe(3);
+    expect(second.result.totals).toMatchObject({ objects: 13, copiedObjects: 2, reusedObjects: 11 });
+    expect(relative((await restoreInto(set, second.backupId)).objects, 'restored/')).toEqual(
+      b64({ ...objects, k03: 'changed', k11: 'changed too' }),
+    );
+  });
+
+  it('takes a full backup again after fullEvery incrementals', async () => {
+    const set = await newSource({ 'a.txt': 'a' }, 'incremental', 2);
+
+    const modes = [];
+    for (let i = 0; i < 4; i++) modes.push((await backupOf(set)).result.mode);
+
+    expect(modes).toEqual(['full', 'incremental', 'incremental', 'full']);
+  });
+
+  it('takes a full backup when the set is in full mode or forced', async () => {
+    const set = await newSource({ 'a.txt': 'a' });
+    await backupOf(set);
+
+    const forced = await backupOf(set, { forceFull: true });
+
+    expect(forced.result).toMatchObject({ mode: 'full', parentBackupId: null, totals: { copiedObjects: 1 } });
+  });
+});
+
+describe('re-runs and resumption', () => {
+  it('returns the existing result when a finished backup id is run again, writing nothing', async () => {
+    const set = await newSource({ 'a.txt': 'a', 'b.txt': 'b' });
+    const done = await backupOf(set);
+    const before = await listKeys(world().s3, world().backupBucket, `backups/${set.name}/`);
+
+    const again = await backup({ set, backupId: done.backupId }, context());
+
+    expect(again).toEqual({ done: true, backupId: done.backupId, result: done.result });
+    expect(await listKeys(world().s3, world().backupBucket, `backups/${set.name}/`)).toEqual(before);
+  });
+
+  it('finishes a backup and its restore over many calls with a tiny time budget, storing each object once', async () => {
+    const s3 = world().s3;
+    await s3.send(
+      new PutBucketVersioningCommand({
+        Bucket: world().backupBucket,
+        VersioningConfiguration: { Status: 'Enabled' },
+      }),
+    );
+    const objects = Object.fromEntries(
+      Array.from({ length: 12 }, (_, i) => [`f${String(i).padStart(2, '0')}`, randomBytes(100 + i)]),
+    );
+    const set = await newSource(objects);
+
+    const done = await backupOf(set, { timeBudgetMs: 1 });
+    const versions = await s3.send(
+      new ListObjectVersionsCommand({
+        Bucket: world().backupBucket,
+        Prefix: `backups/${set.name}/${done.backupId}/objects/`,
+      }),
+    );
+    const restored = await restoreInto(set, done.backupId, { timeBudgetMs: 1 });
+
+    expect(done.calls).toBeGreaterThan(3);
+    expect(restored.calls).toBeGreaterThan(3);
+    expect(done.result.totals).toMatchObject({ objects: 12, copiedObjects: 12 });
+    expect(versions.Versions).toHaveLength(12);
+    expect(relative(restored.objects, 'restored/')).toEqual(b64(objects));
+    expect(await listKeys(s3, world().backupBucket, `backups/${set.name}/${done.backupId}/work/`)).toEqual(
+      [],
+    );
+  });
+
+  it('verifies over many calls with a tiny time budget, passing the continuation along', async () => {
+    const set = await newSource(
+      Object.fromEntries(Array.from({ length: 8 }, (_, i) => [`v${i}`, `value ${i}`])),
+    );
+    const done = await backupOf(set);
+
+    const { last, calls } = await untilDone((previous: any) =>
+      verify(
+        { set: set.name, backupId: done.backupId, timeBudgetMs: 1, continuation: previous?.continuation },
+        context(),
+      ),
+    );
+
+    expect(calls).toBeGreaterThan(1);
+    expect(last).toMatchObject({ ok: true, objectsChecked: 8, entriesChecked: 8 });
+  });
+});
