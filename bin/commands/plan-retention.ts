@@ -6,8 +6,8 @@
 import { readFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import type * as z from 'zod';
-import { parseIsoTime } from '#common/calendar';
 import { type FieldProblem, ValidationError } from '#common/errors';
+import { parseIsoTime } from '#common/iso-time';
 import { planRetention, type RetentionDecision, recoveryPointsSchema } from '#common/retention';
 import { retentionPolicySchema } from '#common/retention-policy';
 import { toFieldProblems } from '#common/validation';
@@ -45,17 +45,15 @@ export async function run(args: string[]): Promise<number> {
       readJson(options.points, '--points'),
       readJson(options.policy, '--policy'),
     ]);
-    const problems = [
-      ...problemsOf(recoveryPointsSchema, pointsJson, 'points'),
-      ...problemsOf(retentionPolicySchema, policyJson, 'policy'),
-    ];
+    const points = recoveryPointsSchema.safeParse(pointsJson, { reportInput: true });
+    const policy = retentionPolicySchema.safeParse(policyJson, { reportInput: true });
     const now = options.now === undefined ? Date.now() : parseIsoTime(options.now);
-    if (now === undefined) problems.push(`--now: expected an ISO 8601 time, such as 2026-03-29T12:00:00Z`);
-    if (problems.length > 0 || now === undefined) throw new InputError(problems);
+    const problems = [...problemsOf(points, 'points'), ...problemsOf(policy, 'policy')];
+    if (now === undefined) problems.push('--now: expected an ISO 8601 time, such as 2026-03-29T12:00:00Z');
+    if (!points.success || !policy.success || now === undefined) throw new InputError(problems);
 
-    const points = recoveryPointsSchema.parse(pointsJson);
-    const decisions = planRetention(points, retentionPolicySchema.parse(policyJson), { now: new Date(now) });
-    const output = options.json ? renderJson(decisions) : renderTable(decisions, points);
+    const decisions = planRetention(points.data, policy.data, { now: new Date(now) });
+    const output = options.json ? renderJson(decisions) : renderTable(decisions, points.data);
     process.stdout.write(`${output}\n`);
     return 0;
   } catch (error) {
@@ -133,9 +131,8 @@ async function readJson(file: string, option: string): Promise<unknown> {
   }
 }
 
-/** Field problems of `value` against `schema`, each located under `field` (`points[3].createdAt`). */
-function problemsOf(schema: z.ZodType, value: unknown, field: string): string[] {
-  const result = schema.safeParse(value, { reportInput: true });
+/** The problems of a parse, each located under `field` (`points[3].createdAt`). */
+function problemsOf(result: z.ZodSafeParseResult<unknown>, field: string): string[] {
   if (result.success) return [];
   return toFieldProblems(result.error.issues).map(({ path, message }: FieldProblem) => {
     const located = path === '(root)' ? field : path.startsWith('[') ? `${field}${path}` : `${field}.${path}`;

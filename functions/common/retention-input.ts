@@ -6,9 +6,9 @@
  * over up to millions of points; both use the same time parser and the same messages.
  */
 import * as z from 'zod';
-import { ISO_TIME_EXPECTED, parseIsoTime } from './calendar.ts';
 import { duplicateIds } from './duplicate-ids.ts';
 import { type FieldProblem, ValidationError } from './errors.ts';
+import { ISO_TIME_EXPECTED, parseIsoTime } from './iso-time.ts';
 import { type RetentionPolicy, retentionPolicySchema } from './retention-policy.ts';
 import { toFieldProblems } from './validation.ts';
 

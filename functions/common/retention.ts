@@ -19,7 +19,6 @@ import {
   isoWeekMonday,
   MS_PER_DAY,
   MS_PER_HOUR,
-  ZoneCalendar,
 } from './calendar.ts';
 import { parseIsoDuration } from './duration.ts';
 import { type History, newestFirst } from './newest-first.ts';
@@ -30,6 +29,7 @@ import {
   type RetentionPolicy,
   type RetentionPolicyInput,
 } from './retention-policy.ts';
+import { ZoneCalendar } from './zone-calendar.ts';
 
 export type { RetentionPoint } from './retention-input.ts';
 export { recoveryPointSchema, recoveryPointsSchema } from './retention-input.ts';

@@ -1,6 +1,6 @@
 /**
- * The calendar arithmetic under the retention planner (functions/common/calendar.ts and
- * newest-first.ts), checked against the runtime's own Date and Intl implementations.
+ * The calendar arithmetic under the retention planner (calendar.ts, iso-time.ts, zone-calendar.ts
+ * and newest-first.ts in functions/common), checked against the runtime's own Date and Intl.
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
@@ -9,11 +9,11 @@ import {
   daysFromCivil,
   formatIsoWeek,
   isoWeek,
-  parseIsoTime,
-  ZoneCalendar,
 } from '../../../../functions/common/calendar.ts';
 import { parseIsoDuration } from '../../../../functions/common/duration.ts';
+import { parseIsoTime } from '../../../../functions/common/iso-time.ts';
 import { newestFirst } from '../../../../functions/common/newest-first.ts';
+import { ZoneCalendar } from '../../../../functions/common/zone-calendar.ts';
 
 const DAY = 86_400_000;
 const ZONES = [
