@@ -314,6 +314,8 @@ export async function resume(rt: RdsRuntime): Promise<void> {
     } else if (record.kind === 'db' && record.clusterKey) {
       if (record.status !== 'available') provision(rt, record);
     } else {
+      // As an AWS instance being started: its endpoint answers once its server is up.
+      record.status = 'starting';
       rt.background(
         record.key,
         async () => {

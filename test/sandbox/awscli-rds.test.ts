@@ -1,0 +1,140 @@
+/**
+ * A client no one here wrote: awscli v2 (Debian's, at /usr/bin/aws; it ignores AWS_ENDPOINT_URL,
+ * so --endpoint-url is passed) describes a seeded RDS instance, snapshots it and lists the
+ * snapshots, parsing the sandbox's XML with botocore's own model.
+ */
+import { execFile } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { CreateDBInstanceCommand, RDSClient } from '@aws-sdk/client-rds';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { rdsService } from '../../sandbox/services/rds/index.ts';
+import { withSandbox } from '../support/sandbox.ts';
+import { waitForInstance } from './rds-support.ts';
+
+const AWS = '/usr/bin/aws';
+const run = promisify(execFile);
+const handle = withSandbox([rdsService], { settings: { rds: { statusDelayMs: 150 } } });
+let home: string;
+
+beforeAll(async () => {
+  if (!existsSync(AWS)) {
+    throw new Error(
+      `${AWS} (awscli v2 from Debian) is required by this test; CI installs it with apt-get install awscli`,
+    );
+  }
+  home = mkdtempSync(join(tmpdir(), 'caretaker-awscli-rds-'));
+  const rds = new RDSClient({});
+  await rds.send(
+    new CreateDBInstanceCommand({
+      DBInstanceIdentifier: 'seeded',
+      DBInstanceClass: 'db.t4g.micro',
+      Engine: 'postgres',
+      MasterUsername: 'seed_admin',
+      MasterUserPassword: 'seed-secret-1',
+      DBName: 'seeded',
+      BackupRetentionPeriod: 0,
+      VpcSecurityGroupIds: ['sg-0123456789abcdef0'],
+      Tags: [{ Key: 'caretaker:target', Value: 'seeded' }],
+    }),
+  );
+  await waitForInstance(rds, 'seeded');
+});
+
+afterAll(() => {
+  if (home) rmSync(home, { recursive: true, force: true });
+});
+
+/** Runs awscli against the sandbox with dummy credentials and no user configuration; parses its JSON. */
+async function aws(...args: string[]): Promise<Record<string, unknown>> {
+  const { stdout } = await run(AWS, [...args, '--endpoint-url', handle.sandbox.url, '--output', 'json'], {
+    env: {
+      PATH: process.env.PATH ?? '/usr/bin:/bin',
+      HOME: home,
+      AWS_CONFIG_FILE: join(home, 'config'),
+      AWS_SHARED_CREDENTIALS_FILE: join(home, 'credentials'),
+      AWS_ACCESS_KEY_ID: 'sandbox',
+      AWS_SECRET_ACCESS_KEY: 'sandbox',
+      AWS_DEFAULT_REGION: 'us-east-1',
+      AWS_EC2_METADATA_DISABLED: 'true',
+      AWS_PAGER: '',
+    },
+    timeout: 60_000,
+  });
+  return JSON.parse(stdout) as Record<string, unknown>;
+}
+
+describe('awscli v2 against the sandbox RDS', () => {
+  it('rds describe-db-instances reports the seeded instance with its endpoint and lists', async () => {
+    const out = await aws('rds', 'describe-db-instances', '--db-instance-identifier', 'seeded');
+
+    expect(out.DBInstances).toEqual([
+      expect.objectContaining({
+        DBInstanceIdentifier: 'seeded',
+        DBInstanceStatus: 'available',
+        Engine: 'postgres',
+        MasterUsername: 'seed_admin',
+        Endpoint: expect.objectContaining({ Address: '127.0.0.1', Port: expect.any(Number) }),
+        VpcSecurityGroups: [{ VpcSecurityGroupId: 'sg-0123456789abcdef0', Status: 'active' }],
+        DBParameterGroups: [{ DBParameterGroupName: 'default.postgres18', ParameterApplyStatus: 'in-sync' }],
+        TagList: [{ Key: 'caretaker:target', Value: 'seeded' }],
+      }),
+    ]);
+  });
+
+  it('rds create-db-snapshot starts a manual snapshot with the given tags', async () => {
+    const out = await aws(
+      'rds',
+      'create-db-snapshot',
+      '--db-instance-identifier',
+      'seeded',
+      '--db-snapshot-identifier',
+      'cli-snapshot',
+      '--tags',
+      'Key=caretaker:managed,Value=true',
+    );
+
+    expect(out.DBSnapshot).toEqual(
+      expect.objectContaining({
+        DBSnapshotIdentifier: 'cli-snapshot',
+        DBInstanceIdentifier: 'seeded',
+        Status: 'creating',
+        SnapshotType: 'manual',
+        TagList: [{ Key: 'caretaker:managed', Value: 'true' }],
+      }),
+    );
+  });
+
+  it('rds describe-db-snapshots lists it, filtered by instance and type', async () => {
+    const out = await aws(
+      'rds',
+      'describe-db-snapshots',
+      '--db-instance-identifier',
+      'seeded',
+      '--snapshot-type',
+      'manual',
+      '--filters',
+      'Name=db-snapshot-id,Values=cli-snapshot',
+    );
+
+    expect(out.DBSnapshots).toEqual([
+      expect.objectContaining({
+        DBSnapshotIdentifier: 'cli-snapshot',
+        DBSnapshotArn: 'arn:aws:rds:us-east-1:000000000000:snapshot:cli-snapshot',
+        Engine: 'postgres',
+        TagList: [{ Key: 'caretaker:managed', Value: 'true' }],
+      }),
+    ]);
+  });
+
+  it('reports an unknown instance with the DBInstanceNotFound code', async () => {
+    const error = await aws('rds', 'describe-db-instances', '--db-instance-identifier', 'ghost').then(
+      () => undefined,
+      (caught: { stderr?: string }) => caught,
+    );
+
+    expect(error?.stderr).toMatch(/DBInstanceNotFound/);
+  });
+});
