@@ -200,6 +200,8 @@ export async function receivePayload(
 
   const accept = (data: Buffer): void => {
     size += data.length;
+    // More than declared can only come from an aws-chunked body: stop before it fills the disk.
+    if (size > spec.length) throw s3Errors.incompleteBody(spec.length, size);
     md5.update(data);
     checksum?.update(data);
     if (!sink.write(data)) mustDrain = true;

@@ -299,9 +299,7 @@ export async function completeMultipartUpload(call: S3Call): Promise<void> {
   });
   const used = new Set(chosen);
   store.removeFiles([...upload.parts.values()].filter((part) => !used.has(part)).map((part) => part.file));
-  setWriteHeaders(res, bucket, version);
-  res.removeHeader('x-amz-checksum-type');
-  if (checksum) res.removeHeader(checksumHeader(checksum.algorithm));
+  setWriteHeaders(res, bucket, version, false);
   sendS3Xml(res, 'CompleteMultipartUploadResult', {
     Location: `${call.context.endpoint}/${encodeURIComponent(bucket.name)}/${encodeURIComponent(call.key).replace(/%2F/g, '/')}`,
     Bucket: bucket.name,

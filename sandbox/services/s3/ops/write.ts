@@ -70,10 +70,18 @@ export function commitVersion(call: S3Call, bucket: Bucket, object: NewObject): 
   return version;
 }
 
-/** Headers every write response carries: version id, checksum, encryption. */
-export function setWriteHeaders(res: ServerResponse, bucket: Bucket, version: ObjectVersion): void {
+/**
+ * Headers write responses carry: version id, encryption, and (for PUT, whose response has no
+ * body) the checksum; CopyObject and CompleteMultipartUpload return it in their XML instead.
+ */
+export function setWriteHeaders(
+  res: ServerResponse,
+  bucket: Bucket,
+  version: ObjectVersion,
+  checksumInHeaders = true,
+): void {
   if (bucket.versioning !== undefined) res.setHeader('x-amz-version-id', version.versionId);
-  if (version.checksum) {
+  if (version.checksum && checksumInHeaders) {
     res.setHeader(checksumHeader(version.checksum.algorithm), version.checksum.value);
     res.setHeader('x-amz-checksum-type', version.checksum.type);
   }
@@ -211,9 +219,7 @@ export async function copyObject(call: S3Call): Promise<void> {
       ? { checksum: { algorithm, type: 'FULL_OBJECT', value: checksumValue } }
       : {}),
   });
-  setWriteHeaders(res, bucket, version);
-  res.removeHeader(checksumHeader(algorithm ?? 'CRC32'));
-  res.removeHeader('x-amz-checksum-type');
+  setWriteHeaders(res, bucket, version, false);
   if (source.bucket.versioning !== undefined)
     res.setHeader('x-amz-copy-source-version-id', sourceVersion.versionId);
   sendS3Xml(res, 'CopyObjectResult', {
