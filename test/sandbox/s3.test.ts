@@ -8,9 +8,11 @@ import {
   CopyObjectCommand,
   CreateBucketCommand,
   DeleteBucketCommand,
+  DeleteBucketEncryptionCommand,
   DeleteObjectCommand,
   DeleteObjectsCommand,
   DeleteObjectTaggingCommand,
+  GetBucketEncryptionCommand,
   GetBucketLocationCommand,
   GetObjectCommand,
   GetObjectTaggingCommand,
@@ -19,6 +21,7 @@ import {
   ListBucketsCommand,
   ListObjectsCommand,
   ListObjectsV2Command,
+  PutBucketEncryptionCommand,
   PutObjectCommand,
   PutObjectTaggingCommand,
   S3Client,
@@ -143,6 +146,52 @@ describe('buckets', () => {
     expect(status(head)).toBe(404);
   });
 
+  it('pages ListBuckets by prefix with max-buckets and continuation tokens', async () => {
+    for (const name of ['paged-a', 'paged-b', 'paged-c'])
+      await s3.send(new CreateBucketCommand({ Bucket: name }));
+    const first = await s3.send(new ListBucketsCommand({ Prefix: 'paged-', MaxBuckets: 2 }));
+    const second = await s3.send(
+      new ListBucketsCommand({ Prefix: 'paged-', MaxBuckets: 2, ContinuationToken: first.ContinuationToken }),
+    );
+    expect(first.Buckets?.map((bucket) => bucket.Name)).toEqual(['paged-a', 'paged-b']);
+    expect(second.Buckets?.map((bucket) => bucket.Name)).toEqual(['paged-c']);
+    expect(second.ContinuationToken).toBeUndefined();
+  });
+
+  it('applies the bucket default encryption to new objects until it is deleted', async () => {
+    const Bucket = await newBucket();
+    const KMSMasterKeyID = 'arn:aws:kms:us-east-1:000000000000:key/00000000-1111-2222-3333-444444444444';
+    await s3.send(
+      new PutBucketEncryptionCommand({
+        Bucket,
+        ServerSideEncryptionConfiguration: {
+          Rules: [
+            {
+              ApplyServerSideEncryptionByDefault: { SSEAlgorithm: 'aws:kms', KMSMasterKeyID },
+              BucketKeyEnabled: true,
+            },
+          ],
+        },
+      }),
+    );
+    const configured = await s3.send(new GetBucketEncryptionCommand({ Bucket }));
+    const encrypted = await s3.send(new PutObjectCommand({ Bucket, Key: 'by-default', Body: 'x' }));
+    await s3.send(new DeleteBucketEncryptionCommand({ Bucket }));
+    const plain = await s3.send(new PutObjectCommand({ Bucket, Key: 'after', Body: 'x' }));
+    expect(
+      configured.ServerSideEncryptionConfiguration?.Rules?.[0]?.ApplyServerSideEncryptionByDefault,
+    ).toEqual({
+      SSEAlgorithm: 'aws:kms',
+      KMSMasterKeyID,
+    });
+    expect(encrypted).toMatchObject({
+      ServerSideEncryption: 'aws:kms',
+      SSEKMSKeyId: KMSMasterKeyID,
+      BucketKeyEnabled: true,
+    });
+    expect(plain.ServerSideEncryption).toBe('AES256');
+  });
+
   it('refuses to delete a non-empty bucket and deletes an empty one', async () => {
     const Bucket = await newBucket();
     await s3.send(new PutObjectCommand({ Bucket, Key: 'k', Body: 'x' }));
@@ -224,6 +273,16 @@ describe('objects', () => {
     expect(get.Key).toBe('nope/missing.txt');
     expect(status(get)).toBe(404);
     expect(head.name).toBe('NotFound');
+  });
+
+  it('refuses to GET an archived (GLACIER) object with InvalidObjectState but still answers HEAD', async () => {
+    const Bucket = await newBucket();
+    await s3.send(new PutObjectCommand({ Bucket, Key: 'cold', Body: 'x', StorageClass: 'GLACIER' }));
+    const error = await failure(s3.send(new GetObjectCommand({ Bucket, Key: 'cold' })));
+    const head = await s3.send(new HeadObjectCommand({ Bucket, Key: 'cold' }));
+    expect(error.name).toBe('InvalidObjectState');
+    expect(status(error)).toBe(403);
+    expect(head.StorageClass).toBe('GLACIER');
   });
 
   it('serves keys with spaces, unicode and reserved characters', async () => {
