@@ -483,6 +483,32 @@ describe('DeleteDBInstance', () => {
     expect(refused.message).toMatch(/ECONNREFUSED/);
   });
 
+  it('deletes an instance that is still creating, but cannot take its final snapshot', async () => {
+    await createInstance('short-lived');
+
+    const withSnapshot = await failure(
+      rds.send(
+        new DeleteDBInstanceCommand({
+          DBInstanceIdentifier: 'short-lived',
+          FinalDBSnapshotIdentifier: 'never',
+        }),
+      ),
+    );
+    const out = await rds.send(
+      new DeleteDBInstanceCommand({ DBInstanceIdentifier: 'short-lived', SkipFinalSnapshot: true }),
+    );
+    const seen = await pollUntil(
+      () => instanceStatus(rds, 'short-lived').catch((error: Error) => error.name),
+      'DBInstanceNotFoundFault',
+      'instance deleted while creating',
+    );
+
+    expect(withSnapshot).toBeInstanceOf(InvalidDBInstanceStateFault);
+    expect(withSnapshot.message).toMatch(/creating - a final snapshot cannot be taken/);
+    expect(out.DBInstance?.DBInstanceStatus).toBe('deleting');
+    expect(seen).toEqual(['deleting', 'DBInstanceNotFoundFault']);
+  });
+
   it('refuses to delete an instance that is already being deleted or does not exist', async () => {
     const error = await failure(
       rds.send(new DeleteDBInstanceCommand({ DBInstanceIdentifier: 'scratch', SkipFinalSnapshot: true })),

@@ -192,11 +192,6 @@ const deleteDBCluster: Operation = async (context, input) => {
   const record = store.requireCluster(region, input.required('DBClusterIdentifier'));
   if (record.status === 'deleting')
     throw invalidDBClusterState(`DBCluster ${record.id} is already being deleted.`);
-  if (!['available', 'failed'].includes(record.status)) {
-    throw invalidDBClusterState(
-      `DBCluster ${record.id} is currently ${record.status} - it cannot be deleted now.`,
-    );
-  }
   if (context.view.members(record).some((member) => member.status !== 'deleting')) {
     throw invalidDBClusterState(
       'Cluster cannot be deleted, it still contains DB instances in non-deleting state.',
@@ -225,7 +220,7 @@ const deleteDBCluster: Operation = async (context, input) => {
     }
     if (record.status !== 'available') {
       throw invalidDBClusterState(
-        `DBCluster ${record.id} is not in available state (it is ${record.status}).`,
+        `DBCluster ${record.id} is currently ${record.status} - a final snapshot cannot be taken.`,
       );
     }
     const tags = record.copyTagsToSnapshot ? record.tags : [];

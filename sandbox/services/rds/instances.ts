@@ -30,8 +30,6 @@ import { renderInstance } from './render.ts';
 import * as valid from './validate.ts';
 
 const ENGINES = ['postgres', 'aurora-postgresql'];
-/** Statuses from which an instance may be deleted. */
-const DELETABLE = ['available', 'failed', 'storage-full', 'incompatible-restore', 'incompatible-parameters'];
 
 export const defaultParameterGroup = (engine: string, version: string): string =>
   `default.${engine}${majorVersion(version)}`;
@@ -297,11 +295,6 @@ const deleteDBInstance: Operation = async (context, input) => {
   const record = store.requireInstance(region, input.required('DBInstanceIdentifier'));
   if (record.status === 'deleting')
     throw invalidDBInstanceState(`Instance ${record.id} is already being deleted.`);
-  if (!DELETABLE.includes(record.status)) {
-    throw invalidDBInstanceState(
-      `Instance ${record.id} is currently ${record.status} - it cannot be deleted now.`,
-    );
-  }
   if (record.deletionProtection) {
     throw invalidParameterCombination(
       'Cannot delete protected DB Instance, please disable deletion protection and try again.',
@@ -326,7 +319,12 @@ const deleteDBInstance: Operation = async (context, input) => {
       if (store.manualSnapshotCount(region, 'snapshot') >= rt.settings.snapshotQuota) {
         throw snapshotQuotaExceeded(rt.settings.snapshotQuota);
       }
-      if (record.status !== 'available') requireAvailable(record);
+      // An instance that is not available (say, still creating) can be deleted, but not snapshotted.
+      if (record.status !== 'available') {
+        throw invalidDBInstanceState(
+          `Instance ${record.id} is currently ${record.status} - a final snapshot cannot be taken.`,
+        );
+      }
       const tags = record.copyTagsToSnapshot ? record.tags : [];
       const snapshot = newSnapshot(record, id, 'manual', [...tags], rt.endpointPort(record));
       // Deleting from here on, so no other request changes it while the final snapshot is taken.

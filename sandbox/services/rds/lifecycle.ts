@@ -108,6 +108,7 @@ export function provision(rt: RdsRuntime, record: ServerRecord): void {
       if (record.kind === 'db' && record.clusterKey) {
         await rt.delaySince(started);
         record.readyAt = Date.now();
+        if (deleting(record)) return;
         record.status = 'available';
         store.save();
         return;
@@ -144,6 +145,7 @@ export function provision(rt: RdsRuntime, record: ServerRecord): void {
       store.save();
       await rt.delaySince(started);
       record.readyAt = Date.now();
+      if (deleting(record)) return;
       if (record.backupRetentionPeriod > 0) {
         record.status = 'backing-up';
         store.save();
@@ -161,11 +163,17 @@ export function provision(rt: RdsRuntime, record: ServerRecord): void {
         store.save();
         await rt.completeSnapshot(snapshot);
       }
+      if (deleting(record)) return;
       record.status = 'available';
       store.save();
     },
     failRecord(record),
   );
+}
+
+/** Deleting an instance that is still being created or changed cuts that work short. */
+function deleting(record: ServerRecord): boolean {
+  return record.status === 'deleting';
 }
 
 /**
@@ -179,7 +187,9 @@ export function modifySoon(rt: RdsRuntime, record: ServerRecord, status: string)
     record.key,
     async () => {
       await rt.delay();
+      if (deleting(record)) return;
       await applyNow(rt, record);
+      if (deleting(record)) return;
       record.status = 'available';
       rt.store.save();
     },
