@@ -121,12 +121,9 @@ console.log(
   `targets: 1M ≤ 2 s: ${at1M.cpu.toFixed(3)} s CPU, ${at1M.wall.toFixed(3)} s wall (${Math.max(at1M.cpu, at1M.wall) <= 2 ? 'met' : 'missed'}); ` +
     `10× points ≤ 12× time: ${(at1M.wall / at100k.wall).toFixed(2)}× wall, ${(at1M.cpu / at100k.cpu).toFixed(2)}× CPU`,
 );
-console.log(
-  `load average: ${os
-    .loadavg()
-    .map((n) => n.toFixed(2))
-    .join(' ')} on ${os.availableParallelism()} cores`,
-);
+const cores = os.availableParallelism();
+const load = os.loadavg().map((n) => n.toFixed(2));
+console.log(`load average: ${load.join(' ')} on ${cores} core${cores === 1 ? '' : 's'}`);
 const round = (n: number): number => Math.round(n * 10_000) / 10_000;
 console.log(
   JSON.stringify({
