@@ -5,6 +5,8 @@ import type { ServerResponse } from 'node:http';
 import type { SandboxContext } from '../../core/server.ts';
 import type { SandboxRequest } from '../../core/types.ts';
 import { s3Errors } from './errors.ts';
+import type { KeyChoice } from './headers.ts';
+import { kmsKeyResolver, managedKeyArn } from './kms-keys.ts';
 import type { Bucket } from './model.ts';
 import type { S3Store } from './store.ts';
 
@@ -45,6 +47,14 @@ export function parseTarget(rawUrl: string): { bucketName: string; key: string }
 /** The call's bucket; NoSuchBucket when it does not exist. */
 export function bucketOf(call: S3Call): Bucket {
   return call.store.bucket(call.bucketName);
+}
+
+/** How writes into `bucket` resolve SSE-KMS keys (through the sandbox's KMS, in the bucket's region). */
+export function keysFor(call: S3Call, bucket: Bucket): KeyChoice {
+  return {
+    resolve: kmsKeyResolver(call.context, bucket.region),
+    managedKey: managedKeyArn(call.context, bucket.region),
+  };
 }
 
 /** Sends an empty response with the headers already set. */

@@ -5,6 +5,7 @@
 import type { IncomingHttpHeaders, ServerResponse } from 'node:http';
 import { checksumHeader } from './checksums.ts';
 import { s3Errors } from './errors.ts';
+import type { KeyResolver } from './kms-keys.ts';
 import type { Bucket, Encryption, ObjectHeaders, ObjectVersion, Tag } from './model.ts';
 
 export const STORAGE_CLASSES = new Set([
@@ -42,8 +43,14 @@ function storedContentEncoding(value: string | undefined): string | undefined {
   return kept.length > 0 ? kept.join(',') : undefined;
 }
 
+/** How a write names its SSE-KMS key: resolved to an ARN, and the managed key when it names none. */
+export interface KeyChoice {
+  readonly resolve: KeyResolver;
+  readonly managedKey: string;
+}
+
 /** Server-side encryption from request headers, else the bucket default (S3 encrypts everything). */
-export function encryptionFrom(headers: IncomingHttpHeaders, bucket: Bucket): Encryption {
+export function encryptionFrom(headers: IncomingHttpHeaders, bucket: Bucket, keys: KeyChoice): Encryption {
   if (headerValue(headers, 'x-amz-server-side-encryption-customer-algorithm') !== undefined) {
     throw s3Errors.notImplemented('SSE-C (customer-provided encryption keys)');
   }
@@ -59,7 +66,12 @@ export function encryptionFrom(headers: IncomingHttpHeaders, bucket: Bucket): En
         kmsKeyId,
       );
     }
-    return bucket.encryption ?? { algorithm: 'AES256' };
+    const inherited = bucket.encryption ?? { algorithm: 'AES256' };
+    if (inherited.algorithm === 'AES256') return inherited;
+    return {
+      ...inherited,
+      kmsKeyId: inherited.kmsKeyId === undefined ? keys.managedKey : keys.resolve(inherited.kmsKeyId),
+    };
   }
   if (!SSE_ALGORITHMS.has(algorithm)) {
     throw s3Errors.invalidArgument(
@@ -79,11 +91,10 @@ export function encryptionFrom(headers: IncomingHttpHeaders, bucket: Bucket): En
     return { algorithm };
   }
   const inherited = bucket.encryption?.algorithm === algorithm ? bucket.encryption : undefined;
+  const namedKey = kmsKeyId ?? inherited?.kmsKeyId;
   return {
     algorithm,
-    ...(kmsKeyId !== undefined || inherited?.kmsKeyId !== undefined
-      ? { kmsKeyId: kmsKeyId ?? inherited?.kmsKeyId }
-      : {}),
+    kmsKeyId: namedKey === undefined ? keys.managedKey : keys.resolve(namedKey),
     ...(context !== undefined ? { context } : {}),
     ...(bucketKey !== undefined
       ? { bucketKeyEnabled: bucketKey.toLowerCase() === 'true' }
@@ -128,7 +139,11 @@ export function checkAcl(headers: IncomingHttpHeaders, level: 'bucket' | 'object
 }
 
 /** Everything an object stores from its write request's headers. */
-export function objectHeadersFrom(headers: IncomingHttpHeaders, bucket: Bucket): ObjectHeaders {
+export function objectHeadersFrom(
+  headers: IncomingHttpHeaders,
+  bucket: Bucket,
+  keys: KeyChoice,
+): ObjectHeaders {
   const optional = (name: string) => headerValue(headers, name);
   const contentEncoding = storedContentEncoding(optional('content-encoding'));
   const fields: Record<string, string | undefined> = {
@@ -145,7 +160,7 @@ export function objectHeadersFrom(headers: IncomingHttpHeaders, bucket: Bucket):
     ...present,
     metadata: metadataFrom(headers),
     storageClass: storageClassFrom(headers),
-    encryption: encryptionFrom(headers, bucket),
+    encryption: encryptionFrom(headers, bucket, keys),
   };
 }
 

@@ -5,7 +5,7 @@
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { rm } from 'node:fs/promises';
-import { bucketOf, type S3Call, sendEmpty } from '../call.ts';
+import { bucketOf, keysFor, type S3Call, sendEmpty } from '../call.ts';
 import {
   type ChecksumAlgorithm,
   type ChecksumType,
@@ -83,7 +83,7 @@ export async function createMultipartUpload(call: S3Call): Promise<void> {
     uploadId: randomBytes(48).toString('base64url'),
     key: call.key,
     initiated: Date.now(),
-    headers: objectHeadersFrom(call.req.headers, bucket),
+    headers: objectHeadersFrom(call.req.headers, bucket, keysFor(call, bucket)),
     tags: tagsFromHeader(call.req.headers),
     ...(algorithm ? { checksumAlgorithm: algorithm, checksumType: type } : {}),
     parts: new Map(),

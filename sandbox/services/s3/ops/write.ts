@@ -4,7 +4,7 @@
  */
 import { rm } from 'node:fs/promises';
 import type { ServerResponse } from 'node:http';
-import { bucketOf, type S3Call, sendEmpty } from '../call.ts';
+import { bucketOf, keysFor, type S3Call, sendEmpty } from '../call.ts';
 import {
   type ChecksumAlgorithm,
   checksumHeader,
@@ -94,7 +94,7 @@ export async function putObject(call: S3Call): Promise<void> {
   const bucket = bucketOf(call);
   checkAcl(req.headers, 'object');
   const spec = payloadSpec(req.headers, MAX_PUT_BYTES);
-  const headers = objectHeadersFrom(req.headers, bucket);
+  const headers = objectHeadersFrom(req.headers, bucket, keysFor(call, bucket));
   const tags = tagsFromHeader(req.headers);
   evaluateWriteConditions(req.headers, call.key, liveVersion(call, bucket));
 
@@ -171,11 +171,11 @@ export async function copyObject(call: S3Call): Promise<void> {
 
   const headers: ObjectHeaders =
     metadataDirective === 'REPLACE'
-      ? objectHeadersFrom(req.headers, bucket)
+      ? objectHeadersFrom(req.headers, bucket, keysFor(call, bucket))
       : {
           ...sourceVersion.headers,
           storageClass: storageClassFrom(req.headers),
-          encryption: encryptionFrom(req.headers, bucket),
+          encryption: encryptionFrom(req.headers, bucket, keysFor(call, bucket)),
         };
   const tags = taggingDirective === 'REPLACE' ? tagsFromHeader(req.headers) : sourceVersion.tags;
 
