@@ -73,6 +73,7 @@ export class PostgresManager {
   private templateReady: Promise<void> | undefined;
   private versionText: Promise<string> | undefined;
   private adminSecret: Promise<string> | undefined;
+  private usable: Promise<void> | undefined;
   private backups = 0;
   private closed = false;
 
@@ -99,13 +100,26 @@ export class PostgresManager {
 
   /** Creates the layout and stops servers a crashed previous run left behind; returns their pids. */
   async open(): Promise<number[]> {
-    await ensureExecutable(POSTGRES_BINARY);
-    await ensureExecutable(INITDB_BINARY);
     for (const dir of [this.rootDir, this.serversDir, this.snapshotsDir]) {
       await mkdir(dir, { recursive: true, mode: 0o711 });
     }
-    await ensureReachable(this.serversDir, this.ownedRoot, this.identity);
     return stopStaleServers(this.serversDir);
+  }
+
+  /**
+   * Checks, once, that servers can run here: the binaries are installed and, when they run as
+   * another user, that user can reach the data directories. Throws a message that says what to do.
+   */
+  ensureUsable(): Promise<void> {
+    this.usable ??= (async () => {
+      await ensureExecutable(POSTGRES_BINARY);
+      await ensureExecutable(INITDB_BINARY);
+      await ensureReachable(this.serversDir, this.ownedRoot, this.identity);
+    })().catch((error: unknown) => {
+      this.usable = undefined;
+      throw error;
+    });
+    return this.usable;
   }
 
   /** The server version, e.g. "18.4". */
@@ -157,6 +171,7 @@ export class PostgresManager {
     avoid?: (port: number) => boolean,
   ): Promise<PostgresServer> {
     if (this.closed) throw new Error('The PostgreSQL manager is closed');
+    await this.ensureUsable();
     for (let attempt = 0; ; attempt++) {
       const port =
         preferredPort !== undefined && attempt === 0 && (await reservePort(preferredPort))
@@ -330,6 +345,7 @@ export class PostgresManager {
   }
 
   private async buildTemplate(): Promise<void> {
+    await this.ensureUsable();
     const exists = await readFile(join(this.templateDir, 'PG_VERSION'), 'utf8').then(
       () => true,
       () => false,

@@ -4,13 +4,23 @@
  * left running after close(), after its parent dies by SIGKILL, or after a crashed earlier run.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
-import { cpSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import {
+  chmodSync,
+  cpSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+} from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ensureReachable, NOBODY } from '../../sandbox/postgres/identity.ts';
 import { PostgresManager, type PostgresServer } from '../../sandbox/postgres/manager.ts';
 import { failure, noPostgresLeft, postgresProcesses } from './rds-support.ts';
 
@@ -121,6 +131,25 @@ describe('a created database', () => {
     const uid = Number(/^Uid:\s+(\d+)/m.exec(status)?.[1]);
 
     expect(uid).not.toBe(0);
+  });
+});
+
+describe('reaching the data directory as another user', () => {
+  it('opens the sandbox-owned directories to search by others, and names a blocking directory it does not own', async () => {
+    const outside = mkdtempSync(join(tmpdir(), 'caretaker-reach-'));
+    chmodSync(outside, 0o700);
+    const owned = join(outside, 'sandbox');
+    mkdirSync(join(owned, 'rds'), { recursive: true, mode: 0o700 });
+    chmodSync(owned, 0o700);
+
+    const blocked = await failure(ensureReachable(join(owned, 'rds'), owned, NOBODY));
+    chmodSync(outside, 0o755);
+    await ensureReachable(join(owned, 'rds'), owned, NOBODY);
+    const modes = [owned, join(owned, 'rds')].map((dir) => statSync(dir).mode & 0o777);
+    rmSync(outside, { recursive: true, force: true });
+
+    expect(blocked.message).toContain(`cannot reach ${outside}`);
+    expect(modes).toEqual([0o701, 0o701]);
   });
 });
 

@@ -448,6 +448,26 @@ describe('ModifyDBCluster', () => {
     expect(rows).toBe(500);
   });
 
+  it('upgrades the engine through upgrading, and the members report the new version', async () => {
+    const out = await rds.send(
+      new ModifyDBClusterCommand({
+        DBClusterIdentifier: 'analytics',
+        EngineVersion: '18.9',
+        ApplyImmediately: true,
+      }),
+    );
+    const statuses = await waitForCluster(rds, 'analytics');
+    const cluster = await describeCluster(rds, 'analytics');
+    const member = await rds.send(new DescribeDBInstancesCommand({ DBInstanceIdentifier: 'analytics-1' }));
+    const rows = await withPg(clusterEndpoint(cluster), MASTER, countRows);
+
+    expect(out.DBCluster?.Status).toBe('upgrading');
+    expect(statuses).toEqual(['upgrading', 'available']);
+    expect(cluster.EngineVersion).toBe('18.9');
+    expect(member.DBInstances?.[0]?.EngineVersion).toBe('18.9');
+    expect(rows).toBe(100);
+  });
+
   it('refuses a change while the cluster is busy with InvalidDBClusterStateFault', async () => {
     await rds.send(
       new ModifyDBClusterCommand({

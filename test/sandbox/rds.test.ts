@@ -226,13 +226,14 @@ describe('DescribeDBInstances', () => {
 });
 
 describe('ModifyDBInstance', () => {
-  it('without ApplyImmediately, keeps class and version changes in PendingModifiedValues', async () => {
+  it('without ApplyImmediately, keeps class, version and rename in PendingModifiedValues', async () => {
     const out = await rds.send(
       new ModifyDBInstanceCommand({
         DBInstanceIdentifier: 'scratch',
         DBInstanceClass: 'db.r6g.large',
         EngineVersion: '18.9',
         DBParameterGroupName: 'tuned',
+        NewDBInstanceIdentifier: 'scratch-later',
       }),
     );
 
@@ -241,6 +242,7 @@ describe('ModifyDBInstance', () => {
     expect(out.DBInstance?.PendingModifiedValues).toEqual({
       DBInstanceClass: 'db.r6g.large',
       EngineVersion: '18.9',
+      DBInstanceIdentifier: 'scratch-later',
     });
     expect(out.DBInstance?.DBParameterGroups).toEqual([
       { DBParameterGroupName: 'tuned', ParameterApplyStatus: 'pending-reboot' },

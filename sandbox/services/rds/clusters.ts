@@ -62,6 +62,7 @@ function clusterFields(context: OperationContext, input: RdsInput) {
 
 const createDBCluster: Operation = async (context, input) => {
   const { region, rt, store } = context;
+  await rt.requireServers();
   const id = valid.identifier(input.required('DBClusterIdentifier'), 'DBClusterIdentifier');
   const engine = requireEngine(input, true);
   const version = valid.engineVersion(input.string('EngineVersion') ?? (await rt.manager.version()));
@@ -241,6 +242,7 @@ const deleteDBCluster: Operation = async (context, input) => {
 
 const restoreDBClusterFromSnapshot: Operation = async (context, input) => {
   const { region, rt, store } = context;
+  await rt.requireServers();
   const id = valid.identifier(input.required('DBClusterIdentifier'), 'DBClusterIdentifier');
   const snapshot = store.requireSnapshot(region, 'cluster-snapshot', input.required('SnapshotIdentifier'));
   const engine = requireEngine(input, true);

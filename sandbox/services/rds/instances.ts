@@ -99,6 +99,7 @@ const createDBInstance: Operation = async (context, input) => {
       'The requested DB Instance will be a member of a DB Cluster. Set master user name for the DB Cluster.',
     );
   }
+  if (!cluster) await rt.requireServers();
   const version = cluster
     ? cluster.engineVersion
     : valid.engineVersion(input.string('EngineVersion') ?? (await rt.manager.version()));
@@ -348,6 +349,7 @@ const deleteDBInstance: Operation = async (context, input) => {
 
 const restoreDBInstanceFromDBSnapshot: Operation = async (context, input) => {
   const { region, rt, store } = context;
+  await rt.requireServers();
   const id = valid.identifier(input.required('DBInstanceIdentifier'), 'DBInstanceIdentifier');
   const snapshot = store.requireSnapshot(region, 'snapshot', input.required('DBSnapshotIdentifier'));
   if (snapshot.status !== 'available') {

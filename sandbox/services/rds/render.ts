@@ -88,7 +88,7 @@ export function renderInstance(record: InstanceRecord, context: RenderContext): 
     PendingModifiedValues: pendingValues({ ...inFlight, Identifier: pendingRename }, 'db'),
     LatestRestorableTime: record.readyAt === undefined ? undefined : new Date(),
     MultiAZ: record.multiAZ,
-    EngineVersion: record.engineVersion,
+    EngineVersion: cluster?.engineVersion ?? record.engineVersion,
     AutoMinorVersionUpgrade: record.autoMinorVersionUpgrade,
     LicenseModel: 'postgresql-license',
     OptionGroupMemberships: {

@@ -5,7 +5,7 @@
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { SandboxContext } from '../../core/server.ts';
-import type { SandboxService } from '../../core/types.ts';
+import { AwsError, type SandboxService } from '../../core/types.ts';
 import type { PostgresManager, PostgresServer } from '../../postgres/manager.ts';
 import { kmsKeyNotAccessible } from './errors.ts';
 import type { ClusterRecord, InstanceRecord, SnapshotRecord } from './model.ts';
@@ -85,6 +85,18 @@ export class RdsRuntime {
     void next.then(() => {
       if (this.chains.get(key) === next) this.chains.delete(key);
     });
+  }
+
+  /**
+   * Fails the request (500, with the reason) when PostgreSQL cannot run on this machine or data
+   * directory, before any record is made.
+   */
+  async requireServers(): Promise<void> {
+    try {
+      await this.manager.ensureUsable();
+    } catch (error) {
+      throw new AwsError('InternalFailure', (error as Error).message, 500);
+    }
   }
 
   /** Waits one status delay (or `ms`); rejects when the sandbox stops. */
