@@ -64,6 +64,8 @@ export interface PlanInput {
   readonly policy: RetentionPolicy;
   /** createdAt of each point as epoch milliseconds, by input index. */
   readonly times: Float64Array;
+  /** Input indices of the managed points, ascending. */
+  readonly managed: Uint32Array;
   readonly now: number;
 }
 
@@ -78,12 +80,15 @@ export function validatePlanInput(points: unknown, policy: unknown, now: unknown
   }
   const nowMillis = now instanceof Date ? now.getTime() : Number.NaN;
   if (Number.isNaN(nowMillis)) problems.push({ path: 'now', message: 'expected a valid Date' });
-  let times: Float64Array = new Float64Array(0);
-  if (Array.isArray(points)) times = checkPoints(points, problems);
+  let checked: Pick<PlanInput, 'times' | 'managed'> = {
+    times: new Float64Array(0),
+    managed: new Uint32Array(0),
+  };
+  if (Array.isArray(points)) checked = checkPoints(points, problems);
   else problems.push({ path: 'points', message: 'expected an array of recovery points' });
 
   if (problems.length > 0 || !parsed.success) throw new ValidationError(problems, 'retention plan input');
-  return { policy: parsed.data, times, now: nowMillis };
+  return { policy: parsed.data, ...checked, now: nowMillis };
 }
 
 function underField(field: string, path: string): string {
@@ -91,8 +96,14 @@ function underField(field: string, path: string): string {
   return path.startsWith('[') ? `${field}${path}` : `${field}.${path}`;
 }
 
-function checkPoints(points: readonly unknown[], problems: FieldProblem[]): Float64Array {
+/** One pass over the points: every problem, each point's time, and which points are managed. */
+function checkPoints(
+  points: readonly unknown[],
+  problems: FieldProblem[],
+): Pick<PlanInput, 'times' | 'managed'> {
   const times = new Float64Array(points.length);
+  const managedIndices = new Uint32Array(points.length);
+  let managedCount = 0;
   const duplicates = duplicateIds(points.length, (index) => (points[index] as { id?: unknown } | null)?.id);
   let found = 0;
   const report = (path: string, message: string): void => {
@@ -113,13 +124,14 @@ function checkPoints(points: readonly unknown[], problems: FieldProblem[]): Floa
     const time = createdAt instanceof Date ? createdAt.getTime() : parseTime(createdAt);
     if (time === undefined || Number.isNaN(time)) report(`points[${i}].createdAt`, ISO_TIME_EXPECTED);
     else times[i] = time;
-    if (typeof managed !== 'boolean') report(`points[${i}].managed`, expectedBoolean(managed));
+    if (managed === true) managedIndices[managedCount++] = i;
+    else if (managed !== false) report(`points[${i}].managed`, expectedBoolean(managed));
     if (typeof verified !== 'boolean') report(`points[${i}].verified`, expectedBoolean(verified));
   }
   if (found > MAX_POINT_PROBLEMS) {
     problems.push({ path: 'points', message: `${found - MAX_POINT_PROBLEMS} more problems not listed` });
   }
-  return times;
+  return { times, managed: managedIndices.subarray(0, managedCount) };
 }
 
 function parseTime(value: unknown): number | undefined {

@@ -67,13 +67,12 @@ export function planRetention(
   const input = validatePlanInput(points, policy, options.now);
   const rules = input.policy;
   const ledger = new Ledger(points.length);
-  const managed = new Uint32Array(points.length);
-  let managedCount = 0;
-  for (let i = 0; i < points.length; i++) {
-    if (points[i]!.managed) managed[managedCount++] = i;
+  const { managed } = input;
+  for (let i = 0, next = 0; i < points.length; i++) {
+    if (managed[next] === i) next++;
     else ledger.keepUnmanaged(i);
   }
-  const history = newestFirst(managed.subarray(0, managedCount), input.times);
+  const history = newestFirst(managed, input.times);
   const calendar = new ZoneCalendar(rules.timeZone);
 
   applyCountOptions(history, rules, calendar, ledger);
