@@ -1,12 +1,15 @@
-import { CfnOutput, Stack, type StackProps, Tags } from 'aws-cdk-lib';
+import { CfnOutput, Duration, Stack, type StackProps, Tags } from 'aws-cdk-lib';
 import type * as logs from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
 import { AlertTopic } from './alerts/alert-topic.ts';
 import { DeadLetters } from './alerts/dead-letters.ts';
 import type { CaretakerConfig } from './config/schema.ts';
 import { CaretakerFunction, type CaretakerFunctionProps } from './functions/caretaker-function.ts';
+import { HealthCheckFunction } from './functions/health-check-function.ts';
 import { AlarmNotifications } from './observability/alarm-notifications.ts';
 import { functionErrorsAlarm } from './observability/function-alarms.ts';
+import { HealthAlarms } from './observability/health-alarms.ts';
+import { FlowSchedule } from './schedules/flow-schedule.ts';
 import { StackKey } from './security/stack-key.ts';
 import { BackupStorage } from './storage/backup-storage.ts';
 
@@ -29,6 +32,8 @@ export class CaretakerStack extends Stack {
   public readonly deadLetters: DeadLetters;
   public readonly notifyFunction: CaretakerFunction;
   public readonly alarmNotifications: AlarmNotifications;
+  public readonly healthCheck: HealthCheckFunction;
+  public readonly healthAlarms: HealthAlarms;
 
   constructor(scope: Construct, id: string, props: CaretakerStackProps) {
     super(scope, id, {
@@ -81,6 +86,38 @@ export class CaretakerStack extends Stack {
       where: `SQS dead-letter queue ${this.deadLetters.queue.queueName}`,
       action:
         'Read the message in the dead-letter queue (it holds the event and the error), fix the cause, and start the missed run by hand.',
+    });
+
+    this.healthCheck = new HealthCheckFunction(this, 'HealthCheck', {
+      ...functionDefaults,
+      config,
+      backupBucket: this.storage.bucket,
+    });
+    this.alarmNotifications.route(
+      functionErrorsAlarm(this, 'HealthCheckErrorsAlarm', this.healthCheck.function, 'health-check'),
+      {
+        severity: 'warning',
+        flow: 'HealthCheck',
+        summary: 'The health-check function failed',
+        where: `Lambda function ${this.healthCheck.function.fn.functionName}`,
+        action: 'Read the function log group; until it runs again, health alarms cannot see new problems.',
+      },
+    );
+    new FlowSchedule(this, 'HealthSchedule', {
+      description: 'Caretaker health checks',
+      expression: config.schedules.health.expression,
+      timeZone: config.environment.timeZone,
+      enabled: config.schedules.health.enabled,
+      flexibleWindowMinutes: config.schedules.health.flexibleWindowMinutes,
+      target: { function: this.healthCheck.function.fn, input: {} },
+      deadLetterQueue: this.deadLetters.queue,
+      // A missed health run is superseded by the next one in minutes: do not retry for long.
+      retryAttempts: 1,
+      maxEventAge: Duration.minutes(5),
+    });
+    this.healthAlarms = new HealthAlarms(this, 'HealthAlarms', {
+      config,
+      notifications: this.alarmNotifications,
     });
 
     new CfnOutput(this, 'BackupBucketName', {

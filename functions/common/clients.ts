@@ -10,6 +10,7 @@ import { KMSClient } from '@aws-sdk/client-kms';
 import { LambdaClient } from '@aws-sdk/client-lambda';
 import { RDSClient } from '@aws-sdk/client-rds';
 import { S3Client } from '@aws-sdk/client-s3';
+import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { SFNClient } from '@aws-sdk/client-sfn';
 import { SNSClient } from '@aws-sdk/client-sns';
 import { tracer } from './observability.ts';
@@ -32,6 +33,7 @@ export const sns = /* @__PURE__ */ once(() => new SNSClient(clientDefaults));
 export const rds = /* @__PURE__ */ once(() => new RDSClient(clientDefaults));
 export const sfn = /* @__PURE__ */ once(() => new SFNClient(clientDefaults));
 export const lambda = /* @__PURE__ */ once(() => new LambdaClient(clientDefaults));
+export const secretsManager = /* @__PURE__ */ once(() => new SecretsManagerClient(clientDefaults));
 
 const regionalRds = new Map<string, RDSClient>();
 

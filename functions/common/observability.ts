@@ -8,14 +8,13 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';
 import { Tracer } from '@aws-lambda-powertools/tracer';
 
-/** The Powertools service name used by every Caretaker function. */
-export const SERVICE_NAME = 'caretaker';
-
-/** The CloudWatch metric namespace every function publishes to. */
-export const METRICS_NAMESPACE = process.env.POWERTOOLS_METRICS_NAMESPACE ?? 'Caretaker';
+import { METRICS_NAMESPACE, SERVICE_NAME } from './service.ts';
 
 export const logger = new Logger({ serviceName: SERVICE_NAME });
-export const metrics = new Metrics({ serviceName: SERVICE_NAME, namespace: METRICS_NAMESPACE });
+export const metrics = new Metrics({
+  serviceName: SERVICE_NAME,
+  namespace: process.env.POWERTOOLS_METRICS_NAMESPACE ?? METRICS_NAMESPACE,
+});
 export const tracer = new Tracer({ serviceName: SERVICE_NAME });
 
 /** Correlation keys appended to every log line of the current invocation. */

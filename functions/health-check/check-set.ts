@@ -2,19 +2,29 @@
  * What health-check checks: the configured set (env `HEALTH_CHECKS`, written by the stack from the
  * config) and the optional per-invocation override a flow step passes in its event.
  *
- * The per-check schemas are the config schema's own (lib/config/schema.ts), so a check is
+ * The per-check schemas are the config's own (functions/common/check-schemas.ts), so a check is
  * validated the same way at synth time and at run time, with the same defaults.
  */
 import * as z from 'zod';
-import { configSchema } from '../../lib/config/schema.ts';
+import {
+  healthChecks,
+  httpCheck as httpCheckSchema,
+  name,
+  queryCheck as queryCheckSchema,
+  rdsCheck as rdsCheckSchema,
+  rdsIdentifier,
+  tlsCheck as tlsCheckSchema,
+} from '#common/check-schemas';
+import { isoDurationSchema } from '#common/retention-policy';
 
-const healthChecksSection = configSchema.shape.healthChecks.unwrap();
-const httpCheckSchema = healthChecksSection.shape.http.unwrap().element;
-const tlsCheckSchema = healthChecksSection.shape.tls.unwrap().element;
-const rdsCheckSchema = healthChecksSection.shape.rds.unwrap().element;
-const queryCheckSchema = healthChecksSection.shape.queries.unwrap().element;
-const backupSetSchema = configSchema.shape.backupSets.unwrap().element;
-const rdsTargetSchema = configSchema.shape.rdsTargets.unwrap().element;
+const healthChecksSection = healthChecks;
+const backupSetSchema = z.object({ name, rpo: isoDurationSchema.default('PT26H') });
+const rdsTargetSchema = z.object({
+  name,
+  type: z.enum(['instance', 'cluster']).default('instance'),
+  identifier: rdsIdentifier,
+  rpo: isoDurationSchema.default('PT26H'),
+});
 
 export type HttpCheck = z.output<typeof httpCheckSchema>;
 export type TlsCheck = z.output<typeof tlsCheckSchema>;
@@ -34,10 +44,8 @@ export type ResolvedQueryCheck = Omit<QueryCheck, 'rdsTarget'> & {
  */
 export const checkSetSchema = healthChecksSection
   .extend({
-    backupSets: z.array(backupSetSchema.pick({ name: true, rpo: true }).strip()).default([]),
-    rdsTargets: z
-      .array(rdsTargetSchema.pick({ name: true, type: true, identifier: true, rpo: true }).strip())
-      .default([]),
+    backupSets: z.array(backupSetSchema.strip()).default([]),
+    rdsTargets: z.array(rdsTargetSchema.strip()).default([]),
   })
   .superRefine((set, ctx) => {
     const targets = set.rdsTargets.map((target) => target.name);

@@ -6,23 +6,9 @@
 import type { MetricUnit } from '@aws-lambda-powertools/metrics/types';
 import { metrics } from '#common/observability';
 import type { CheckStatus, HealthResult } from './evaluate.ts';
+import { METRIC } from './metric-names.ts';
 
-export const METRIC = {
-  /** Per check (`check`, `kind`): 1 pass, 0.5 warn, 0 fail. */
-  checkStatus: 'CheckStatus',
-  /** Per HTTP check: p95 latency of the samples that got a response. */
-  latencyP95: 'LatencyP95',
-  /** Per HTTP check: percentage of failed samples. */
-  errorRate: 'ErrorRate',
-  /** Per TLS check: days until the certificate expires. */
-  certDaysLeft: 'CertDaysLeft',
-  /** Per freshness check: age of the newest verified recovery point. */
-  backupAgeSeconds: 'BackupAgeSeconds',
-  /** Per run: 1 when healthy, else 0. */
-  healthy: 'Healthy',
-  /** Per run: 1 when unhealthy, else 0 (the critical condition). */
-  unhealthy: 'Unhealthy',
-} as const;
+export { METRIC } from './metric-names.ts';
 
 export const STATUS_VALUE: Readonly<Record<CheckStatus, number>> = { pass: 1, warn: 0.5, fail: 0 };
 
@@ -81,7 +67,8 @@ export function publishMetrics(points: readonly MetricPoint[]): void {
       single.addDimensions({ ...point.dimensions });
       single.addMetric(point.name, point.unit, point.value);
     } else {
-      metrics.addDimensions({ ...point.dimensions });
+      // An empty set would be emitted as a second, identical dimension set (double counting).
+      if (Object.keys(point.dimensions).length > 0) metrics.addDimensions({ ...point.dimensions });
       metrics.addMetric(point.name, point.unit, point.value);
     }
   }

@@ -7,6 +7,7 @@ import type { LookupFunction } from 'node:net';
 import type { RDSClient } from '@aws-sdk/client-rds';
 import type { S3Client } from '@aws-sdk/client-s3';
 import type { RunPlan } from './check-set.ts';
+import { freshnessCheckName } from './metric-names.ts';
 import { probeBackupFreshness, probeSnapshotFreshness } from './probes/freshness.ts';
 import { probeHttp } from './probes/http.ts';
 import { type DatabaseTls, probeQuery } from './probes/query.ts';
@@ -33,12 +34,6 @@ export const RDS_TIMEOUT_MS = 20_000;
 export const FRESHNESS_TIMEOUT_MS = 30_000;
 /** Slack on top of a probe's own timeouts, so the probe reports its own (more precise) timeout first. */
 const SLACK_MS = 1000;
-
-/** Check names for freshness, distinct from the configured check names' namespace. */
-export const freshnessCheckName = {
-  backupSet: (name: string) => `backup-set:${name}`,
-  rdsTarget: (name: string) => `rds-target:${name}`,
-};
 
 /** One runnable check per configured check, backup set and RDS target in the plan. */
 export function buildChecks(plan: RunPlan, deps: ProbeDeps): PlannedCheck[] {

@@ -8,6 +8,7 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
 import type * as sns from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
+import { METRICS_NAMESPACE, SERVICE_NAME } from '../../functions/common/service.ts';
 
 const PROJECT_ROOT = fileURLToPath(new URL('../../', import.meta.url));
 
@@ -91,8 +92,8 @@ export class CaretakerFunction extends Construct {
       role: this.role,
       environment: {
         CARETAKER_ENVIRONMENT: props.environmentName,
-        POWERTOOLS_SERVICE_NAME: 'caretaker',
-        POWERTOOLS_METRICS_NAMESPACE: 'Caretaker',
+        POWERTOOLS_SERVICE_NAME: SERVICE_NAME,
+        POWERTOOLS_METRICS_NAMESPACE: METRICS_NAMESPACE,
         NODE_OPTIONS: '--enable-source-maps',
       },
       bundling: {

@@ -1,4 +1,5 @@
-import { Duration, TimeZone } from 'aws-cdk-lib';
+import type * as cdk from 'aws-cdk-lib';
+import { Duration, Stack, TimeZone, Validations } from 'aws-cdk-lib';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as scheduler from 'aws-cdk-lib/aws-scheduler';
 import * as targets from 'aws-cdk-lib/aws-scheduler-targets';
@@ -62,10 +63,20 @@ export class FlowSchedule extends Construct {
       retryAttempts: props.retryAttempts ?? 3,
       maxEventAge: props.maxEventAge ?? Duration.hours(1),
     };
-    const target =
-      'stateMachine' in props.target
-        ? new targets.StepFunctionsStartExecution(props.target.stateMachine, targetProps)
-        : new targets.LambdaInvoke(props.target.function, targetProps);
+    let target: scheduler.IScheduleTarget;
+    if ('stateMachine' in props.target) {
+      target = new targets.StepFunctionsStartExecution(props.target.stateMachine, targetProps);
+    } else {
+      target = new targets.LambdaInvoke(props.target.function, targetProps);
+      // The shared Scheduler role is granted the function and its qualifiers (`<arn>:*`).
+      const stack = Stack.of(this);
+      const fnId = stack.getLogicalId(props.target.function.node.defaultChild as cdk.CfnElement);
+      Validations.of(stack).acknowledge({
+        id: `AwsSolutions-IAM5[Resource::<${fnId}.Arn>:*]`,
+        reason:
+          'EventBridge Scheduler may invoke this one function; the :* suffix covers its versions and aliases, which CDK grants together.',
+      });
+    }
 
     this.schedule = new scheduler.Schedule(this, 'Schedule', {
       description: props.description,

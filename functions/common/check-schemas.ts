@@ -1,0 +1,101 @@
+/**
+ * Schemas shared by the config (validated at synth) and the functions that read config at run
+ * time (validated at cold start): the same checks and defaults in both places.
+ */
+import * as z from 'zod';
+
+/** A name used in resource ids, metric dimensions and references: lowercase, digits, dashes. */
+export const name = z
+  .string()
+  .regex(
+    /^[a-z][a-z0-9-]{0,39}$/,
+    'expected a name of 1-40 lowercase letters, digits or dashes, starting with a letter',
+  );
+
+export const rdsIdentifier = z
+  .string()
+  .regex(
+    /^[a-zA-Z](?!.*--)[a-zA-Z0-9-]{0,61}[a-zA-Z0-9]?$/,
+    'expected an RDS identifier (letters, digits, single dashes)',
+  );
+export const positiveInt = z.number().int('expected an integer').positive('expected a positive number');
+
+const regexSource = z.string().refine((source) => {
+  try {
+    new RegExp(source);
+    return true;
+  } catch {
+    return false;
+  }
+}, 'expected a valid regular expression');
+
+export const httpCheck = z
+  .object({
+    name,
+    url: z.url({ protocol: /^https?$/, error: 'expected an http:// or https:// URL' }),
+    method: z.enum(['GET', 'HEAD', 'POST', 'OPTIONS']).default('GET'),
+    expectedStatus: z.array(z.number().int().min(100).max(599)).min(1).default([200]),
+    /** A regular expression the response body must match. */
+    bodyMatch: regexSource.optional(),
+    samples: z.number().int().min(1).max(100).default(5),
+    latencyThresholdMs: positiveInt.default(200),
+    errorRateThresholdPercent: z.number().min(0).max(100).default(5),
+    timeoutMs: positiveInt.max(60_000).default(5000),
+  })
+  .strict();
+
+export const tlsCheck = z
+  .object({
+    name,
+    host: z.string().min(1),
+    port: z.number().int().min(1).max(65535).default(443),
+    minDaysLeft: positiveInt.default(30),
+    timeoutMs: positiveInt.max(60_000).default(5000),
+  })
+  .strict();
+
+export const rdsCheck = z
+  .object({
+    name,
+    type: z.enum(['instance', 'cluster']).default('instance'),
+    identifier: rdsIdentifier,
+  })
+  .strict();
+
+export const queryCheck = z
+  .object({
+    name,
+    /** The RDS target (by name) whose endpoint to connect to. */
+    rdsTarget: name,
+    database: z.string().min(1),
+    user: z.string().min(1),
+    /** Secrets Manager secret holding the password (never the password itself). */
+    passwordSecretArn: z
+      .string()
+      .regex(
+        /^arn:aws[\w-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:[\w/+=.@-]+$/,
+        'expected a Secrets Manager secret ARN',
+      ),
+    query: z
+      .string()
+      .min(1)
+      .refine(
+        (sql) => /^\s*(select|with|show)\b/i.test(sql),
+        'expected a read-only query (SELECT, WITH or SHOW)',
+      ),
+    minRows: z.number().int().min(0).default(1),
+    timeoutMs: positiveInt.max(60_000).default(5000),
+  })
+  .strict();
+
+/** The `healthChecks` config section, also read by health-check at run time. */
+export const healthChecks = z
+  .object({
+    http: z.array(httpCheck).default([]),
+    tls: z.array(tlsCheck).default([]),
+    rds: z.array(rdsCheck).default([]),
+    queries: z.array(queryCheck).default([]),
+    /** Check that every backup set and RDS target has a verified recovery point younger than its RPO. */
+    backupFreshness: z.boolean().default(true),
+  })
+  .strict();

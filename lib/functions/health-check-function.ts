@@ -1,0 +1,111 @@
+import { Duration, Validations } from 'aws-cdk-lib';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import type * as s3 from 'aws-cdk-lib/aws-s3';
+import { Construct } from 'constructs';
+import type { CaretakerConfig } from '../config/schema.ts';
+import { rdsResourceArn, rdsSnapshotArns } from '../security/arns.ts';
+import { CaretakerFunction, type CaretakerFunctionProps } from './caretaker-function.ts';
+
+export interface HealthCheckFunctionProps
+  extends Pick<CaretakerFunctionProps, 'environmentName' | 'logRetention' | 'logKey'> {
+  readonly config: CaretakerConfig;
+  /** Where backups (and their verification records) are, for the freshness checks. */
+  readonly backupBucket: s3.IBucket;
+}
+
+/**
+ * The health-check function with the configured checks in `HEALTH_CHECKS` and read access to
+ * exactly what they look at: the configured RDS instances and clusters, their snapshots, the
+ * backup bucket listing and the query checks' secrets.
+ */
+export class HealthCheckFunction extends Construct {
+  public readonly function: CaretakerFunction;
+
+  constructor(scope: Construct, id: string, props: HealthCheckFunctionProps) {
+    super(scope, id);
+    const { config } = props;
+    this.function = new CaretakerFunction(this, 'Function', {
+      ...props,
+      name: 'health-check',
+      description:
+        'Checks endpoints, certificates, databases and backup freshness; publishes one metric per check',
+      timeout: Duration.seconds(90),
+    });
+    const fn = this.function;
+
+    const checkSet = {
+      ...config.healthChecks,
+      backupSets: config.backupSets.map(({ name, rpo }) => ({ name, rpo })),
+      rdsTargets: config.rdsTargets.map(({ name, type, identifier, rpo }) => ({
+        name,
+        type,
+        identifier,
+        rpo,
+      })),
+    };
+    fn.bind('HEALTH_CHECKS', JSON.stringify(checkSet));
+    fn.bind('DATABASE_TLS', 'verify-full');
+    // The RDS certificate bundle shipped with the Lambda runtime, for verify-full connections.
+    fn.bind('NODE_EXTRA_CA_CERTS', '/var/runtime/ca-cert.pem');
+    if (config.backupSets.length > 0 && config.healthChecks.backupFreshness) {
+      fn.bind('BACKUP_BUCKET', props.backupBucket.bucketName, (grantee) =>
+        iam.Grant.addToPrincipal({
+          grantee,
+          actions: ['s3:ListBucket'],
+          resourceArns: [props.backupBucket.bucketArn],
+          conditions: { StringLike: { 's3:prefix': ['backups/*'] } },
+        }),
+      );
+    }
+
+    // RDS targets the checks look at: status, pending maintenance, endpoints, snapshots.
+    const watched = [
+      ...config.healthChecks.rds.map(({ type, identifier }) => ({ type, identifier })),
+      ...config.rdsTargets.map(({ type, identifier }) => ({ type, identifier })),
+    ];
+    if (watched.length > 0) {
+      const snapshotTypes = [...new Set(watched.map((target) => target.type))];
+      fn.role.addToPolicy(
+        new iam.PolicyStatement({
+          actions: [
+            'rds:DescribeDBInstances',
+            'rds:DescribeDBClusters',
+            'rds:DescribePendingMaintenanceActions',
+            'rds:DescribeDBSnapshots',
+            'rds:DescribeDBClusterSnapshots',
+            'rds:ListTagsForResource',
+          ],
+          resources: [
+            ...new Set(watched.map((target) => rdsResourceArn(target.type, target.identifier))),
+            ...snapshotTypes.map((type) => rdsSnapshotArns(type)),
+          ],
+        }),
+      );
+      for (const type of snapshotTypes) {
+        Validations.of(fn.role).acknowledge({
+          id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:rds:<AWS::Region>:<AWS::AccountId>:${type === 'cluster' ? 'cluster-snapshot' : 'snapshot'}:*]`,
+          reason:
+            'Freshness reads (Describe/ListTags only) the manual snapshots of the watched targets; their names are made per execution, so they cannot be listed in advance.',
+        });
+      }
+    }
+
+    const secrets = config.healthChecks.queries.map((query) => query.passwordSecretArn);
+    if (secrets.length > 0) {
+      fn.role.addToPolicy(
+        new iam.PolicyStatement({
+          actions: ['secretsmanager:GetSecretValue'],
+          // A secret ARN given without its random 6-character suffix matches with -??????.
+          resources: [...new Set(secrets.flatMap((arn) => [arn, `${arn}-??????`]))],
+        }),
+      );
+      for (const arn of new Set(secrets)) {
+        Validations.of(fn.role).acknowledge({
+          id: `AwsSolutions-IAM5[Resource::${arn}-??????]`,
+          reason:
+            'Secrets Manager appends a random 6-character suffix to secret ARNs; -?????? matches exactly that suffix of this one secret.',
+        });
+      }
+    }
+  }
+}
