@@ -440,6 +440,26 @@ describe('DescribePendingMaintenanceActions', () => {
     expect(byResource.PendingMaintenanceActions).toHaveLength(1);
   });
 
+  it('can be seeded over the unsigned inspection route, for rehearsals run from another process', async () => {
+    const response = await fetch(`${handle.sandbox.url}/_sandbox/rds/pending-maintenance`, {
+      method: 'POST',
+      body: JSON.stringify({
+        resource: 'modified',
+        action: { Action: 'db-upgrade', ForcedApplyDate: '2031-02-03T04:05:06Z' },
+      }),
+    });
+    const seeded = (await response.json()) as { resourceArn: string };
+
+    const out = await rds.send(
+      new DescribePendingMaintenanceActionsCommand({ ResourceIdentifier: seeded.resourceArn }),
+    );
+
+    expect(seeded.resourceArn).toBe('arn:aws:rds:us-east-1:000000000000:db:modified');
+    expect(out.PendingMaintenanceActions?.[0]?.PendingMaintenanceActionDetails).toEqual([
+      { Action: 'db-upgrade', ForcedApplyDate: new Date('2031-02-03T04:05:06Z') },
+    ]);
+  });
+
   it('answers an unknown resource with ResourceNotFoundFault', async () => {
     const error = await failure(
       rds.send(
@@ -517,6 +537,21 @@ describe('DeleteDBInstance', () => {
     );
 
     expect(error).toBeInstanceOf(DBInstanceNotFoundFault);
+  });
+});
+
+describe('inspection', () => {
+  it('lists the PostgreSQL server behind each instance', async () => {
+    const response = await fetch(`${handle.sandbox.url}/_sandbox/rds/servers`);
+    const { servers } = (await response.json()) as {
+      servers: { id: string; port: number | null; pid: number | null }[];
+    };
+    const orders = await describeInstance('orders');
+
+    expect(servers.find((server) => server.id === 'orders')).toMatchObject({
+      port: orders.Endpoint?.Port,
+      pid: expect.any(Number),
+    });
   });
 });
 

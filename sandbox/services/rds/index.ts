@@ -10,6 +10,7 @@ import { AwsError, type SandboxService } from '../../core/types.ts';
 import { PostgresManager } from '../../postgres/manager.ts';
 import { CLUSTER_OPERATIONS } from './clusters.ts';
 import { RdsInput } from './input.ts';
+import { handleInspection } from './inspection.ts';
 import { INSTANCE_OPERATIONS } from './instances.ts';
 import { resume } from './lifecycle.ts';
 import { SERVICE_NAMESPACE } from './model.ts';
@@ -97,6 +98,7 @@ export async function rdsService(context: SandboxContext): Promise<RdsService> {
         { xmlns: SERVICE_NAMESPACE },
       );
     },
+    handleInspection: (req, res) => handleInspection(rt, req, res),
     seedPendingMaintenanceAction(region, resource, action) {
       return seedPendingMaintenance(store, region, resource, {
         Action: action.Action,
