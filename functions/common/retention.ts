@@ -79,14 +79,13 @@ export function planRetention(
   applyKeepWithin(history, input.now, rules, calendar, ledger);
   applyFloors(history, input.now, rules, calendar, points, ledger);
 
-  const decisions: RetentionDecision[] = [];
+  // Sized up front: a million decisions would otherwise regrow and copy the array ~20 times.
+  const decisions: RetentionDecision[] = new Array(points.length);
   for (let i = 0; i < points.length; i++) {
     const kept = ledger.reasonsOf(i);
-    decisions.push(
-      kept
-        ? { id: points[i]!.id, action: 'keep', reasons: kept }
-        : { id: points[i]!.id, action: 'delete', reasons: DELETE_REASONS },
-    );
+    decisions[i] = kept
+      ? { id: points[i]!.id, action: 'keep', reasons: kept }
+      : { id: points[i]!.id, action: 'delete', reasons: DELETE_REASONS };
   }
   return decisions;
 }
