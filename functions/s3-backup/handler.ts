@@ -18,7 +18,13 @@ const ENVIRONMENT = backupEnvironment();
 const CRYPTO = cryptoFor(ENVIRONMENT);
 
 /** The backup id of an event: given, or derived from the execution so retries agree on it. */
-export function backupIdOf(event: BackupEvent, now = new Date()): string {
+export function backupIdOf(
+  event: Pick<BackupEvent, 'set' | 'executionId'> & {
+    backupId?: string | undefined;
+    startedAt?: string | undefined;
+  },
+  now = new Date(),
+): string {
   if (event.backupId) return event.backupId;
   const startedAt = event.startedAt ? new Date(event.startedAt) : now;
   return newBackupId(startedAt, event.startedAt ? `${event.executionId}\n${event.set.name}` : undefined);

@@ -23,8 +23,8 @@ export const backupEventSchema = z
      */
     step: z.enum(['run', 'plan', 'batches', 'finalize']).default('run'),
     set: backupSetSpec,
-    /** Continue (or re-run) this backup; derived from `startedAt` and `executionId` when absent. */
-    backupId: backupIdSchema.optional(),
+    /** Continue (or re-run) this backup; derived from `startedAt` and `executionId` when absent or null. */
+    backupId: backupIdSchema.nullish().transform((id) => id ?? undefined),
     /** The Step Functions execution id (tagged on everything written). */
     executionId: z.string().min(1).max(2048).default('manual'),
     /** The execution's start time: with `executionId` it fixes the backupId across retries. */
@@ -34,7 +34,13 @@ export const backupEventSchema = z
     /** The batches a Distributed Map child processes (step `batches`). */
     batches: z.array(z.number().int().min(1)).min(1).optional(),
     /** Stop starting new work after this many milliseconds (the Lambda timeout still bounds it). */
-    timeBudgetMs: z.number().int().min(1).max(900_000).optional(),
+    timeBudgetMs: z
+      .number()
+      .int()
+      .min(1)
+      .max(900_000)
+      .nullish()
+      .transform((ms) => ms ?? undefined),
   })
   .strict()
   .superRefine((event, ctx) => {

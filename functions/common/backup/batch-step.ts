@@ -26,6 +26,8 @@ export interface BatchOutcome {
   readonly done: boolean;
   /** Objects stored by this call. */
   readonly copied: number;
+  /** Whether this call did any work (stored objects or wrote the part), rather than find the batch done. */
+  readonly worked: boolean;
 }
 
 /** Buffer memory one object in flight may hold: upload parts plus encryption frames. */
@@ -48,7 +50,7 @@ export async function batchStep(
 ): Promise<BatchOutcome> {
   const store = workStore(engine, state);
   const partAt = partKey(state.set, state.backupId, batch);
-  if (await exists(engine.s3, engine.bucket, partAt)) return { batch, done: true, copied: 0 };
+  if (await exists(engine.s3, engine.bucket, partAt)) return { batch, done: true, copied: 0, worked: false };
   const file = await readBatch(store, state.set, state.backupId, batch);
   const saved = await readProgress(store, state.set, state.backupId, batch);
   const done = new Map<number, BatchProgress['done'][number]>(
@@ -118,7 +120,7 @@ export async function batchStep(
   }
   if (stopped || done.size < file.items.length) {
     await saveProgress();
-    return { batch, done: false, copied: started };
+    return { batch, done: false, copied: started, worked: started > 0 };
   }
 
   const entries: ManifestEntry[] = [];
@@ -143,5 +145,5 @@ export async function batchStep(
   });
   if (saved) await deleteKeys(engine.s3, engine.bucket, [progressKey(state.set, state.backupId, batch)]);
   if (vanished.length) logger.warn('Objects deleted at the source during the backup', { batch, vanished });
-  return { batch, done: true, copied: started };
+  return { batch, done: true, copied: started, worked: true };
 }

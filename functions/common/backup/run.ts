@@ -146,10 +146,11 @@ export async function processBatches(
   if (await finishedResult(engine, set, backupId)) return { done: true, remaining: [] };
   const state = await plannedState(engine, set, backupId);
   const remaining = [...batches].sort((a, b) => a - b);
-  let first = true;
-  while (remaining.length && (first || !expired(budget))) {
-    const outcome = await batchStep(engine, state, remaining[0]!, budget, first);
-    first = false;
+  // Batches found already done are not progress: keep going until one call's worth of work is done.
+  let worked = false;
+  while (remaining.length && (!worked || !expired(budget))) {
+    const outcome = await batchStep(engine, state, remaining[0]!, budget, !worked);
+    worked ||= outcome.worked;
     if (!outcome.done) break;
     remaining.shift();
   }

@@ -1,0 +1,226 @@
+/**
+ * statemachines/backup.asl.json executed on the sandbox Step Functions (Distributed Map with
+ * its S3 item reader, batcher and result writer), its Tasks invoking the real s3-backup handler
+ * in the sandbox Lambda, per path: inline copy, Distributed Map fan-out, loops over many calls,
+ * re-run of a finished backup, invalid input and a failing step that notifies.
+ */
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { CreateKeyCommand, KMSClient } from '@aws-sdk/client-kms';
+import { CreateBucketCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import {
+  CreateStateMachineCommand,
+  type HistoryEvent,
+  ListMapRunsCommand,
+  SFNClient,
+} from '@aws-sdk/client-sfn';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { kmsService } from '../../sandbox/services/kms/index.ts';
+import type { LambdaService } from '../../sandbox/services/lambda/index.ts';
+import { lambdaService } from '../../sandbox/services/lambda/index.ts';
+import { s3Service } from '../../sandbox/services/s3/index.ts';
+import { statesService } from '../../sandbox/services/states/index.ts';
+import { historyOf, ROLE_ARN, run } from '../fixtures/statemachines/harness.ts';
+import { fakeContext } from '../support/lambda-context.ts';
+import { withSandbox } from '../support/sandbox.ts';
+
+const ASL = fileURLToPath(new URL('../../statemachines/backup.asl.json', import.meta.url));
+const module = (path: string) => fileURLToPath(new URL(path, import.meta.url));
+
+const sandbox = withSandbox([s3Service, kmsService, lambdaService, statesService], {
+  settings: {
+    lambda: { environment: { POWERTOOLS_LOG_LEVEL: 'SILENT', POWERTOOLS_METRICS_DISABLED: 'true' } },
+  },
+});
+
+let s3: S3Client;
+let sfn: SFNClient;
+let machineArn: string;
+let backupBucket: string;
+const SUBSTITUTIONS = {
+  BackupFunctionArn: 'caretaker-s3-backup',
+  NotifyFunctionArn: 'caretaker-notify',
+  BackupMaxConcurrency: '3',
+  BackupBatchesPerChild: '2',
+  BackupInlineBatchLimit: '2',
+};
+
+/** The ASL with every `${Placeholder}` substituted (and none left over). */
+function definition(): string {
+  const text = readFileSync(ASL, 'utf8').replace(/\$\{(\w+)\}/g, (whole, name: string) => {
+    const value = (SUBSTITUTIONS as Record<string, string>)[name];
+    if (value === undefined) throw new Error(`No substitution for ${whole}`);
+    return value;
+  });
+  return text;
+}
+
+beforeAll(async () => {
+  s3 = new S3Client({});
+  sfn = new SFNClient({});
+  const keyArn = (await new KMSClient({}).send(new CreateKeyCommand({}))).KeyMetadata!.Arn!;
+  backupBucket = 'flow-backups';
+  await s3.send(new CreateBucketCommand({ Bucket: backupBucket }));
+  const environment = {
+    BACKUP_BUCKET: backupBucket,
+    BACKUP_KEY_ARN: keyArn,
+    CARETAKER_STACK: 'caretaker-flow-test',
+    BACKUP_BATCH_OBJECTS: '2',
+    BACKUP_SAFETY_MARGIN_MS: '1000',
+  };
+  const lambda = sandbox.sandbox.context.service<LambdaService>('lambda');
+  if (!lambda) throw new Error('the sandbox has no Lambda service');
+  lambda.register({
+    name: 'caretaker-s3-backup',
+    modulePath: module('../../functions/s3-backup/handler.ts'),
+    environment,
+    timeoutMs: 120_000,
+    memoryMb: 1024,
+  });
+  lambda.register({
+    name: 'caretaker-notify',
+    modulePath: module('../fixtures/statemachines/handlers/echo.ts'),
+  });
+  Object.assign(process.env, environment);
+  const created = await sfn.send(
+    new CreateStateMachineCommand({ name: 'caretaker-backup', definition: definition(), roleArn: ROLE_ARN }),
+  );
+  machineArn = created.stateMachineArn!;
+});
+
+let sources = 0;
+async function source(count: number) {
+  const bucket = `flow-source-${++sources}`;
+  await s3.send(new CreateBucketCommand({ Bucket: bucket }));
+  for (let i = 0; i < count; i++) {
+    await s3.send(new PutObjectCommand({ Bucket: bucket, Key: `data/${i}.txt`, Body: `object ${i}` }));
+  }
+  return {
+    name: `flow-set-${sources}`,
+    sourceBucket: bucket,
+    prefix: 'data/',
+    mode: 'incremental',
+    fullEvery: 7,
+  };
+}
+
+function statesEntered(history: HistoryEvent[]): string[] {
+  return history.flatMap((event) =>
+    event.stateEnteredEventDetails?.name ? [event.stateEnteredEventDetails.name] : [],
+  );
+}
+
+async function verified(set: string, backupId: string) {
+  const { handler } = await import('../../functions/backup-verify/handler.ts');
+  return handler({ set, backupId }, fakeContext('backup-verify', 120_000));
+}
+
+describe('backup.asl.json', () => {
+  it('is JSON before substitution and names exactly the placeholders the stack must fill', () => {
+    const text = readFileSync(ASL, 'utf8');
+    const placeholders = new Set([...text.matchAll(/\$\{(\w+)\}/g)].map((match) => match[1]));
+
+    expect(() => JSON.parse(text)).not.toThrow();
+    expect([...placeholders].sort()).toEqual(Object.keys(SUBSTITUTIONS).sort());
+  });
+});
+
+describe('backup flow', () => {
+  it('copies a small set inline: Plan, then one function copies and finalizes', async () => {
+    const set = await source(3);
+
+    const execution = await run(sfn, machineArn, { set });
+    const output = JSON.parse(execution.output ?? '{}');
+    const states = statesEntered(await historyOf(sfn, execution.executionArn!));
+
+    expect(execution.status).toBe('SUCCEEDED');
+    expect(output.backup).toMatchObject({ set: set.name, mode: 'full', totals: { objects: 3, parts: 2 } });
+    expect(states).toEqual([
+      'HasSet?',
+      'Defaults',
+      'ApplyDefaults',
+      'Plan',
+      'Planned?',
+      'CopyInline',
+      'CopiedInline?',
+      'InlineDone',
+    ]);
+    expect(await verified(set.name, output.backup.backupId)).toMatchObject({ ok: true, objectsChecked: 3 });
+  });
+
+  it('fans a large set out over a Distributed Map of batch groups, then finalizes', async () => {
+    const set = await source(9);
+
+    const execution = await run(sfn, machineArn, { set });
+    const output = JSON.parse(execution.output ?? '{}');
+    const states = statesEntered(await historyOf(sfn, execution.executionArn!));
+    const mapRuns = await sfn.send(new ListMapRunsCommand({ executionArn: execution.executionArn! }));
+
+    expect(execution.status).toBe('SUCCEEDED');
+    expect(output.backup).toMatchObject({ mode: 'full', totals: { objects: 9, copiedObjects: 9, parts: 5 } });
+    expect(states).toEqual(expect.arrayContaining(['CopyBatches', 'Finalize', 'Finalized?', 'FanOutDone']));
+    expect(states).not.toContain('CopyInline');
+    expect(mapRuns.mapRuns).toHaveLength(1);
+    expect(await verified(set.name, output.backup.backupId)).toMatchObject({ ok: true, objectsChecked: 9 });
+  });
+
+  it('loops each step over many calls when the time budget is tiny, inline and fanned out', async () => {
+    const small = await source(3);
+    const large = await source(7);
+
+    const inline = await run(sfn, machineArn, { set: small, timeBudgetMs: 1 });
+    const fanned = await run(sfn, machineArn, { set: large, timeBudgetMs: 1 });
+    const inlineStates = statesEntered(await historyOf(sfn, inline.executionArn!));
+    const fannedStates = statesEntered(await historyOf(sfn, fanned.executionArn!));
+
+    expect(inline.status).toBe('SUCCEEDED');
+    expect(fanned.status).toBe('SUCCEEDED');
+    expect(inlineStates.filter((name) => name === 'CopyInline').length).toBeGreaterThan(1);
+    expect(fannedStates).toContain('CopyBatches');
+    expect(JSON.parse(fanned.output ?? '{}').backup.totals.objects).toBe(7);
+  });
+
+  it('returns the existing result when started again for a finished backup id', async () => {
+    const set = await source(2);
+    const first = JSON.parse((await run(sfn, machineArn, { set })).output ?? '{}');
+
+    const again = await run(sfn, machineArn, { set, backupId: first.backup.backupId });
+    const states = statesEntered(await historyOf(sfn, again.executionArn!));
+
+    expect(JSON.parse(again.output ?? '{}')).toEqual(first);
+    expect(states.slice(-1)).toEqual(['AlreadyDone']);
+  });
+
+  it('fails an input without a set before any step runs', async () => {
+    const execution = await run(sfn, machineArn, { sett: {} });
+
+    expect(execution.status).toBe('FAILED');
+    expect(execution.error).toBe('ValidationError');
+    expect(statesEntered(await historyOf(sfn, execution.executionArn!))).toEqual(['HasSet?', 'InvalidInput']);
+  });
+
+  it("notifies and fails with the step's error name when a step fails", async () => {
+    const set = { ...(await source(1)), prefix: 'data/', fullEvery: 0 };
+
+    const execution = await run(sfn, machineArn, { set });
+    const history = await historyOf(sfn, execution.executionArn!);
+    const notified = history.find(
+      (event) => event.taskScheduledEventDetails && statesEntered(history).includes('NotifyFailure'),
+    );
+
+    expect(execution.status).toBe('FAILED');
+    expect(execution.error).toBe('ValidationError');
+    expect(execution.cause).toMatch(/set\.fullEvery/);
+    expect(statesEntered(history).slice(-2)).toEqual(['NotifyFailure', 'BackupFailed']);
+    expect(notified).toBeDefined();
+    const alert = JSON.parse(
+      history.filter((event) => event.taskScheduledEventDetails).at(-1)!.taskScheduledEventDetails!
+        .parameters!,
+    ).Payload;
+    expect(alert).toMatchObject({
+      severity: 'critical',
+      flow: 'Backup',
+      summary: `Backup of set ${set.name} failed: ValidationError`,
+    });
+  });
+});
