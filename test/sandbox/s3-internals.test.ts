@@ -127,6 +127,33 @@ describe('key order', () => {
     );
   });
 
+  it('matches a sorted set through any sequence of inserts, removals and reads', () => {
+    const operation = fc.oneof(
+      fc.record({ kind: fc.constant('insert' as const), key: fc.string({ maxLength: 3 }) }),
+      fc.record({ kind: fc.constant('remove' as const), key: fc.string({ maxLength: 3 }) }),
+      fc.record({ kind: fc.constant('read' as const), key: fc.constant('') }),
+    );
+    fc.assert(
+      fc.property(fc.array(operation, { maxLength: 60 }), (operations) => {
+        const keys = new SortedKeys();
+        const model = new Set<string>();
+        for (const { kind, key } of operations) {
+          if (kind === 'insert') {
+            keys.insert(key);
+            model.add(key);
+          } else if (kind === 'remove') {
+            keys.remove(key);
+            model.delete(key);
+          } else {
+            expect(keys.length).toBe(model.size);
+          }
+        }
+        const listed = Array.from({ length: keys.length }, (_, index) => keys.at(index));
+        expect(listed).toEqual([...model].sort(compareKeys));
+      }),
+    );
+  });
+
   it('keeps keys sorted and unique through inserts and removals', () => {
     const keys = new SortedKeys();
     for (const key of ['b', 'a', 'c', 'a', 'ab']) keys.insert(key);
