@@ -86,12 +86,19 @@ interface RawResponse {
   readonly body: string;
 }
 
-/** Sends a hand-made request (any SigV4 credential scope is accepted by the sandbox). */
+const AUTHORIZATION =
+  'AWS4-HMAC-SHA256 Credential=test/20260101/us-east-1/s3/aws4_request, SignedHeaders=host, Signature=00';
+
+/**
+ * Sends a hand-made request (any SigV4 credential scope is accepted by the sandbox); with
+ * `querySigned` it carries no Authorization header, its path holding the X-Amz-* parameters.
+ */
 function raw(
   method: string,
   path: string,
   headers: Record<string, string>,
   body?: Buffer,
+  querySigned = false,
 ): Promise<RawResponse> {
   return new Promise((resolve, reject) => {
     const req = request(
@@ -99,8 +106,7 @@ function raw(
       {
         method,
         headers: {
-          authorization:
-            'AWS4-HMAC-SHA256 Credential=test/20260101/us-east-1/s3/aws4_request, SignedHeaders=host, Signature=00',
+          ...(querySigned ? {} : { authorization: AUTHORIZATION }),
           'content-length': String(body?.length ?? 0),
           ...headers,
         },
@@ -562,6 +568,19 @@ describe('hand-made SigV4 streaming bodies', () => {
     );
     expect(response.status).toBe(200);
     expect(response.headers.etag).toBe(`"${md5(body).toString('hex')}"`);
+  });
+});
+
+describe('query-signed (presigned) requests', () => {
+  it('accepts a presigned PUT and GET with no Authorization header', async () => {
+    const query =
+      'X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Credential=test%2F20260101%2Fus-east-1%2Fs3%2Faws4_request' +
+      '&X-Amz-Date=20260101T000000Z&X-Amz-Expires=900&X-Amz-SignedHeaders=host&X-Amz-Signature=00';
+    const put = await raw('PUT', `/${Bucket}/presigned.txt?${query}`, {}, Buffer.from('signed'), true);
+    const get = await raw('GET', `/${Bucket}/presigned.txt?${query}`, {}, undefined, true);
+    expect(put.status).toBe(200);
+    expect(get.status).toBe(200);
+    expect(get.body).toBe('signed');
   });
 });
 
