@@ -292,6 +292,24 @@ describe('multipart uploads', () => {
     expect(Buffer.from(await second.Body!.transformToByteArray()).equals(parts[1]!)).toBe(true);
   });
 
+  it('serves a byte range that spans two parts of a multipart object', async () => {
+    const parts = [bytes(5 * MiB, 46), bytes(MiB, 47)];
+    const UploadId = await startUpload('mpu/range');
+    const uploaded = await uploadParts('mpu/range', UploadId, parts);
+    await s3.send(
+      new CompleteMultipartUploadCommand({
+        Bucket,
+        Key: 'mpu/range',
+        UploadId,
+        MultipartUpload: { Parts: uploaded },
+      }),
+    );
+    const start = 5 * MiB - 1000;
+    const end = 5 * MiB + 999;
+    const ranged = await download('mpu/range', { Range: `bytes=${start}-${end}` });
+    expect(ranged.equals(Buffer.concat(parts).subarray(start, end + 1))).toBe(true);
+  });
+
   it('refuses parts out of order with InvalidPartOrder', async () => {
     const UploadId = await startUpload('mpu/order');
     const uploaded = await uploadParts('mpu/order', UploadId, [bytes(5 * MiB, 34), bytes(10, 35)]);
