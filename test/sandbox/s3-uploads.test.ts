@@ -620,6 +620,13 @@ describe('robustness', () => {
     expect(response.body).toContain('<Code>NotImplemented</Code>');
   });
 
+  it('answers InvalidArgument to a response header override that cannot be a header', async () => {
+    await s3.send(new PutObjectCommand({ Bucket, Key: 'override', Body: 'x' }));
+    const response = await raw('GET', `/${Bucket}/override?response-content-type=text%0Aplain`, {});
+    expect(response.status).toBe(400);
+    expect(response.body).toContain('<Code>InvalidArgument</Code>');
+  });
+
   it('answers InvalidURI to a key with broken percent-encoding', async () => {
     const response = await raw('GET', `/${Bucket}/bad%zzkey`, {});
     expect(response.status).toBe(400);

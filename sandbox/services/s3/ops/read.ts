@@ -129,7 +129,11 @@ async function readObject(call: S3Call, head: boolean): Promise<void> {
   }
   for (const [parameter, headerName] of RESPONSE_OVERRIDES) {
     const override = query.get(parameter);
-    if (override !== null) res.setHeader(headerName, override);
+    if (override === null) continue;
+    if (/[^\t\x20-\x7e\x80-\xff]/.test(override)) {
+      throw s3Errors.invalidArgument(`Invalid value for ${parameter}`, parameter, override);
+    }
+    res.setHeader(headerName, override);
   }
   const body = range ?? { start: 0, end: version.size - 1 };
   res.setHeader('content-length', String(body.end - body.start + 1));
