@@ -6,9 +6,11 @@ import { DeadLetters } from './alerts/dead-letters.ts';
 import type { CaretakerConfig } from './config/schema.ts';
 import { CaretakerFunction, type CaretakerFunctionProps } from './functions/caretaker-function.ts';
 import { HealthCheckFunction } from './functions/health-check-function.ts';
+import { ReportFunction } from './functions/report-function.ts';
 import { AlarmNotifications } from './observability/alarm-notifications.ts';
+import { CaretakerDashboard } from './observability/dashboard.ts';
 import { functionErrorsAlarm } from './observability/function-alarms.ts';
-import { HealthAlarms } from './observability/health-alarms.ts';
+import { HealthAlarms, watchedChecks } from './observability/health-alarms.ts';
 import { FlowSchedule } from './schedules/flow-schedule.ts';
 import { StackKey } from './security/stack-key.ts';
 import { BackupStorage } from './storage/backup-storage.ts';
@@ -34,6 +36,8 @@ export class CaretakerStack extends Stack {
   public readonly alarmNotifications: AlarmNotifications;
   public readonly healthCheck: HealthCheckFunction;
   public readonly healthAlarms: HealthAlarms;
+  public readonly report: ReportFunction;
+  public readonly dashboard: CaretakerDashboard;
 
   constructor(scope: Construct, id: string, props: CaretakerStackProps) {
     super(scope, id, {
@@ -118,6 +122,30 @@ export class CaretakerStack extends Stack {
     this.healthAlarms = new HealthAlarms(this, 'HealthAlarms', {
       config,
       notifications: this.alarmNotifications,
+    });
+
+    this.report = new ReportFunction(this, 'Report', {
+      ...functionDefaults,
+      backupBucket: this.storage.bucket,
+      alertTopic: this.alerts.topic,
+    });
+    this.alarmNotifications.route(
+      functionErrorsAlarm(this, 'ReportErrorsAlarm', this.report.function, 'report'),
+      {
+        severity: 'warning',
+        flow: 'Report',
+        summary: 'The report function failed',
+        where: `Lambda function ${this.report.function.fn.functionName}`,
+        action:
+          'Read the function log group; the run it was reporting on finished, but its report and summary are missing.',
+      },
+    );
+
+    this.dashboard = new CaretakerDashboard(this, 'Dashboard', {
+      environmentName,
+      checks: watchedChecks(config),
+      flows: [],
+      snapshotQuota: config.quotas.manualSnapshots,
     });
 
     new CfnOutput(this, 'BackupBucketName', {

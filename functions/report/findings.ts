@@ -1,0 +1,171 @@
+/**
+ * What in a run needs a person: failures (something did not happen) and warnings (it happened,
+ * but something is close to going wrong). Pure.
+ */
+import type { Severity } from '#common/alert-schema';
+import type { RunRecord } from './run-record.ts';
+
+export interface Finding {
+  /** What happened, one line. */
+  readonly what: string;
+  /** Where: the resource it concerns. */
+  readonly where: string;
+  /** What to do about it. */
+  readonly action: string;
+}
+
+export interface Findings {
+  readonly failures: readonly Finding[];
+  readonly warnings: readonly Finding[];
+  /** critical when anything failed, warning when anything is close, info otherwise. */
+  readonly severity: Severity;
+}
+
+const errorText = (error?: { name: string; message: string }) =>
+  error ? `${error.name}: ${error.message}` : '';
+
+/** Collects the failures and warnings of a run, in the order the report lists them. */
+export function findings(record: RunRecord): Findings {
+  const failures: Finding[] = [];
+  const warnings: Finding[] = [];
+
+  for (const failure of record.failures) {
+    failures.push({
+      what: `Step ${failure.step} failed: ${failure.error}${failure.cause ? ` (${failure.cause})` : ''}`,
+      where: `${record.flow} execution ${record.executionId ?? record.executionArn ?? ''}`.trim(),
+      action:
+        'Open the execution, read the failed step’s input and error, fix the cause and re-run the flow.',
+    });
+  }
+
+  for (const check of record.health?.checks ?? []) {
+    const finding = {
+      what: `Health check ${check.name} (${check.kind}): ${check.summary}`,
+      where: check.name,
+    };
+    if (check.status === 'fail') {
+      failures.push({
+        ...finding,
+        action: 'Restore service first; the evidence in the JSON report has the measured values.',
+      });
+    } else if (check.status === 'warn') {
+      warnings.push({
+        ...finding,
+        action:
+          check.kind === 'tls'
+            ? 'Renew the certificate before it expires.'
+            : 'Look at the measured value against its threshold before it becomes an outage.',
+      });
+    }
+  }
+
+  for (const backup of record.backups) {
+    const where = `backup set ${backup.set}${backup.backupId ? ` (backup ${backup.backupId})` : ''}`;
+    if (backup.status === 'failed') {
+      failures.push({
+        what: `Backup of ${backup.set} failed${backup.error ? `: ${errorText(backup.error)}` : ''}`,
+        where,
+        action: 'Fix the cause and start a backup by hand; until then the RPO clock keeps running.',
+      });
+    } else if (backup.verification && !backup.verification.ok) {
+      failures.push({
+        what: `Verification of backup ${backup.backupId ?? ''} failed: ${errorText(backup.verification.error)}`.trim(),
+        where,
+        action:
+          'Do not rely on this backup: investigate the named object (tampering or corruption) and take a new full backup.',
+      });
+    }
+  }
+
+  for (const snapshot of record.snapshots) {
+    const where = `RDS target ${snapshot.target}${snapshot.snapshotId ? ` (snapshot ${snapshot.snapshotId})` : ''}`;
+    if (snapshot.status === 'failed') {
+      failures.push({
+        what: `Snapshot of ${snapshot.target} failed${snapshot.error ? `: ${errorText(snapshot.error)}` : ''}`,
+        where,
+        action: 'Check the instance state and RDS events, then take a snapshot by hand.',
+      });
+    }
+    if (snapshot.copy?.error || snapshot.copy?.status === 'failed') {
+      failures.push({
+        what: `Copy of ${snapshot.snapshotId ?? snapshot.target} to ${snapshot.copy.region} failed${snapshot.copy.error ? `: ${errorText(snapshot.copy.error)}` : ''}`,
+        where,
+        action:
+          'Check the DR key policy (the copy needs kms:CreateGrant and Decrypt/Encrypt) and copy the snapshot again.',
+      });
+    }
+    const quota = snapshot.quota;
+    if (quota && quota.used * 100 >= quota.limit * quota.warnPercent) {
+      warnings.push({
+        what: `Manual snapshots at ${quota.used} of ${quota.limit} (${Math.round((quota.used * 100) / quota.limit)} %)`,
+        where: `RDS manual snapshots of the region of ${snapshot.target}`,
+        action: 'Tighten retention or request a quota increase before snapshots start failing.',
+      });
+    }
+  }
+
+  for (const target of record.cleanup?.targets ?? []) {
+    for (const error of target.errors) {
+      failures.push({
+        what: `Cleanup of ${target.kind} ${error.id ?? ''} failed: ${errorText(error)}`.replace(/\s+/g, ' '),
+        where: `${target.kind}s of ${target.target}`,
+        action: 'The next cleanup retries; if it keeps failing, check permissions and the resource state.',
+      });
+    }
+  }
+
+  const drill = record.drill;
+  if (drill) {
+    if (drill.rtoTargetSeconds !== undefined && drill.rtoSeconds > drill.rtoTargetSeconds) {
+      warnings.push({
+        what: `DR drill recovery took ${formatSeconds(drill.rtoSeconds)}, over the RTO target of ${formatSeconds(drill.rtoTargetSeconds)}`,
+        where: 'disaster recovery',
+        action: 'Look at which restore step took longest (instance class, snapshot size, data volume).',
+      });
+    }
+    if (drill.rpoTargetSeconds !== undefined && drill.rpoSeconds > drill.rpoTargetSeconds) {
+      warnings.push({
+        what: `DR drill recovery point was ${formatSeconds(drill.rpoSeconds)} old, over the RPO target of ${formatSeconds(drill.rpoTargetSeconds)}`,
+        where: 'disaster recovery',
+        action: 'Take snapshots and backups more often, or check why recent ones were not usable.',
+      });
+    }
+  }
+
+  const severity: Severity = failures.length > 0 ? 'critical' : warnings.length > 0 ? 'warning' : 'info';
+  return { failures, warnings, severity };
+}
+
+/** The outcome in a few words: `everything succeeded`, or `2 failures, 1 warning`. */
+export function outcomeText({ failures, warnings }: Pick<Findings, 'failures' | 'warnings'>): string {
+  if (failures.length === 0 && warnings.length === 0) return 'everything succeeded';
+  const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
+  return [
+    failures.length ? plural(failures.length, 'failure') : '',
+    warnings.length ? plural(warnings.length, 'warning') : '',
+  ]
+    .filter(Boolean)
+    .join(', ');
+}
+
+/** `3725` → `1 h 2 min 5 s`. */
+export function formatSeconds(seconds: number): string {
+  const total = Math.round(seconds);
+  const h = Math.floor(total / 3600);
+  const m = Math.floor((total % 3600) / 60);
+  const s = total % 60;
+  const parts = [h ? `${h} h` : '', m ? `${m} min` : '', s || (!h && !m) ? `${s} s` : ''];
+  return parts.filter(Boolean).join(' ');
+}
+
+/** `1536` → `1.5 KiB`. */
+export function formatBytes(bytes: number): string {
+  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
+  let value = bytes;
+  let unit = 0;
+  while (value >= 1024 && unit < units.length - 1) {
+    value /= 1024;
+    unit++;
+  }
+  return unit === 0 ? `${value} B` : `${value.toFixed(1)} ${units[unit]}`;
+}

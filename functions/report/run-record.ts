@@ -1,0 +1,124 @@
+/**
+ * The run record: what a flow hands to `report` at its end — every step's outcome, as collected
+ * by the flow. Steps that did not run are simply absent. This schema is the contract between the
+ * flows and the report.
+ */
+import * as z from 'zod';
+import { FLOWS } from '#common/alert-schema';
+
+const isoTime = z.iso.datetime({ offset: true });
+const errorInfo = z.object({ name: z.string(), message: z.string() });
+
+const healthCheck = z.object({
+  name: z.string(),
+  kind: z.string(),
+  status: z.enum(['pass', 'warn', 'fail']),
+  summary: z.string(),
+  evidence: z.record(z.string(), z.unknown()).default({}),
+  durationMs: z.number().nonnegative().optional(),
+});
+
+export const healthSection = z.object({
+  status: z.enum(['healthy', 'degraded', 'unhealthy']),
+  checkedAt: isoTime.optional(),
+  label: z.string().optional(),
+  checks: z.array(healthCheck),
+});
+
+export const backupEntry = z.object({
+  set: z.string(),
+  status: z.enum(['succeeded', 'failed']),
+  backupId: z.string().optional(),
+  mode: z.enum(['full', 'incremental']).optional(),
+  objects: z.number().int().nonnegative().optional(),
+  bytes: z.number().nonnegative().optional(),
+  copiedObjects: z.number().int().nonnegative().optional(),
+  copiedBytes: z.number().nonnegative().optional(),
+  durationMs: z.number().nonnegative().optional(),
+  location: z.string().optional(),
+  verification: z
+    .object({
+      ok: z.boolean(),
+      subset: z.string().optional(),
+      objectsChecked: z.number().int().nonnegative().optional(),
+      error: errorInfo.optional(),
+    })
+    .optional(),
+  error: errorInfo.optional(),
+});
+
+export const snapshotEntry = z.object({
+  target: z.string(),
+  status: z.enum(['succeeded', 'failed']),
+  snapshotId: z.string().optional(),
+  type: z.enum(['instance', 'cluster']).optional(),
+  allocatedStorageGiB: z.number().nonnegative().optional(),
+  durationMs: z.number().nonnegative().optional(),
+  copy: z
+    .object({
+      region: z.string(),
+      status: z.string(),
+      snapshotId: z.string().optional(),
+      error: errorInfo.optional(),
+    })
+    .optional(),
+  quota: z
+    .object({
+      used: z.number().int().nonnegative(),
+      limit: z.number().int().positive(),
+      warnPercent: z.number(),
+    })
+    .optional(),
+  notes: z.array(z.string()).default([]),
+  error: errorInfo.optional(),
+});
+
+const decision = z.object({
+  id: z.string(),
+  action: z.enum(['keep', 'delete']),
+  reasons: z.array(z.string()),
+});
+
+export const cleanupSection = z.object({
+  dryRun: z.boolean(),
+  targets: z.array(
+    z.object({
+      target: z.string(),
+      kind: z.enum(['snapshot', 'backup']),
+      policy: z.string().optional(),
+      decisions: z.array(decision),
+      deleted: z.array(z.string()).default([]),
+      errors: z.array(errorInfo.extend({ id: z.string().optional() })).default([]),
+    }),
+  ),
+});
+
+export const drillSection = z.object({
+  rtoSeconds: z.number().nonnegative(),
+  rpoSeconds: z.number().nonnegative(),
+  rtoTargetSeconds: z.number().positive().optional(),
+  rpoTargetSeconds: z.number().positive().optional(),
+  recoveryPoint: z.string().optional(),
+  tornDown: z.boolean().optional(),
+});
+
+export const runRecordSchema = z
+  .object({
+    flow: z.enum(FLOWS),
+    executionArn: z.string().optional(),
+    executionId: z.string().optional(),
+    startedAt: isoTime,
+    finishedAt: isoTime.optional(),
+    health: healthSection.optional(),
+    backups: z.array(backupEntry).default([]),
+    snapshots: z.array(snapshotEntry).default([]),
+    cleanup: cleanupSection.optional(),
+    drill: drillSection.optional(),
+    /** Steps that failed outright (Catch branches), with the error the flow caught. */
+    failures: z
+      .array(z.object({ step: z.string(), error: z.string(), cause: z.string().optional() }))
+      .default([]),
+  })
+  .strict();
+
+export type RunRecord = z.output<typeof runRecordSchema>;

@@ -1,0 +1,43 @@
+import { type CfnElement, Stack, Validations } from 'aws-cdk-lib';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import type * as s3 from 'aws-cdk-lib/aws-s3';
+import type * as sns from 'aws-cdk-lib/aws-sns';
+import { Construct } from 'constructs';
+import { CaretakerFunction, type CaretakerFunctionProps } from './caretaker-function.ts';
+
+export interface ReportFunctionProps
+  extends Pick<CaretakerFunctionProps, 'environmentName' | 'logRetention' | 'logKey'> {
+  /** Where reports are written, under `reports/`. */
+  readonly backupBucket: s3.IBucket;
+  /** Where the report's summary is published. */
+  readonly alertTopic: sns.ITopic;
+}
+
+/** The report function: writes run reports under `reports/` in the backup bucket and publishes their summary. */
+export class ReportFunction extends Construct {
+  public readonly function: CaretakerFunction;
+
+  constructor(scope: Construct, id: string, props: ReportFunctionProps) {
+    super(scope, id);
+    this.function = new CaretakerFunction(this, 'Function', {
+      ...props,
+      name: 'report',
+      description: 'Writes the maintenance report of a run (JSON and Markdown) and publishes its summary',
+    })
+      .bindTopic('ALERT_TOPIC_ARN', props.alertTopic)
+      .bind('BACKUP_BUCKET', props.backupBucket.bucketName, (grantee) => {
+        // SSE-KMS under the bucket's key: a single PutObject needs GenerateDataKey only.
+        props.backupBucket.encryptionKey?.grant(grantee, 'kms:GenerateDataKey');
+        return iam.Grant.addToPrincipal({
+          grantee,
+          actions: ['s3:PutObject', 's3:PutObjectTagging'],
+          resourceArns: [props.backupBucket.arnForObjects('reports/*')],
+        });
+      });
+    Validations.of(this.function.role).acknowledge({
+      id: `AwsSolutions-IAM5[Resource::<${Stack.of(this).getLogicalId(props.backupBucket.node.defaultChild as CfnElement)}.Arn>/reports/*]`,
+      reason:
+        'Report keys are made per run (flow, day, execution name) under reports/; the role may write there only.',
+    });
+  }
+}
