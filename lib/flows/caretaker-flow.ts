@@ -1,0 +1,178 @@
+import { readFileSync } from 'node:fs';
+import { type CfnElement, Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import type * as kms from 'aws-cdk-lib/aws-kms';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import type * as s3 from 'aws-cdk-lib/aws-s3';
+import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
+import { Construct } from 'constructs';
+import type { Alert } from '../../functions/common/alert-schema.ts';
+import type { CaretakerFunction } from '../functions/caretaker-function.ts';
+import type { AlarmNotifications } from '../observability/alarm-notifications.ts';
+import { stackArn } from '../security/arns.ts';
+
+/** The `${Name}` placeholders in an ASL document, each once. */
+export function placeholdersOf(definition: string): string[] {
+  return [...new Set([...definition.matchAll(/\$\{([A-Za-z0-9_]+)\}/g)].map((match) => match[1]!))].sort();
+}
+
+export interface CaretakerFlowProps {
+  /** The flow's name, e.g. `Backup`; the state machine is `Caretaker-<environment>-<name>`. */
+  readonly name: Alert['flow'];
+  readonly environmentName: string;
+  /** Path of the ASL file, relative to the repository root. */
+  readonly definitionFile: string;
+  /** A value for every `${Placeholder}` in the file; a missing or unused one fails synth. */
+  readonly substitutions: Readonly<Record<string, string>>;
+  /** The functions the flow's Task states invoke. */
+  readonly functions: readonly CaretakerFunction[];
+  readonly logRetention: logs.RetentionDays;
+  readonly logKey: kms.IKey;
+  /** Routes the flow's alarms (failed, timed out, aborted) to notify. */
+  readonly notifications: AlarmNotifications;
+  /** Severity of the flow's alarms. */
+  readonly alarmSeverity: Alert['severity'];
+  /**
+   * @default Duration.hours(12)
+   */
+  readonly timeout?: Duration;
+  /**
+   * For flows with a Distributed Map: the bucket its ItemReader reads and ResultWriter writes.
+   * @default - no Distributed Map
+   */
+  readonly distributedMapBucket?: { readonly bucket: s3.IBucket; readonly prefix: string };
+}
+
+/**
+ * A Caretaker flow: one ASL file from statemachines/ with its placeholders filled, a Standard
+ * state machine that logs everything (level ALL, with execution data) to an encrypted log group
+ * and traces with X-Ray, permission to invoke exactly its functions, and alarms on failed,
+ * timed-out and aborted executions routed through notify.
+ */
+export class CaretakerFlow extends Construct {
+  public readonly stateMachine: sfn.StateMachine;
+  public readonly stateMachineName: string;
+  public readonly logGroup: logs.LogGroup;
+
+  constructor(scope: Construct, id: string, props: CaretakerFlowProps) {
+    super(scope, id);
+    const definition = readFileSync(new URL(`../../${props.definitionFile}`, import.meta.url), 'utf8');
+    const needed = placeholdersOf(definition);
+    const given = Object.keys(props.substitutions).sort();
+    const missing = needed.filter((name) => !given.includes(name));
+    const unused = given.filter((name) => !needed.includes(name));
+    if (missing.length > 0 || unused.length > 0) {
+      throw new Error(
+        `${props.definitionFile}: ${missing.length ? `no substitution for ${missing.map((m) => `\${${m}}`).join(', ')}` : ''}${missing.length && unused.length ? '; ' : ''}${unused.length ? `substitutions not used by the file: ${unused.join(', ')}` : ''}`,
+      );
+    }
+
+    this.stateMachineName = `Caretaker-${props.environmentName}-${props.name}`;
+    this.logGroup = new logs.LogGroup(this, 'Logs', {
+      logGroupName: `/aws/vendedlogs/states/${this.stateMachineName}`,
+      retention: props.logRetention,
+      encryptionKey: props.logKey,
+      removalPolicy: RemovalPolicy.DESTROY,
+    });
+
+    this.stateMachine = new sfn.StateMachine(this, 'StateMachine', {
+      stateMachineName: this.stateMachineName,
+      stateMachineType: sfn.StateMachineType.STANDARD,
+      definitionBody: sfn.DefinitionBody.fromString(definition),
+      definitionSubstitutions: { ...props.substitutions },
+      timeout: props.timeout ?? Duration.hours(12),
+      tracingEnabled: true,
+      logs: { destination: this.logGroup, level: sfn.LogLevel.ALL, includeExecutionData: true },
+    });
+    const role = this.stateMachine.role;
+
+    // DefinitionBody.fromString derives no permissions: grant each Task target explicitly.
+    for (const fn of props.functions) fn.fn.grantInvoke(role);
+
+    if (props.distributedMapBucket) {
+      const { bucket, prefix } = props.distributedMapBucket;
+      // A Distributed Map starts child executions of its own state machine. The ARN is built
+      // from the fixed name, because referencing the resource in its own role would be a cycle.
+      const selfArn = stackArn('states', `stateMachine:${this.stateMachineName}`);
+      role.addToPrincipalPolicy(
+        new iam.PolicyStatement({ actions: ['states:StartExecution'], resources: [selfArn] }),
+      );
+      role.addToPrincipalPolicy(
+        new iam.PolicyStatement({
+          actions: ['states:DescribeExecution', 'states:StopExecution'],
+          resources: [stackArn('states', `execution:${this.stateMachineName}/*`)],
+        }),
+      );
+      role.addToPrincipalPolicy(
+        new iam.PolicyStatement({
+          actions: ['s3:GetObject', 's3:PutObject'],
+          resources: [bucket.arnForObjects(`${prefix}*`)],
+        }),
+      );
+      role.addToPrincipalPolicy(
+        new iam.PolicyStatement({
+          actions: ['s3:ListBucket'],
+          resources: [bucket.bucketArn],
+          conditions: { StringLike: { 's3:prefix': [`${prefix}*`] } },
+        }),
+      );
+      bucket.encryptionKey?.grant(role, 'kms:Decrypt', 'kms:GenerateDataKey');
+      const bucketId = Stack.of(this).getLogicalId(bucket.node.defaultChild as CfnElement);
+      this.acknowledge(role, [
+        [
+          `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:states:<AWS::Region>:<AWS::AccountId>:execution:${this.stateMachineName}/*]`,
+          'Child executions of the Distributed Map have generated names under this state machine only.',
+        ],
+        [
+          `AwsSolutions-IAM5[Resource::<${bucketId}.Arn>/${prefix}*]`,
+          `The Distributed Map reads its item batches and writes its results under ${prefix} only; keys are made per execution.`,
+        ],
+      ]);
+    }
+
+    const stack = Stack.of(this);
+    this.acknowledge(role, [
+      ...props.functions.map((fn): [string, string] => [
+        `AwsSolutions-IAM5[Resource::<${stack.getLogicalId(fn.fn.node.defaultChild as CfnElement)}.Arn>:*]`,
+        'The flow invokes this one function; CDK grants its versions and aliases (:*) together with it.',
+      ]),
+      [
+        'AwsSolutions-IAM5[Resource::*]',
+        'X-Ray PutTraceSegments and the CloudWatch Logs delivery actions (CreateLogDelivery, …) for Step Functions logging do not support resource-level permissions.',
+      ],
+    ]);
+
+    this.alarms(props);
+  }
+
+  private acknowledge(role: iam.IRole, findings: [string, string][]): void {
+    for (const [id, reason] of findings) Validations.of(role).acknowledge({ id, reason });
+  }
+
+  private alarms(props: CaretakerFlowProps): void {
+    const period = { period: Duration.minutes(5), statistic: 'Sum' };
+    const outcomes: [string, cloudwatch.Metric, string][] = [
+      ['failed', this.stateMachine.metricFailed(period), 'ended Failed'],
+      ['timed-out', this.stateMachine.metricTimedOut(period), 'timed out'],
+      ['aborted', this.stateMachine.metricAborted(period), 'was aborted'],
+    ];
+    for (const [key, metric, what] of outcomes) {
+      const alarm = new cloudwatch.Alarm(this, `${key}Alarm`, {
+        alarmDescription: `An execution of ${this.stateMachineName} ${what}.`,
+        metric,
+        threshold: 0,
+        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+        evaluationPeriods: 1,
+        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+      });
+      props.notifications.route(alarm, {
+        severity: props.alarmSeverity,
+        flow: props.name,
+        summary: `A ${props.name} execution ${what}`,
+        where: `state machine ${this.stateMachineName}`,
+        action: `Open the Step Functions console, find the execution that ${what} and read its failed step's error; the flow's own alert has the details.`,
+      });
+    }
+  }
+}
