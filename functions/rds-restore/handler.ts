@@ -1,0 +1,42 @@
+/**
+ * rds-restore: restores a configured RDS target from a snapshot with the settings recorded with
+ * it, reports status for polling, switches over by renaming (and undoes it), and deletes what an
+ * execution restored. Actions: `restore`, `status`, `switch-over`, `undo-switch-over`, `delete`.
+ * docs/rds-restore.md describes the contract.
+ */
+import { rds, rdsIn } from '#common/clients';
+import { requireEnv } from '#common/env';
+import { caretakerHandler } from '#common/middleware';
+import { rdsTargetsFromEnv, targetNamed } from '#common/rds-targets';
+import type { RestoreDeps } from './deps.ts';
+import { type RestoreEvent, restoreEventSchema } from './input.ts';
+import { restoreDatabase } from './restore.ts';
+import { databaseStatus } from './status.ts';
+import { switchOver } from './switch-over.ts';
+import { deleteRestored } from './teardown.ts';
+
+const TARGETS = rdsTargetsFromEnv();
+const DEPS: RestoreDeps = {
+  rds: rds(),
+  rdsIn,
+  region: requireEnv('AWS_REGION'),
+  stack: requireEnv('CARETAKER_STACK'),
+};
+
+/** Runs one action. */
+export async function restoreAction(event: RestoreEvent) {
+  const target = targetNamed(TARGETS, event.target);
+  switch (event.action) {
+    case 'restore':
+      return restoreDatabase(DEPS, target, event);
+    case 'status':
+      return databaseStatus(DEPS, target, event);
+    case 'switch-over':
+    case 'undo-switch-over':
+      return switchOver(DEPS, target, event);
+    case 'delete':
+      return deleteRestored(DEPS, target, event);
+  }
+}
+
+export const handler = caretakerHandler('rds-restore', restoreEventSchema(TARGETS), restoreAction);

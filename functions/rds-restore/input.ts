@@ -1,0 +1,109 @@
+/**
+ * The rds-restore event: one of five actions on a configured RDS target, each idempotent per
+ * execution (a re-run continues where the last call stopped).
+ *
+ * - `restore`: a new instance/cluster from a snapshot, with the settings recorded with it;
+ * - `status`: where a restored (or any) instance/cluster stands, for polling;
+ * - `switch-over`: park the original as `<id>-old-<time>` and give the restored copy its name;
+ * - `undo-switch-over`: the reverse renames;
+ * - `delete`: tear down what this execution restored (never the original).
+ */
+import * as z from 'zod';
+import { isValidIdentifier, MAX_DB_IDENTIFIER, MAX_SNAPSHOT_IDENTIFIER } from '#common/rds-names';
+import { type RdsTarget, targetNameSchema } from '#common/rds-targets';
+
+const executionId = z.string().min(1).max(2048);
+const dbIdentifier = z
+  .string()
+  .refine(
+    (text) => isValidIdentifier(text, MAX_DB_IDENTIFIER),
+    'expected a DB identifier (1-63 letters, digits, single hyphens, starting with a letter)',
+  );
+const snapshotIdentifier = z
+  .string()
+  .refine(
+    (text) => isValidIdentifier(text, MAX_SNAPSHOT_IDENTIFIER),
+    'expected a DB snapshot identifier (letters, digits, single hyphens, starting with a letter)',
+  );
+const region = z.string().regex(/^[a-z]{2}(-gov|-iso[a-z]*)?-[a-z]+-\d$/, 'expected an AWS region');
+const instanceClass = z
+  .string()
+  .regex(/^db\.[a-z0-9]+(\.[a-z0-9]+)?$/, 'expected an instance class such as db.r6g.large');
+const groupName = z.string().min(1).max(255);
+
+/** Settings to use instead of the recorded ones (e.g. a smaller class, or the DR region's groups). */
+export const overridesSchema = z
+  .object({
+    instanceClass: instanceClass.optional(),
+    multiAZ: z.boolean().optional(),
+    parameterGroup: groupName.optional(),
+    instanceParameterGroup: groupName.optional(),
+    optionGroup: groupName.optional(),
+    subnetGroup: groupName.optional(),
+    securityGroups: z
+      .array(z.string().regex(/^sg-[0-9a-f]{8,17}$/, 'expected a security group id such as sg-0123abcd'))
+      .min(1)
+      .optional(),
+    port: z.number().int().min(1150).max(65535).optional(),
+    publiclyAccessible: z.boolean().optional(),
+  })
+  .strict();
+
+/** The event schema for the configured targets (an unknown target fails validation). */
+export function restoreEventSchema(targets: readonly RdsTarget[]) {
+  const target = targetNameSchema(targets);
+  /** The execution's start time: fixes the `<id>-old-<time>` name across retries and the undo. */
+  const startedAt = z.iso.datetime({ offset: true });
+  return z.discriminatedUnion('action', [
+    z
+      .object({
+        action: z.literal('restore'),
+        target,
+        executionId,
+        snapshotIdentifier,
+        /** Restore in this region (a DR copy); default: the stack's region. */
+        region: region.optional(),
+        /** The new identifier; default `<source>-r<8 hex of the execution>`. */
+        identifier: dbIdentifier.optional(),
+        kind: z.enum(['drill', 'rollback-point']).default('drill'),
+        overrides: overridesSchema.default({}),
+      })
+      .strict(),
+    z
+      .object({ action: z.literal('status'), target, identifier: dbIdentifier, region: region.optional() })
+      .strict(),
+    z
+      .object({
+        action: z.literal('switch-over'),
+        target,
+        executionId,
+        restoredIdentifier: dbIdentifier,
+        startedAt,
+      })
+      .strict(),
+    z
+      .object({
+        action: z.literal('undo-switch-over'),
+        target,
+        executionId,
+        restoredIdentifier: dbIdentifier,
+        startedAt,
+      })
+      .strict(),
+    z
+      .object({
+        action: z.literal('delete'),
+        target,
+        executionId,
+        identifier: dbIdentifier,
+        region: region.optional(),
+      })
+      .strict(),
+  ]);
+}
+
+export type RestoreEvent = z.output<ReturnType<typeof restoreEventSchema>>;
+export type RestoreAction = Extract<RestoreEvent, { action: 'restore' }>;
+export type StatusAction = Extract<RestoreEvent, { action: 'status' }>;
+export type SwitchAction = Extract<RestoreEvent, { action: 'switch-over' | 'undo-switch-over' }>;
+export type DeleteAction = Extract<RestoreEvent, { action: 'delete' }>;
