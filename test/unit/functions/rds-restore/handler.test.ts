@@ -104,14 +104,12 @@ describe('restore', () => {
     rdsMock
       .on(DescribeDBSnapshotsCommand)
       .resolves({ DBSnapshots: [{ DBSnapshotIdentifier: 's', Status: 'copying' }] });
-    rdsMock
-      .on(DescribeDBInstancesCommand)
-      .rejects(
-        Object.assign(new Error('none'), {
-          name: 'DBInstanceNotFoundFault',
-          $metadata: { httpStatusCode: 404 },
-        }),
-      );
+    rdsMock.on(DescribeDBInstancesCommand).rejects(
+      Object.assign(new Error('none'), {
+        name: 'DBInstanceNotFoundFault',
+        $metadata: { httpStatusCode: 404 },
+      }),
+    );
 
     await expect(
       handler(
