@@ -3,15 +3,13 @@
  * into a snapshot, a snapshot into a restored instance.
  */
 import { constants } from 'node:fs';
-import { copyFile, lchown, link, mkdir, readdir, readlink, stat, symlink } from 'node:fs/promises';
+import { copyFile, lchown, mkdir, readdir, readlink, stat, symlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { ServerIdentity } from './identity.ts';
 
 export interface CopyTreeOptions {
   /** Skips an entry (path relative to the source root, `/`-separated); a skipped directory is still created empty. */
   readonly skipContents?: (relative: string) => boolean;
-  /** Hard-link files instead of copying them (for immutable sources such as snapshots). */
-  readonly link?: boolean;
   /** Owner for everything created (when the sandbox runs as root). */
   readonly identity?: ServerIdentity;
   /**
@@ -69,8 +67,7 @@ async function copyDirectory(
           await own(to, options.identity);
         } else if (entry.isFile()) {
           if (options.skipContents?.(childRelative)) return;
-          if (options.link) await linkOrCopy(from, to);
-          else await copyFile(from, to, constants.COPYFILE_FICLONE);
+          await copyFile(from, to, constants.COPYFILE_FICLONE);
           await own(to, options.identity);
           const { size } = await stat(to);
           result.files += 1;
@@ -89,17 +86,6 @@ export async function copyOneFile(from: string, to: string, identity?: ServerIde
   await copyFile(from, to, constants.COPYFILE_FICLONE);
   await own(to, identity);
   return (await stat(to)).size;
-}
-
-/** Hard links can fail across filesystems or under protected_hardlinks; a copy is equivalent. */
-async function linkOrCopy(from: string, to: string): Promise<void> {
-  try {
-    await link(from, to);
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    if (code !== 'EXDEV' && code !== 'EPERM' && code !== 'EMLINK') throw error;
-    await copyFile(from, to, constants.COPYFILE_FICLONE);
-  }
 }
 
 async function own(path: string, identity: ServerIdentity | undefined): Promise<void> {

@@ -25,6 +25,9 @@ import { stopStaleServers } from './stale.ts';
 /** The internal superuser, named as on Amazon RDS; users never get its password. */
 export const ADMIN_USER = 'rdsadmin';
 
+/** A database made in the template that each new instance renames to its DBName. */
+const SPARE_DATABASE = 'caretaker_spare';
+
 /** Settings every server runs with (appended to the template's postgresql.conf). */
 const SERVER_SETTINGS = `
 # Caretaker sandbox: loopback only, no Unix sockets (no shared directory to write to).
@@ -38,6 +41,8 @@ synchronous_commit = off
 # Many small servers per machine.
 shared_buffers = 32MB
 max_connections = 100
+min_wal_size = 4MB
+max_wal_size = 128MB
 io_method = sync
 timezone = 'UTC'
 log_timezone = 'UTC'
@@ -263,14 +268,6 @@ export class PostgresManager {
     await copyTree(join(snapshotHome, 'data'), join(home, 'data'), identityOption(this.identity));
   }
 
-  /** Duplicates a snapshot (snapshots are immutable, so files are hard-linked where possible). */
-  async duplicate(snapshotHome: string, targetHome: string): Promise<void> {
-    await copyTree(join(snapshotHome, 'data'), join(targetHome, 'data'), {
-      ...identityOption(this.identity),
-      link: true,
-    });
-  }
-
   /** Deletes a home (its server must be stopped). */
   async remove(home: string): Promise<void> {
     await rm(home, { recursive: true, force: true });
@@ -303,17 +300,24 @@ export class PostgresManager {
     return client;
   }
 
+  /**
+   * Creates the master user and gives it its database: the template's spare database renamed
+   * (instant, where CREATE DATABASE copies and WAL-logs a whole database), or dropped when no
+   * DBName was asked for.
+   */
   private async bootstrap(server: PostgresServer, setup: DatabaseSetup): Promise<void> {
     const client = await this.connectAdmin(server.port);
     try {
       const user = client.escapeIdentifier(setup.masterUsername);
-      await client.query('CREATE ROLE rds_superuser NOLOGIN');
-      await client.query('GRANT pg_monitor, pg_signal_backend, pg_checkpoint TO rds_superuser');
       await client.query(
         `CREATE ROLE ${user} LOGIN CREATEDB CREATEROLE PASSWORD ${client.escapeLiteral(setup.masterPassword)} IN ROLE rds_superuser`,
       );
-      if (setup.dbName) {
-        await client.query(`CREATE DATABASE ${client.escapeIdentifier(setup.dbName)} OWNER ${user}`);
+      if (setup.dbName && setup.dbName !== 'postgres') {
+        const database = client.escapeIdentifier(setup.dbName);
+        await client.query(`ALTER DATABASE ${SPARE_DATABASE} RENAME TO ${database}`);
+        await client.query(`ALTER DATABASE ${database} OWNER TO ${user}`);
+      } else {
+        await client.query(`DROP DATABASE ${SPARE_DATABASE}`);
       }
     } finally {
       await client.end().catch(() => undefined);
@@ -383,9 +387,58 @@ export class PostgresManager {
     );
     await appendFile(join(data, 'postgresql.conf'), SERVER_SETTINGS);
     await writeFile(join(data, 'pg_hba.conf'), PG_HBA);
+    await this.prepareTemplate(data, join(building, 'template.log'));
     await rm(this.templateDir, { recursive: true, force: true });
     await rename(data, this.templateDir);
     await rm(building, { recursive: true, force: true });
+  }
+
+  /**
+   * Runs the new template once: the role every master user joins and the spare database each
+   * instance renames to its DBName; then keeps only the WAL the shutdown checkpoint needs (initdb
+   * leaves several preallocated segments that every instance would otherwise copy).
+   */
+  private async prepareTemplate(data: string, logPath: string): Promise<void> {
+    const port = await reserveFreePort();
+    let server: PostgresServer;
+    try {
+      server = await PostgresServer.start({ dataDir: data, port, logPath, ...identityOption(this.identity) });
+    } finally {
+      releasePort(port);
+    }
+    let current: string;
+    let segmentBytes: number;
+    try {
+      const client = await this.connectAdmin(server.port);
+      try {
+        await client.query('CREATE ROLE rds_superuser NOLOGIN');
+        await client.query('GRANT pg_monitor, pg_signal_backend, pg_checkpoint TO rds_superuser');
+        await client.query(`CREATE DATABASE ${SPARE_DATABASE}`);
+        await client.query('CHECKPOINT');
+        const row = (
+          await client.query<{ current: string; segsize: string }>(
+            `SELECT pg_walfile_name(pg_current_wal_lsn()) AS current,
+                    pg_size_bytes(current_setting('wal_segment_size'))::text AS segsize`,
+          )
+        ).rows[0];
+        if (!row) throw new Error('The template server did not report its WAL position');
+        current = row.current;
+        segmentBytes = Number(row.segsize);
+      } finally {
+        await client.end().catch(() => undefined);
+      }
+    } finally {
+      await server.stop();
+    }
+    // The shutdown checkpoint is in the current segment, or the next one if it crossed a boundary.
+    const keep = new Set([
+      current,
+      walFileName(current, segmentNumber(current, segmentBytes) + 1, segmentBytes),
+    ]);
+    for (const name of await readdir(join(data, 'pg_wal'))) {
+      if (/^[0-9A-F]{24}$/.test(name) && !keep.has(name)) await rm(join(data, 'pg_wal', name));
+    }
+    await rm(join(data, 'postmaster.opts'), { force: true });
   }
 
   private async copyWal(
@@ -443,6 +496,13 @@ function segmentNumber(name: string, segmentBytes: number): number {
   const log = Number.parseInt(name.slice(8, 16), 16);
   const seg = Number.parseInt(name.slice(16, 24), 16);
   return log * (0x1_0000_0000 / segmentBytes) + seg;
+}
+
+/** The WAL file name of absolute segment `segment` on the timeline of `sample`. */
+function walFileName(sample: string, segment: number, segmentBytes: number): string {
+  const perLog = 0x1_0000_0000 / segmentBytes;
+  const hex = (value: number) => value.toString(16).toUpperCase().padStart(8, '0');
+  return `${sample.slice(0, 8)}${hex(Math.floor(segment / perLog))}${hex(segment % perLog)}`;
 }
 
 function identityOption(identity: ServerIdentity | undefined): { identity?: ServerIdentity } {

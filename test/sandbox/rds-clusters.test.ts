@@ -44,7 +44,7 @@ import {
   withPg,
 } from './rds-support.ts';
 
-const handle = withSandbox([kmsService, rdsService], { settings: { rds: { statusDelayMs: 150 } } });
+const handle = withSandbox([kmsService, rdsService], { settings: { rds: { statusDelayMs: 250 } } });
 const MASTER = { user: 'warehouse_admin', password: 'warehouse-secret-1', database: 'warehouse' };
 let rds: RDSClient;
 let createdStatuses: string[];

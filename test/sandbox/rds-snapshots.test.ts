@@ -37,7 +37,7 @@ import {
 } from './rds-support.ts';
 
 const QUOTA = 30;
-withSandbox([kmsService, rdsService], { settings: { rds: { statusDelayMs: 150, snapshotQuota: QUOTA } } });
+withSandbox([kmsService, rdsService], { settings: { rds: { statusDelayMs: 250, snapshotQuota: QUOTA } } });
 const MASTER = { user: 'ledger_admin', password: 'ledger-secret-1', database: 'ledger' };
 const SOURCE_ARN = 'arn:aws:rds:us-east-1:000000000000:snapshot:ledger-before-change';
 let rds: RDSClient;
@@ -222,14 +222,14 @@ describe('snapshot and restore copy the data', () => {
 
 describe('CreateDBSnapshot', () => {
   it('shows the instance backing-up and the snapshot creating with progress, then both available', async () => {
-    const progress: number[] = [];
-    await rds.send(
+    const created = await rds.send(
       new CreateDBSnapshotCommand({
         DBSnapshotIdentifier: 'progress-watch',
         DBInstanceIdentifier: 'ledger-old',
         Tags: [{ Key: 'caretaker:managed', Value: 'true' }],
       }),
     );
+    const progress = [created.DBSnapshot?.PercentProgress ?? -1];
     const instanceStatuses = pollUntil(() => instanceStatus(rds, 'ledger-old'), 'available', 'instance');
     const snapshotStatuses = await pollUntil(
       async () => {
@@ -244,6 +244,7 @@ describe('CreateDBSnapshot', () => {
 
     expect(await instanceStatuses).toEqual(['backing-up', 'available']);
     expect(snapshotStatuses).toEqual(['creating', 'available']);
+    expect(created.DBSnapshot?.Status).toBe('creating');
     expect(progress[0]).toBe(0);
     expect(progress.at(-1)).toBe(100);
     expect(progress).toEqual([...progress].sort((a, b) => a - b));
@@ -370,6 +371,8 @@ describe('DescribeDBSnapshots', () => {
 
 describe('DeleteDBSnapshot', () => {
   it('deletes a manual snapshot', async () => {
+    await waitForSnapshot(rds, 'page-00');
+
     const out = await rds.send(new DeleteDBSnapshotCommand({ DBSnapshotIdentifier: 'page-00' }));
     const error = await failure(
       rds.send(new DescribeDBSnapshotsCommand({ DBSnapshotIdentifier: 'page-00' })),
@@ -412,6 +415,30 @@ describe('CopyDBSnapshot', () => {
       ],
     });
     expect(out.DBSnapshot?.SourceRegion).toBeUndefined();
+  });
+
+  it('keeps a copy whole when its source is deleted', async () => {
+    await rds.send(
+      new CopyDBSnapshotCommand({
+        SourceDBSnapshotIdentifier: 'progress-watch',
+        TargetDBSnapshotIdentifier: 'survivor',
+      }),
+    );
+    await rds.send(new DeleteDBSnapshotCommand({ DBSnapshotIdentifier: 'progress-watch' }));
+    await waitForSnapshot(rds, 'survivor');
+
+    await rds.send(
+      new RestoreDBInstanceFromDBSnapshotCommand({
+        DBInstanceIdentifier: 'from-survivor',
+        DBSnapshotIdentifier: 'survivor',
+        BackupRetentionPeriod: 0,
+      }),
+    );
+    await waitForInstance(rds, 'from-survivor');
+    const restored = await describeInstance(rds, 'from-survivor');
+    const rows = await withPg(restored.Endpoint ?? {}, MASTER, rowSummary);
+
+    expect(rows).toEqual({ rows: 9000, original: 6500 });
   });
 
   it('copies to another region under a KMS key of that region, and the copy restores there', async () => {

@@ -33,7 +33,7 @@ import {
   withPg,
 } from './rds-support.ts';
 
-const handle = withSandbox([kmsService, rdsService], { settings: { rds: { statusDelayMs: 150 } } });
+const handle = withSandbox([kmsService, rdsService], { settings: { rds: { statusDelayMs: 250 } } });
 const MASTER = { user: 'master', password: 'orders-secret-1', database: 'app' };
 let rds: RDSClient;
 let createdStatuses: string[];

@@ -119,7 +119,7 @@ export interface SnapshotRecord {
   sourceRegion?: string;
   sourceSnapshotArn?: string;
   tags: Tag[];
-  /** The snapshot's home (data/); several snapshots may share files through hard links. */
+  /** The snapshot's home (data/); copies share their source's home (snapshot data never changes). */
   home?: string;
   /** Bytes copied for this snapshot. */
   sizeBytes?: number;

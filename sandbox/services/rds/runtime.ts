@@ -209,9 +209,14 @@ export class RdsRuntime {
     }
   }
 
-  /** Removes a snapshot's files (other snapshots sharing them through hard links keep theirs). */
+  /**
+   * Removes the files of a snapshot whose record is gone, unless a copy still shares them
+   * (snapshot data is immutable, so copies share one home).
+   */
   async dropSnapshotData(snapshot: SnapshotRecord): Promise<void> {
-    if (snapshot.home) await this.manager.remove(snapshot.home);
+    if (!snapshot.home) return;
+    for (const other of this.store.snapshots.values()) if (other.home === snapshot.home) return;
+    await this.manager.remove(snapshot.home);
   }
 
   /** The ARN of a usable KMS key in `region`, or KMSKeyNotAccessibleFault. */

@@ -196,6 +196,7 @@ function copy(flavour: Flavour): Operation {
     }
     const requested = input.tags() ?? [];
     if (!source.home) throw new Error(`Snapshot ${source.id} has no data`);
+    // A snapshot's data never changes once taken: the copy shares its files, which go with the last of them.
     const target: SnapshotRecord = {
       ...source,
       key: randomUUID(),
@@ -216,19 +217,8 @@ function copy(flavour: Flavour): Operation {
           ? [`${region}a`, `${region}b`, `${region}c`]
           : source.availabilityZones,
       tags: input.boolean('CopyTags') ? mergeTags(source.tags, requested) : requested,
-      home: undefined,
     };
-    // Registered before copying, so a concurrent request cannot take the same identifier.
     store.snapshots.set(target.key, target);
-    const home = await rt.manager.newHome('snapshots');
-    try {
-      await rt.manager.duplicate(source.home, home);
-    } catch (error) {
-      store.snapshots.delete(target.key);
-      await rt.manager.remove(home);
-      throw error;
-    }
-    target.home = home;
     store.save();
     rt.background(
       target.key,
