@@ -1,0 +1,124 @@
+/**
+ * The update event: an RDS change applied now and polled until visible, or a Lambda alias shifted
+ * to a new version in canary steps (one step per call) and back.
+ */
+import * as z from 'zod';
+import { type RdsTarget, targetNameSchema } from '#common/rds-targets';
+
+/** Canary weights (percent) when the event gives none. */
+export const DEFAULT_STEPS = [5, 25, 50, 100] as const;
+
+const engineVersion = z
+  .string()
+  .regex(/^\d+(\.[0-9A-Za-z_-]+)*$/, 'expected an engine version such as 16.4 or 8.0.39');
+const instanceClass = z
+  .string()
+  .regex(/^db\.[a-z0-9]+(\.[a-z0-9]+)?$/, 'expected an instance class such as db.r6g.large');
+const parameterGroup = z
+  .string()
+  .max(255)
+  .regex(
+    /^[a-zA-Z](?!.*--)[a-zA-Z0-9.-]*$/,
+    'expected a parameter group name (letters, digits, dots, single hyphens, starting with a letter)',
+  )
+  .refine((name) => !name.endsWith('-'), 'a parameter group name cannot end with a hyphen');
+
+/** What to change on an RDS target; at least one of the three. */
+export const rdsChangeSchema = z
+  .object({
+    engineVersion: engineVersion.optional(),
+    instanceClass: instanceClass.optional(),
+    /** DB parameter group (instances) or DB cluster parameter group (clusters). */
+    parameterGroup: parameterGroup.optional(),
+    /** Required by RDS for a new major engine version. */
+    allowMajorVersionUpgrade: z.boolean().default(false),
+  })
+  .strict()
+  .refine(
+    (change) =>
+      change.engineVersion !== undefined ||
+      change.instanceClass !== undefined ||
+      change.parameterGroup !== undefined,
+    'expected at least one of engineVersion, instanceClass, parameterGroup',
+  );
+
+export type RdsChange = z.output<typeof rdsChangeSchema>;
+
+const functionName = z
+  .string()
+  .regex(
+    /^(arn:aws[\w-]*:lambda:[a-z0-9-]+:\d{12}:function:)?[A-Za-z0-9_-]{1,64}$/,
+    'expected a Lambda function name or ARN (without a qualifier)',
+  );
+const aliasName = z
+  .string()
+  .regex(/^(?!\d+$)[A-Za-z0-9_-]{1,128}$/, 'expected an alias name (not a version number)');
+const version = z.string().regex(/^\d+$/, 'expected a published version number such as 7 (not $LATEST)');
+
+/** Ascending percentages ending at 100. */
+export const stepsSchema = z
+  .array(z.number().int().min(1).max(100))
+  .min(1)
+  .refine(
+    (steps) => steps.every((weight, i) => i === 0 || weight > steps[i - 1]!),
+    'expected ascending weights',
+  )
+  .refine((steps) => steps.at(-1) === 100, 'expected the last weight to be 100');
+
+export function updateEventSchema(targets: readonly RdsTarget[]) {
+  const target = targetNameSchema(targets);
+  return z.discriminatedUnion('action', [
+    z
+      .object({
+        action: z.literal('rds-apply'),
+        target,
+        executionId: z.string().min(1).optional(),
+        change: rdsChangeSchema,
+      })
+      .strict(),
+    z.object({ action: z.literal('rds-progress'), target, change: rdsChangeSchema }).strict(),
+    z
+      .object({
+        action: z.literal('alias-shift'),
+        functionName,
+        alias: aliasName,
+        targetVersion: version,
+        /** Which step to apply (0-based): the flow passes the previous result's `nextStep`. */
+        step: z.number().int().min(0).default(0),
+        steps: stepsSchema.default([...DEFAULT_STEPS]),
+        /** The version the alias pointed at before the shift (echoed; read from the alias when absent). */
+        originalVersion: version.optional(),
+      })
+      .strict()
+      .superRefine((event, ctx) => {
+        if (event.step >= event.steps.length) {
+          ctx.addIssue({
+            code: 'custom',
+            path: ['step'],
+            message: `expected a step below ${event.steps.length} (there are ${event.steps.length} steps)`,
+          });
+        }
+        if (event.originalVersion === event.targetVersion) {
+          ctx.addIssue({
+            code: 'custom',
+            path: ['targetVersion'],
+            message: 'must differ from originalVersion',
+          });
+        }
+      }),
+    z
+      .object({
+        action: z.literal('alias-rollback'),
+        functionName,
+        alias: aliasName,
+        originalVersion: version,
+      })
+      .strict(),
+  ]);
+}
+
+export type UpdateEvent = z.output<ReturnType<typeof updateEventSchema>>;
+export type RdsApplyEvent = Extract<UpdateEvent, { action: 'rds-apply' }>;
+export type RdsProgressEvent = Extract<UpdateEvent, { action: 'rds-progress' }>;
+export type AliasShiftEvent = Extract<UpdateEvent, { action: 'alias-shift' }>;
+export type AliasRollbackEvent = Extract<UpdateEvent, { action: 'alias-rollback' }>;
