@@ -11,6 +11,7 @@ import {
   chmodSync,
   createReadStream,
   createWriteStream,
+  existsSync,
   mkdirSync,
   mkdtempSync,
   readFileSync,
@@ -147,6 +148,7 @@ async function aws(url: string, ...args: string[]): Promise<void> {
 }
 
 async function main(): Promise<void> {
+  if (!existsSync(AWS)) throw new Error(`awscli v2 is required at ${AWS} (Debian: apt-get install awscli)`);
   const start = await measureStart();
   console.log(
     `Sandbox start (${start.services} services, startSandbox() → accepting requests): ` +
