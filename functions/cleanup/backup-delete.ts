@@ -1,0 +1,178 @@
+/**
+ * Deleting backups without ever breaking one that is kept.
+ *
+ * - **References**: incremental backups store only what changed and point at objects stored by
+ *   earlier backups (a manifest entry's `storedKey` may lie under another backup's prefix). Before
+ *   anything is deleted, every part of every kept manifest is read (each checked against the
+ *   SHA-256 its manifest records) and each stored key under a backup about to go is collected:
+ *   those objects stay. A part that cannot be read stops the set's cleanup.
+ * - **Order, for crash safety**: a backup's verification records and `manifest.json` go first,
+ *   so from that moment it is no longer a (verified) recovery point anyone would restore; then its
+ *   other objects (seal, parts, its unreferenced data, leftover work). A crash in between leaves a
+ *   folder without manifest, a *remnant*, which the next run finishes. Backups go newest first,
+ *   so every remaining manifest's chain stays whole at every step.
+ * - **Managed only**: a backup goes only while its manifest carries `caretaker:managed=true`
+ *   (checked right before); a remnant's objects are checked one by one.
+ */
+import { DeleteObjectsCommand, type S3Client } from '@aws-sdk/client-s3';
+import { backupPrefix, manifestKey } from '#common/backup/layout';
+import { partSchema, sha256Hex } from '#common/backup/manifest';
+import { getBytes, listAll } from '#common/backup/s3-io';
+import { IntegrityError } from '#common/errors';
+import type { CompleteBackup } from './backup-inventory.ts';
+import { objectManaged } from './backup-inventory.ts';
+
+/** The backupId a stored key lives under (`backups/<set>/<id>/…`), or undefined for another layout. */
+function storedUnder(key: string, set: string): string | undefined {
+  const prefix = `backups/${set}/`;
+  if (!key.startsWith(prefix)) return undefined;
+  const end = key.indexOf('/', prefix.length);
+  return end === -1 ? undefined : key.slice(prefix.length, end);
+}
+
+async function mapLimited<T>(
+  items: readonly T[],
+  limit: number,
+  fn: (item: T) => Promise<void>,
+): Promise<void> {
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) await fn(items[next++]!);
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+}
+
+function parsePart(bytes: Buffer) {
+  let json: unknown;
+  try {
+    json = JSON.parse(bytes.toString('utf8'));
+  } catch {
+    return undefined;
+  }
+  return partSchema.safeParse(json);
+}
+
+/**
+ * Keys that kept manifests reference under the folders of `going` (backups or remnants about to
+ * be deleted). Keys in an unexpected layout count as referenced wherever they are.
+ */
+export async function referencedKeys(
+  s3: S3Client,
+  bucket: string,
+  set: string,
+  kept: readonly CompleteBackup[],
+  going: ReadonlySet<string>,
+): Promise<Set<string>> {
+  const referenced = new Set<string>();
+  if (going.size === 0) return referenced;
+  const parts = kept.flatMap((backup) => backup.manifest.parts.map((part) => ({ backup, part })));
+  await mapLimited(parts, 8, async ({ backup, part }) => {
+    const bytes = await getBytes(s3, bucket, part.key);
+    const problem = !bytes
+      ? 'missing'
+      : sha256Hex(bytes) !== part.sha256
+        ? 'does not match its SHA-256 in the manifest'
+        : undefined;
+    const parsed = bytes && !problem ? parsePart(bytes) : undefined;
+    if (problem || !parsed?.success) {
+      throw new IntegrityError(
+        `Part ${part.key} of kept backup ${set}/${backup.id} is ${problem ?? 'not a manifest part'}: cannot tell which objects it references, so nothing of the set is deleted`,
+        { set, backupId: backup.id, key: part.key },
+      );
+    }
+    for (const entry of parsed.data.objects) {
+      const owner = storedUnder(entry.storedKey, set);
+      if (owner === undefined || going.has(owner)) referenced.add(entry.storedKey);
+    }
+  });
+  return referenced;
+}
+
+/** What deleting one folder did (or, in a dry run, would do). */
+export interface FolderDeletion {
+  readonly objectsDeleted: number;
+  /** Left because a kept manifest references them. */
+  readonly objectsReferenced: number;
+  /** Left because they do not carry `caretaker:managed=true` (remnants only). */
+  readonly objectsUnmanaged: number;
+  /** Stopped by the time budget before the folder was empty. */
+  readonly partial: boolean;
+}
+
+export interface DeleteOptions {
+  readonly dryRun: boolean;
+  /** Stop starting new batches after this time (epoch ms). */
+  readonly deadline: number;
+}
+
+async function deleteBatch(s3: S3Client, bucket: string, keys: readonly string[]): Promise<void> {
+  if (keys.length === 0) return;
+  const result = await s3.send(
+    new DeleteObjectsCommand({
+      Bucket: bucket,
+      Delete: { Objects: keys.map((Key) => ({ Key })), Quiet: true },
+    }),
+  );
+  const errors = (result.Errors ?? []).filter((error) => error.Code !== 'NoSuchKey');
+  if (errors.length) {
+    throw new Error(
+      `S3 refused to delete ${errors.length} object(s): ${errors
+        .slice(0, 5)
+        .map((error) => `${error.Key} (${error.Code})`)
+        .join(', ')}`,
+    );
+  }
+}
+
+/**
+ * Empties a backup folder of everything not referenced: verification records and manifest
+ * first (when `complete`), then the rest. A remnant's objects are each checked for
+ * `caretaker:managed=true`. Idempotent: what is gone already is not an error.
+ */
+export async function deleteFolder(
+  s3: S3Client,
+  bucket: string,
+  set: string,
+  id: string,
+  referenced: ReadonlySet<string>,
+  complete: boolean,
+  options: DeleteOptions,
+): Promise<FolderDeletion> {
+  const prefix = backupPrefix(set, id);
+  let deleted = 0;
+  let kept = 0;
+  let unmanaged = 0;
+  if (complete && !options.dryRun) {
+    const verifications: string[] = [];
+    for await (const object of listAll(s3, bucket, `${prefix}verifications/`)) verifications.push(object.key);
+    await deleteBatch(s3, bucket, verifications);
+    await deleteBatch(s3, bucket, [manifestKey(set, id)]);
+    deleted += verifications.length + 1;
+  }
+  let batch: string[] = [];
+  const flush = async () => {
+    if (!options.dryRun) await deleteBatch(s3, bucket, batch);
+    deleted += batch.length;
+    batch = [];
+  };
+  for await (const object of listAll(s3, bucket, prefix)) {
+    if (Date.now() > options.deadline)
+      return { objectsDeleted: deleted, objectsReferenced: kept, objectsUnmanaged: unmanaged, partial: true };
+    if (complete && options.dryRun && object.key === manifestKey(set, id)) {
+      deleted++;
+      continue;
+    }
+    if (referenced.has(object.key)) {
+      kept++;
+      continue;
+    }
+    if (!complete && (await objectManaged(s3, bucket, object.key)) !== true) {
+      unmanaged++;
+      continue;
+    }
+    batch.push(object.key);
+    if (batch.length === 1000) await flush();
+  }
+  await flush();
+  return { objectsDeleted: deleted, objectsReferenced: kept, objectsUnmanaged: unmanaged, partial: false };
+}

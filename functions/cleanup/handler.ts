@@ -1,0 +1,74 @@
+/**
+ * cleanup: applies each target's retention policy to Caretaker-managed RDS snapshots (and their
+ * DR copies) and to backups, with the planner's safety floors, chains held and shared objects
+ * kept. `dryRun: true` reports what would go and why and deletes nothing. docs/cleanup.md
+ * describes the contract.
+ */
+import type { Context } from 'aws-lambda';
+import { rds, rdsIn, s3 } from '#common/clients';
+import { intEnv, MissingEnvironmentError, requireEnv } from '#common/env';
+import { CaretakerError, normaliseError, PreconditionFailedError } from '#common/errors';
+import { jsonEnv } from '#common/json-env';
+import { caretakerHandler } from '#common/middleware';
+import { logger, metrics } from '#common/observability';
+import { rdsTargetsFromEnv } from '#common/rds-targets';
+import { backupSetsSchema, type CleanupEvent, cleanupEventSchema, retentionPoliciesSchema } from './input.ts';
+import { type CleanupReport, summarise } from './report.ts';
+import { type CleanupConfig, runCleanup } from './run.ts';
+
+const rdsTargets = rdsTargetsFromEnv();
+const backupSets = jsonEnv('BACKUP_SETS', backupSetsSchema, '[]');
+const policies = jsonEnv('RETENTION_POLICIES', retentionPoliciesSchema, '{}');
+for (const { name, retention } of [...rdsTargets, ...backupSets]) {
+  if (!policies[retention]) {
+    throw new MissingEnvironmentError(`RETENTION_POLICIES has no policy "${retention}" (used by ${name})`);
+  }
+}
+const CONFIG: CleanupConfig = {
+  region: requireEnv('AWS_REGION'),
+  rdsTargets,
+  backupSets,
+  policies,
+  ...(backupSets.length ? { bucket: requireEnv('BACKUP_BUCKET') } : {}),
+};
+/** Time kept back from the Lambda deadline: no deletion starts after it. */
+const SAFETY_MARGIN_MS = intEnv('CLEANUP_SAFETY_MARGIN_MS', 60_000);
+const KNOWN = [...new Set([...rdsTargets.map((t) => t.name), ...backupSets.map((s) => s.name)])];
+
+/** Runs the cleanup; a real run that could not finish a target throws after doing the others. */
+export async function cleanup(event: CleanupEvent, context: Context): Promise<CleanupReport> {
+  const now = event.now ? new Date(event.now) : new Date();
+  const deadline = Date.now() + context.getRemainingTimeInMillis() - SAFETY_MARGIN_MS;
+  const reports = await runCleanup(
+    CONFIG,
+    { rds: rds(), rdsIn, s3: s3() },
+    { dryRun: event.dryRun, now, deadline },
+    event.targets,
+  );
+  const report = summarise(event.dryRun, now, reports);
+  if (!event.dryRun) {
+    metrics.addMetric('RecoveryPointsDeleted', 'Count', report.totals.deleted);
+    metrics.addMetric(
+      'CleanupTargetsFailed',
+      'Count',
+      report.totals.failedTargets + report.totals.refusedTargets,
+    );
+  }
+  logger.info(event.dryRun ? 'Cleanup planned (dry run)' : 'Cleanup done', { totals: report.totals });
+
+  const broken = reports.filter((t) => t.status === 'failed' || t.status === 'refused');
+  if (event.dryRun || broken.length === 0) return report;
+  // A transient fault (throttling, …) is rethrown as itself so the flow's Retry runs the (idempotent) cleanup again.
+  const transient = broken
+    .map((t) => normaliseError(t.error))
+    .find((e) => e instanceof CaretakerError && e.transient);
+  if (transient) throw transient;
+  throw new PreconditionFailedError(
+    `Cleanup did not finish ${broken.length} target(s): ${broken
+      .map((t) => `${t.name}${t.region ? ` (${t.region})` : ''} ${t.status}: ${t.reason}`)
+      .join('; ')}`,
+    { report },
+  );
+}
+
+export const handler = caretakerHandler('cleanup', cleanupEventSchema(KNOWN), cleanup);
