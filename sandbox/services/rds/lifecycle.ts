@@ -201,7 +201,7 @@ export function modifySoon(rt: RdsRuntime, record: ServerRecord, status: string)
  * Applies a modification. Changes that reboot an AWS instance (class, engine version, parameter
  * group) restart its server; a rename moves the server to the endpoint port of the new name.
  */
-async function applyNow(rt: RdsRuntime, record: ServerRecord): Promise<void> {
+export async function applyNow(rt: RdsRuntime, record: ServerRecord): Promise<void> {
   const change = record.applying;
   if (!change) return;
   const member = record.kind === 'db' && record.clusterKey !== undefined;
@@ -273,7 +273,7 @@ export function deleteSoon(rt: RdsRuntime, record: ServerRecord): void {
   );
 }
 
-async function retire(rt: RdsRuntime, record: ServerRecord): Promise<void> {
+export async function retire(rt: RdsRuntime, record: ServerRecord): Promise<void> {
   const { store } = rt;
   await rt.stopServer(record);
   if (record.home) await rt.manager.remove(record.home);
@@ -299,59 +299,13 @@ async function retire(rt: RdsRuntime, record: ServerRecord): Promise<void> {
   store.save();
 }
 
-/**
- * Picks up after a restart with the same data directory: servers start again, interrupted work
- * is finished, and files no record refers to (a crash mid-copy) are removed.
- */
-export async function resume(rt: RdsRuntime): Promise<void> {
-  const { store, manager } = rt;
-  for (const snapshot of [...store.snapshots.values()]) {
-    if (!snapshot.home) store.snapshots.delete(snapshot.key);
-    else if (snapshot.status !== 'available')
-      rt.background(snapshot.key, () => rt.completeSnapshot(snapshot), failSnapshot(snapshot));
-  }
-  const records: ServerRecord[] = [...store.clusters.values(), ...store.instances.values()];
-  const homes = new Set<string>();
-  for (const record of records) {
-    if (record.home) homes.add(record.home);
-    if (record.status === 'deleting') {
-      rt.background(record.key, () => retire(rt, record), failRecord(record));
-    } else if (record.status === 'failed') {
-      // Left as it is: its log says why.
-    } else if (!record.homeReady && !(record.kind === 'db' && record.clusterKey)) {
-      record.status = 'creating';
-      provision(rt, record);
-    } else if (record.kind === 'db' && record.clusterKey) {
-      if (record.status !== 'available') provision(rt, record);
-    } else {
-      // As an AWS instance being started: its endpoint answers once its server is up.
-      record.status = 'starting';
-      rt.background(
-        record.key,
-        async () => {
-          await rt.startServer(record);
-          if (record.applying) await applyNow(rt, record);
-          record.status = 'available';
-          store.save();
-        },
-        failRecord(record),
-      );
-    }
-  }
-  for (const snapshot of store.snapshots.values()) if (snapshot.home) homes.add(snapshot.home);
-  for (const home of [...(await manager.listHomes('servers')), ...(await manager.listHomes('snapshots'))]) {
-    if (!homes.has(home)) await manager.remove(home);
-  }
-  store.save();
-}
-
-function failRecord(record: InstanceRecord | ClusterRecord): () => void {
+export function failRecord(record: InstanceRecord | ClusterRecord): () => void {
   return () => {
     record.status = 'failed';
   };
 }
 
-function failSnapshot(snapshot: SnapshotRecord): () => void {
+export function failSnapshot(snapshot: SnapshotRecord): () => void {
   return () => {
     snapshot.status = 'failed';
   };
