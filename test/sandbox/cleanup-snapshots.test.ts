@@ -136,7 +136,7 @@ beforeAll(async () => {
     { Key: 'caretaker:managed', Value: 'true' },
     { Key: 'caretaker:target', Value: 'billing' },
   ]);
-});
+}, 120_000);
 
 describe('cleanup of RDS snapshots', () => {
   it('reports in a dry run exactly what would be deleted and why, and deletes nothing', async () => {

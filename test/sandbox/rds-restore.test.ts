@@ -152,7 +152,7 @@ beforeAll(async () => {
     { action: 'status', target: 'orders', snapshotIdentifier: snapshotId },
     (r) => r.done,
   );
-});
+}, 120_000);
 
 describe('restore', () => {
   it('restores with the source settings and tags, and a re-run continues instead of restoring twice', async () => {

@@ -133,7 +133,7 @@ beforeAll(async () => {
     waitForInstance(rds, 'ledger-1'),
   ]);
   handler = (await import('../../functions/rds-snapshot/handler.ts')).handler as Handler;
-});
+}, 120_000);
 
 describe('create', () => {
   it('tags the snapshot with the contract tags, the source settings and the source tags', async () => {

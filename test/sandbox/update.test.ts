@@ -105,7 +105,7 @@ beforeAll(async () => {
   version = (await rds.send(new DescribeDBInstancesCommand({ DBInstanceIdentifier: 'orders-db' })))
     .DBInstances![0]!.EngineVersion!;
   update = (await import('../../functions/update/handler.ts')).handler as Handler;
-});
+}, 120_000);
 
 describe('RDS changes', () => {
   it('applies engine version, class and parameter group at once and reports progress until all are visible', async () => {
