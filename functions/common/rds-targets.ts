@@ -4,11 +4,11 @@
  * exactly what synth accepted.
  */
 import * as z from 'zod';
-import { configSchema } from '../../lib/config/schema.ts';
+import { rdsTarget } from './config-sections.ts';
 import { jsonEnv } from './json-env.ts';
 
 /** One RDS target: name, instance or cluster, identifier, retention policy, optional DR copy. */
-export const rdsTargetSchema = configSchema.shape.rdsTargets.unwrap().element;
+export const rdsTargetSchema = rdsTarget;
 export type RdsTarget = z.output<typeof rdsTargetSchema>;
 
 /** Reads `RDS_TARGETS` (a JSON array of targets; `[]` when unset). */

@@ -3,6 +3,7 @@
  * time (validated at cold start): the same checks and defaults in both places.
  */
 import * as z from 'zod';
+import { isoDurationSchema } from './retention-policy.ts';
 
 /** A name used in resource ids, metric dimensions and references: lowercase, digits, dashes. */
 export const name = z
@@ -97,5 +98,61 @@ export const healthChecks = z
     queries: z.array(queryCheck).default([]),
     /** Check that every backup set and RDS target has a verified recovery point younger than its RPO. */
     backupFreshness: z.boolean().default(true),
+  })
+  .strict();
+
+export const awsRegion = z
+  .string()
+  .regex(/^[a-z]{2}(-gov|-iso[a-z]*)?-[a-z]+-\d$/, 'expected an AWS region such as eu-west-1');
+export const kmsKeyArn = z
+  .string()
+  .regex(
+    /^arn:aws[\w-]*:kms:[a-z0-9-]+:\d{12}:(key\/[\w-]+|alias\/[\w/-]+)$/,
+    'expected a KMS key ARN (arn:aws:kms:<region>:<account>:key/<id>)',
+  );
+export const bucketName = z
+  .string()
+  .regex(
+    /^(?!xn--)(?!.*\.\.)[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/,
+    'expected an S3 bucket name (3-63 lowercase characters)',
+  );
+
+/** One backup set of the config. */
+export const backupSet = z
+  .object({
+    name,
+    sourceBucket: bucketName,
+    /** Key prefix to back up; empty for the whole bucket. */
+    prefix: z.string(),
+    mode: z.enum(['full', 'incremental']).default('incremental'),
+    /** With incremental mode, take a full backup after this many incrementals. */
+    fullEvery: positiveInt.default(7),
+    /** Name of the retention policy (in `retentionPolicies`) for this set's backups. */
+    retention: name,
+    /** Recovery-point objective: the newest verified backup must be younger than this. */
+    rpo: isoDurationSchema.default('PT26H'),
+    /** What routine verification reads back: `all`, or a rotating subset `n/t` (restic's --read-data-subset). */
+    verifySubset: z
+      .string()
+      .regex(/^(all|\d+\/\d+)$/, 'expected "all" or a subset "n/t" such as 1/7')
+      .refine((text) => {
+        if (text === 'all') return true;
+        const [n, t] = text.split('/').map(Number) as [number, number];
+        return t >= 1 && n >= 1 && n <= t;
+      }, 'expected 1 <= n <= t in "n/t"')
+      .default('all'),
+  })
+  .strict();
+
+/** One RDS target of the config. */
+export const rdsTarget = z
+  .object({
+    name,
+    type: z.enum(['instance', 'cluster']).default('instance'),
+    identifier: rdsIdentifier,
+    retention: name,
+    rpo: isoDurationSchema.default('PT26H'),
+    /** Copy each snapshot to another region, re-encrypted under that region's key. */
+    crossRegionCopy: z.object({ region: awsRegion, kmsKeyArn }).strict().optional(),
   })
   .strict();
