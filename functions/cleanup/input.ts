@@ -1,6 +1,6 @@
 /** The cleanup event and the retention configuration the stack hands the function. */
 import * as z from 'zod';
-import { name } from '#common/check-schemas';
+import { name } from '#common/config-sections';
 import { retentionPolicySchema } from '#common/retention-policy';
 
 /** `BACKUP_SETS`: the config's backup sets (only their names and policies matter here). */
