@@ -105,11 +105,21 @@ export function findings(record: RunRecord): Findings {
   }
 
   for (const target of record.cleanup?.targets ?? []) {
-    for (const error of target.errors) {
+    const where = `${target.resource === 'backups' ? 'backups of set' : 'snapshots of RDS target'} ${target.name}${target.region ? ` in ${target.region}` : ''}`;
+    if (target.status === 'failed' || target.status === 'refused') {
       failures.push({
-        what: `Cleanup of ${target.kind} ${error.id ?? ''} failed: ${errorText(error)}`.replace(/\s+/g, ' '),
-        where: `${target.kind}s of ${target.target}`,
-        action: 'The next cleanup retries; if it keeps failing, check permissions and the resource state.',
+        what: `Cleanup of ${where} ${target.status === 'refused' ? 'refused to act' : 'failed'}${target.reason ? `: ${target.reason}` : ''}`,
+        where,
+        action:
+          target.status === 'refused'
+            ? 'Nothing was deleted. Check why the inventory is empty (permissions, region, a renamed target).'
+            : 'Check permissions and the resource state; the next cleanup retries.',
+      });
+    } else if (target.status === 'incomplete') {
+      warnings.push({
+        what: `Cleanup of ${where} did not finish${target.reason ? `: ${target.reason}` : ''}`,
+        where,
+        action: 'The next cleanup continues where this one stopped; start one by hand if space is short.',
       });
     }
   }

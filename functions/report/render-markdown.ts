@@ -145,39 +145,39 @@ export function renderMarkdown(
 
   if (record.cleanup) {
     const { dryRun, targets } = record.cleanup;
+    const gone = (d: { outcome: string }) => d.outcome === 'deleted' || d.outcome === 'already-gone';
     lines.push(
       `## Cleanup${dryRun ? ' (dry run: nothing was deleted)' : ''}`,
       '',
       ...table(
-        ['Target', 'Kind', 'Policy', 'Kept', dryRun ? 'Would delete' : 'Deleted'],
+        ['Target', 'What', 'Policy', 'Status', 'Points', 'Kept', dryRun ? 'Would delete' : 'Deleted'],
         targets.map((t) => [
-          t.target,
-          t.kind,
+          t.name,
+          `${t.resource === 'backups' ? 'backups' : 'RDS snapshots'}${t.region ? ` (${t.region})` : ''}`,
           t.policy,
-          t.decisions.filter((d) => d.action === 'keep').length,
-          dryRun ? t.decisions.filter((d) => d.action === 'delete').length : t.deleted.length,
+          t.status,
+          t.points,
+          t.kept,
+          dryRun ? t.deletions.length : t.deletions.filter(gone).length,
         ]),
       ),
       '',
     );
     for (const t of targets) {
-      const deletions = t.decisions.filter((d) => d.action === 'delete');
-      if (deletions.length === 0) continue;
-      lines.push(`### ${t.target} (${t.kind}s): ${dryRun ? 'would delete' : 'deleted'}`, '');
-      for (const d of deletions) {
-        const done = dryRun || t.deleted.includes(d.id) ? '' : ' (not deleted: see failures)';
-        lines.push(`- \`${d.id}\`: ${d.reasons.join('; ')}${done}`);
+      if (t.deletions.length === 0) continue;
+      lines.push(`### ${t.name}: ${dryRun ? 'would delete' : 'deleted'}`, '');
+      for (const d of t.deletions) {
+        const outcome = dryRun || gone(d) ? '' : ` (${d.outcome}${d.detail ? `: ${d.detail}` : ''})`;
+        lines.push(`- \`${d.id}\`: ${d.reasons.join('; ')}${outcome}`);
       }
+      const kept = t.decisions.filter((d) => d.action === 'keep');
       lines.push(
         '',
-        `Kept: ${
-          t.decisions
-            .filter((d) => d.action === 'keep')
-            .map((d) => `\`${d.id}\` (${d.reasons.join('; ')})`)
-            .join(', ') || 'none'
-        }`,
+        `Kept: ${kept.map((d) => `\`${d.id}\` (${d.reasons.join('; ')})`).join(', ') || 'none'}${t.decisionsNotListed ? ` (and ${t.decisionsNotListed} decisions not listed)` : ''}`,
         '',
       );
+      for (const note of t.notes) lines.push(`- Note: ${note}`);
+      if (t.notes.length > 0) lines.push('');
     }
   }
 

@@ -79,16 +79,32 @@ const decision = z.object({
   reasons: z.array(z.string()),
 });
 
+/** The cleanup function's result (functions/cleanup/report.ts), as the flow passes it on. */
 export const cleanupSection = z.object({
   dryRun: z.boolean(),
   targets: z.array(
     z.object({
-      target: z.string(),
-      kind: z.enum(['snapshot', 'backup']),
-      policy: z.string().optional(),
+      name: z.string(),
+      resource: z.enum(['rds-snapshots', 'backups']),
+      region: z.string().optional(),
+      policy: z.string(),
+      status: z.enum(['done', 'incomplete', 'refused', 'failed']),
+      reason: z.string().optional(),
+      points: z.number().int().nonnegative(),
+      kept: z.number().int().nonnegative(),
       decisions: z.array(decision),
-      deleted: z.array(z.string()).default([]),
-      errors: z.array(errorInfo.extend({ id: z.string().optional() })).default([]),
+      decisionsNotListed: z.number().int().nonnegative().optional(),
+      deletions: z.array(
+        z.object({
+          id: z.string(),
+          reasons: z.array(z.string()),
+          outcome: z.enum(['deleted', 'already-gone', 'would-delete', 'partial', 'skipped']),
+          detail: z.string().optional(),
+          objectsDeleted: z.number().int().nonnegative().optional(),
+          objectsReferenced: z.number().int().nonnegative().optional(),
+        }),
+      ),
+      notes: z.array(z.string()).default([]),
     }),
   ),
 });
