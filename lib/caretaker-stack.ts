@@ -5,7 +5,9 @@ import { AlertTopic } from './alerts/alert-topic.ts';
 import { DeadLetters } from './alerts/dead-letters.ts';
 import type { CaretakerConfig } from './config/schema.ts';
 import { CaretakerFunction, type CaretakerFunctionProps } from './functions/caretaker-function.ts';
+import { CleanupFunction } from './functions/cleanup-function.ts';
 import { HealthCheckFunction } from './functions/health-check-function.ts';
+import { RdsFunctions } from './functions/rds-functions.ts';
 import { ReportFunction } from './functions/report-function.ts';
 import { AlarmNotifications } from './observability/alarm-notifications.ts';
 import { CaretakerDashboard } from './observability/dashboard.ts';
@@ -38,6 +40,8 @@ export class CaretakerStack extends Stack {
   public readonly healthAlarms: HealthAlarms;
   public readonly report: ReportFunction;
   public readonly dashboard: CaretakerDashboard;
+  public readonly rds: RdsFunctions;
+  public readonly cleanup: CleanupFunction;
 
   constructor(scope: Construct, id: string, props: CaretakerStackProps) {
     super(scope, id, {
@@ -140,6 +144,31 @@ export class CaretakerStack extends Stack {
           'Read the function log group; the run it was reporting on finished, but its report and summary are missing.',
       },
     );
+
+    this.rds = new RdsFunctions(this, 'Rds', { ...functionDefaults, config });
+    this.cleanup = new CleanupFunction(this, 'Cleanup', {
+      ...functionDefaults,
+      config,
+      backupBucket: this.storage.bucket,
+    });
+    const flowFunctions: [string, CaretakerFunction][] = [
+      ['rds-snapshot', this.rds.snapshot],
+      ['rds-restore', this.rds.restore],
+      ['update', this.rds.update],
+      ['cleanup', this.cleanup.function],
+    ];
+    for (const [name, fn] of flowFunctions) {
+      this.alarmNotifications.route(
+        functionErrorsAlarm(this, `${fn.node.path.replace(/\W/g, '')}ErrorsAlarm`, fn, name),
+        {
+          severity: 'warning',
+          flow: name === 'cleanup' ? 'Cleanup' : 'RoutineMaintenance',
+          summary: `The ${name} function failed`,
+          where: `Lambda function ${fn.fn.functionName}`,
+          action: `Read the function log group; the flow that called ${name} retried or caught the error and says what it did.`,
+        },
+      );
+    }
 
     this.dashboard = new CaretakerDashboard(this, 'Dashboard', {
       environmentName,

@@ -101,6 +101,22 @@ const disasterRecovery = z
   })
   .strict();
 
+const updates = z
+  .object({
+    /** Lambda functions (unqualified ARNs) whose aliases the Update flow may shift in canary steps. */
+    lambdaFunctions: z
+      .array(
+        z
+          .string()
+          .regex(
+            /^arn:aws[\w-]*:lambda:[a-z0-9-]+:\d{12}:function:[\w-]+$/,
+            'expected an unqualified Lambda function ARN (arn:aws:lambda:<region>:<account>:function:<name>)',
+          ),
+      )
+      .default([]),
+  })
+  .strict();
+
 const LOG_RETENTION_DAYS = [
   1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653,
 ] as const;
@@ -169,6 +185,7 @@ const baseSchema = z
       restorePrefix: 'dr-restore/',
     }),
     backupBucket: backupBucket.default({ noncurrentVersionDays: 30, accessLogDays: 90 }),
+    updates: updates.default({ lambdaFunctions: [] }),
     quotas: quotas.default({ manualSnapshots: 100, snapshotWarnPercent: 80, maxConcurrentCopies: 5 }),
     logRetentionDays: z
       .number()

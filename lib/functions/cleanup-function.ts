@@ -1,0 +1,120 @@
+import { type CfnElement, Duration, Stack, Validations } from 'aws-cdk-lib';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import type * as s3 from 'aws-cdk-lib/aws-s3';
+import { Construct } from 'constructs';
+import type { CaretakerConfig } from '../config/schema.ts';
+import { stackArn } from '../security/arns.ts';
+import { CaretakerFunction, type CaretakerFunctionProps } from './caretaker-function.ts';
+
+export interface CleanupFunctionProps
+  extends Pick<CaretakerFunctionProps, 'environmentName' | 'logRetention' | 'logKey'> {
+  readonly config: CaretakerConfig;
+  readonly backupBucket: s3.IBucket;
+}
+
+/**
+ * The cleanup function: retention over managed snapshots (primary and DR regions) and backups.
+ * It may delete only snapshots tagged `caretaker:managed=true` (an IAM condition, checked again in
+ * code) and objects under `backups/` in the backup bucket.
+ */
+export class CleanupFunction extends Construct {
+  public readonly function: CaretakerFunction;
+
+  constructor(scope: Construct, id: string, props: CleanupFunctionProps) {
+    super(scope, id);
+    const { config, backupBucket } = props;
+    const stack = Stack.of(this);
+    this.function = new CaretakerFunction(this, 'Function', {
+      environmentName: props.environmentName,
+      logRetention: props.logRetention,
+      logKey: props.logKey,
+      name: 'cleanup',
+      description:
+        'Applies retention to Caretaker-managed snapshots and backups (dry run explains every decision)',
+      timeout: Duration.minutes(15),
+      memorySize: 1024,
+    })
+      .bind('RDS_TARGETS', JSON.stringify(config.rdsTargets))
+      .bind(
+        'BACKUP_SETS',
+        JSON.stringify(config.backupSets.map(({ name, retention }) => ({ name, retention }))),
+      )
+      .bind('RETENTION_POLICIES', JSON.stringify(config.retentionPolicies));
+    const fn = this.function;
+
+    const regions = [
+      stack.region,
+      ...new Set(config.rdsTargets.flatMap((t) => (t.crossRegionCopy ? [t.crossRegionCopy.region] : []))),
+    ];
+    if (config.rdsTargets.length > 0) {
+      const arns = (resource: string) => regions.map((region) => stackArn('rds', resource, region));
+      fn.role.addToPolicy(
+        new iam.PolicyStatement({
+          actions: ['rds:DescribeDBSnapshots', 'rds:DescribeDBClusterSnapshots', 'rds:ListTagsForResource'],
+          resources: [
+            ...arns('db:*'),
+            ...arns('cluster:*'),
+            ...arns('snapshot:*'),
+            ...arns('cluster-snapshot:*'),
+          ],
+        }),
+      );
+      fn.role.addToPolicy(
+        new iam.PolicyStatement({
+          actions: ['rds:DeleteDBSnapshot'],
+          resources: arns('snapshot:*'),
+          conditions: { StringEquals: { 'rds:snapshot-tag/caretaker:managed': 'true' } },
+        }),
+      );
+      fn.role.addToPolicy(
+        new iam.PolicyStatement({
+          actions: ['rds:DeleteDBClusterSnapshot'],
+          resources: arns('cluster-snapshot:*'),
+          conditions: { StringEquals: { 'rds:cluster-snapshot-tag/caretaker:managed': 'true' } },
+        }),
+      );
+      for (const region of regions) {
+        const regionPart = region === stack.region ? '<AWS::Region>' : region;
+        for (const [resource, reason] of [
+          ['db:*', 'Listing the snapshots of each target in the region; read-only.'],
+          ['cluster:*', 'Listing the cluster snapshots of each target in the region; read-only.'],
+          [
+            'snapshot:*',
+            'Retention reads every manual snapshot and deletes only those tagged caretaker:managed=true (rds:snapshot-tag condition).',
+          ],
+          [
+            'cluster-snapshot:*',
+            'Retention deletes only cluster snapshots tagged caretaker:managed=true (rds:cluster-snapshot-tag condition).',
+          ],
+        ]) {
+          Validations.of(fn.role).acknowledge({
+            id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:rds:${regionPart}:<AWS::AccountId>:${resource}]`,
+            reason: reason!,
+          });
+        }
+      }
+    }
+
+    if (config.backupSets.length > 0) {
+      fn.bind('BACKUP_BUCKET', backupBucket.bucketName, (grantee) => {
+        iam.Grant.addToPrincipal({
+          grantee,
+          actions: ['s3:ListBucket'],
+          resourceArns: [backupBucket.bucketArn],
+          conditions: { StringLike: { 's3:prefix': ['backups/*'] } },
+        });
+        backupBucket.encryptionKey?.grant(grantee, 'kms:Decrypt');
+        return iam.Grant.addToPrincipal({
+          grantee,
+          actions: ['s3:GetObject', 's3:GetObjectTagging', 's3:DeleteObject'],
+          resourceArns: [backupBucket.arnForObjects('backups/*')],
+        });
+      });
+      Validations.of(fn.role).acknowledge({
+        id: `AwsSolutions-IAM5[Resource::<${stack.getLogicalId(backupBucket.node.defaultChild as CfnElement)}.Arn>/backups/*]`,
+        reason:
+          'Backups are stored under backups/<set>/<backup id>/ with names made per run; cleanup reads and deletes there only.',
+      });
+    }
+  }
+}
