@@ -4,6 +4,7 @@ import type { Construct } from 'constructs';
 import { AlertTopic } from './alerts/alert-topic.ts';
 import { DeadLetters } from './alerts/dead-letters.ts';
 import type { CaretakerConfig } from './config/schema.ts';
+import { CaretakerFlow } from './flows/caretaker-flow.ts';
 import { CaretakerFunction, type CaretakerFunctionProps } from './functions/caretaker-function.ts';
 import { CleanupFunction } from './functions/cleanup-function.ts';
 import { HealthCheckFunction } from './functions/health-check-function.ts';
@@ -42,6 +43,7 @@ export class CaretakerStack extends Stack {
   public readonly dashboard: CaretakerDashboard;
   public readonly rds: RdsFunctions;
   public readonly cleanup: CleanupFunction;
+  public readonly cleanupFlow: CaretakerFlow;
 
   constructor(scope: Construct, id: string, props: CaretakerStackProps) {
     super(scope, id, {
@@ -170,10 +172,35 @@ export class CaretakerStack extends Stack {
       );
     }
 
+    this.cleanupFlow = new CaretakerFlow(this, 'CleanupFlow', {
+      name: 'Cleanup',
+      environmentName,
+      definitionFile: 'statemachines/cleanup.asl.json',
+      substitutions: {
+        CleanupFunctionArn: this.cleanup.function.fn.functionArn,
+        ReportFunctionArn: this.report.function.fn.functionArn,
+      },
+      functions: [this.cleanup.function, this.report.function],
+      logRetention: functionDefaults.logRetention,
+      logKey: this.key.key,
+      notifications: this.alarmNotifications,
+      alarmSeverity: 'warning',
+      timeout: Duration.hours(1),
+    });
+    new FlowSchedule(this, 'CleanupSchedule', {
+      description: 'Caretaker weekly retention cleanup',
+      expression: config.schedules.cleanup.expression,
+      timeZone: config.environment.timeZone,
+      enabled: config.schedules.cleanup.enabled,
+      flexibleWindowMinutes: config.schedules.cleanup.flexibleWindowMinutes,
+      target: { stateMachine: this.cleanupFlow.stateMachine, input: {} },
+      deadLetterQueue: this.deadLetters.queue,
+    });
+
     this.dashboard = new CaretakerDashboard(this, 'Dashboard', {
       environmentName,
       checks: watchedChecks(config),
-      flows: [],
+      flows: [{ name: 'Cleanup', stateMachine: this.cleanupFlow.stateMachine }],
       snapshotQuota: config.quotas.manualSnapshots,
     });
 
