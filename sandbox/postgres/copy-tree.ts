@@ -2,6 +2,7 @@
  * Copying PostgreSQL data directories: the template into a new instance, a running server's files
  * into a snapshot, a snapshot into a restored instance.
  */
+import { spawn } from 'node:child_process';
 import { constants } from 'node:fs';
 import { copyFile, lchown, mkdir, readdir, readlink, stat, symlink } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -23,6 +24,36 @@ export interface CopyTreeOptions {
 export interface CopyTreeResult {
   files: number;
   bytes: number;
+}
+
+/**
+ * Copies a data directory that nothing writes to meanwhile (the template, a snapshot) into a new
+ * directory `target`, with `cp` run as `identity`: about twice as fast as copying file by file
+ * from Node, and the copies are owned by that identity without a chown each. Falls back to
+ * {@link copyTree} where there is no `cp`.
+ */
+export function copyQuietTree(source: string, target: string, identity?: ServerIdentity): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const child = spawn('cp', ['-RPp', source, target], {
+      stdio: ['ignore', 'ignore', 'pipe'],
+      ...(identity ? { uid: identity.uid, gid: identity.gid } : {}),
+    });
+    let errors = '';
+    let spawned = true;
+    child.stderr.on('data', (chunk: Buffer) => {
+      errors += chunk.toString();
+    });
+    child.once('error', (error: NodeJS.ErrnoException) => {
+      spawned = false;
+      if (error.code !== 'ENOENT') return reject(error);
+      copyTree(source, target, identity ? { identity } : {}).then(() => resolve(), reject);
+    });
+    child.once('close', (code, signal) => {
+      if (!spawned) return;
+      if (code === 0) resolve();
+      else reject(new Error(`cp ${source} ${target} failed (${signal ?? `exit ${code}`}): ${errors.trim()}`));
+    });
+  });
 }
 
 /** Copies `source` into a new directory `target`, preserving modes. */

