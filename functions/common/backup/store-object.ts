@@ -11,7 +11,7 @@ import type { S3Client } from '@aws-sdk/client-s3';
 import { NetworkError } from '../errors.ts';
 import type { BackupCrypto } from './crypto.ts';
 import { type ManifestEntry, objectContext } from './manifest.ts';
-import { getStream, type UploadTuning, uploadStream } from './s3-io.ts';
+import { getStream, putBytes, type UploadTuning, uploadStream } from './s3-io.ts';
 
 export interface StoreTarget {
   readonly s3: S3Client;
@@ -28,6 +28,21 @@ export interface StoreRequest {
   readonly set: string;
   readonly backupId: string;
   readonly storedKey: string;
+}
+
+/** Objects up to this size are read, encrypted and written as single buffers. */
+export const SMALL_OBJECT_BYTES = 1024 * 1024;
+
+/** Reads a whole (small) body; more than `limit` bytes means the object grew since its HEAD. */
+async function readBody(body: NodeJS.ReadableStream, limit: number): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  let length = 0;
+  for await (const chunk of body) {
+    length += (chunk as Buffer).length;
+    if (length > limit) throw new NetworkError(`The object is larger than the ${limit} bytes it announced`);
+    chunks.push(chunk as Buffer);
+  }
+  return chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, length);
 }
 
 /** Counts (and optionally hashes) the bytes passing through. */
@@ -82,36 +97,54 @@ export async function storeObject(
 ): Promise<ManifestEntry | 'vanished'> {
   const source = await getStream(target.s3, request.sourceBucket, request.key);
   if (!source) return 'vanished';
-  const plain = new Meter(true);
-  const stored = new Meter(false);
-  const encrypt = target.crypto.encryptStream(objectContext(request.set, request.backupId, request.key));
-  await pipeIntoUpload(
-    (sink) => pipeline(source.body, plain, encrypt, stored, sink),
-    (body) =>
-      uploadStream(target.s3, target.bucket, request.storedKey, body, {
-        tags: target.tags,
-        sseKeyArn: target.crypto.keyArn,
-        contentType: 'application/octet-stream',
-        tuning: target.tuning,
-      }),
-  );
-  if (plain.bytes !== source.head.size) {
+  const context = objectContext(request.set, request.backupId, request.key);
+  const write = {
+    tags: target.tags,
+    sseKeyArn: target.crypto.keyArn,
+    contentType: 'application/octet-stream',
+  };
+  let plaintextBytes: number;
+  let sha256: string;
+  let storedSize: number;
+  if (source.head.size <= SMALL_OBJECT_BYTES) {
+    // Small objects (the common case by count) skip the streaming machinery: one buffer in,
+    // one message out, one PUT with a known length. Memory stays bounded by the threshold.
+    const plaintext = await readBody(source.body, SMALL_OBJECT_BYTES);
+    const message = await target.crypto.encrypt(plaintext, context);
+    await putBytes(target.s3, target.bucket, request.storedKey, message, write);
+    plaintextBytes = plaintext.length;
+    sha256 = createHash('sha256').update(plaintext).digest('hex');
+    storedSize = message.length;
+  } else {
+    const plain = new Meter(true);
+    const stored = new Meter(false);
+    const encrypt = target.crypto.encryptStream(context);
+    await pipeIntoUpload(
+      (sink) => pipeline(source.body, plain, encrypt, stored, sink),
+      (body) =>
+        uploadStream(target.s3, target.bucket, request.storedKey, body, { ...write, tuning: target.tuning }),
+    );
+    plaintextBytes = plain.bytes;
+    sha256 = plain.digest();
+    storedSize = stored.bytes;
+  }
+  if (plaintextBytes !== source.head.size) {
     throw new NetworkError(
-      `Read ${plain.bytes} of ${source.head.size} bytes of s3://${request.sourceBucket}/${request.key}`,
-      { key: request.key, expected: source.head.size, read: plain.bytes },
+      `Read ${plaintextBytes} of ${source.head.size} bytes of s3://${request.sourceBucket}/${request.key}`,
+      { key: request.key, expected: source.head.size, read: plaintextBytes },
     );
   }
   const { etag, versionId, lastModified, size: _size, ...http } = source.head;
   return {
     key: request.key,
-    size: plain.bytes,
-    sha256: plain.digest(),
+    size: plaintextBytes,
+    sha256,
     etag,
     ...(versionId ? { versionId } : {}),
     lastModified,
     storedKey: request.storedKey,
     storedBackupId: request.backupId,
-    storedSize: stored.bytes,
+    storedSize,
     ...http,
   };
 }
