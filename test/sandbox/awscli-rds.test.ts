@@ -41,7 +41,7 @@ beforeAll(async () => {
     }),
   );
   await waitForInstance(rds, 'seeded');
-});
+}, 120_000);
 
 afterAll(() => {
   if (home) rmSync(home, { recursive: true, force: true });

@@ -100,7 +100,7 @@ beforeAll(async () => {
     masterPassword: MASTER.password,
     dbName: MASTER.database,
   });
-});
+}, 120_000);
 
 afterAll(async () => {
   await manager?.close();
@@ -195,7 +195,7 @@ describe('online backup', () => {
     expect(transfers).toBeGreaterThan(0);
     expect(backup.bytes).toBeGreaterThan(1_000_000);
     expect(total).toEqual({ total: 100_000, n: 100 });
-  });
+  }, 120_000);
 });
 
 describe('ports', () => {
@@ -240,7 +240,7 @@ describe('no server outlives the sandbox', () => {
 
     expect(left).toEqual([]);
     expect(b.running).toBe(false);
-  });
+  }, 120_000);
 
   it('stops a server whose parent process was killed with SIGKILL', async () => {
     const dir = await seededDir('orphan');
@@ -253,7 +253,7 @@ describe('no server outlives the sandbox', () => {
 
     expect(before).toEqual([pid]);
     expect(left).toEqual([]);
-  });
+  }, 120_000);
 
   it('stops a server left running by a crashed earlier run on the same directory', async () => {
     const dir = await seededDir('stale');
@@ -276,7 +276,7 @@ describe('no server outlives the sandbox', () => {
     expect(orphaned).toEqual([pid]);
     expect(stopped).toEqual([pid]);
     expect(left).toEqual([]);
-  });
+  }, 120_000);
 });
 
 async function copyHome(own: PostgresManager, source: PostgresServer): Promise<string> {

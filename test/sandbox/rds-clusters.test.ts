@@ -96,7 +96,7 @@ beforeAll(async () => {
     await client.query('CREATE TABLE facts (id int PRIMARY KEY)');
     await client.query('INSERT INTO facts SELECT generate_series(1, 500)');
   });
-});
+}, 120_000);
 
 describe('CreateDBCluster', () => {
   it('moves through creating and backing-up to available and serves DatabaseName on its endpoint', async () => {
@@ -278,7 +278,7 @@ describe('cluster snapshots', () => {
     expect(restored.Port).not.toBe(cluster.Port);
     expect(restoredRows).toBe(500);
     expect(sourceRows).toBe(100);
-  });
+  }, 120_000);
 
   it('are described by cluster, type and filters, and tagged by ARN', async () => {
     const manual = await rds.send(
@@ -553,7 +553,7 @@ describe('DeleteDBCluster', () => {
     expect(out.DBCluster?.Status).toBe('deleting');
     expect(statuses).toEqual(['deleting', 'DBClusterNotFoundFault']);
     expect(final.at(-1)).toBe('available');
-  });
+  }, 120_000);
 
   it('needs FinalDBSnapshotIdentifier unless SkipFinalSnapshot', async () => {
     const error = await failure(

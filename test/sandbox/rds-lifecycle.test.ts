@@ -99,7 +99,7 @@ describe('no server outlives the sandbox', () => {
 
     expect(running).toHaveLength(1);
     expect(left).toEqual([]);
-  });
+  }, 120_000);
 });
 
 describe('restarting on the same data directory', () => {
@@ -159,5 +159,5 @@ describe('restarting on the same data directory', () => {
     expect(
       snapshots.DBSnapshots?.map((snapshot) => [snapshot.DBSnapshotIdentifier, snapshot.Status]),
     ).toEqual(expect.arrayContaining([['kept-snap', 'available']]));
-  });
+  }, 120_000);
 });

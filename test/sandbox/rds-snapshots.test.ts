@@ -86,7 +86,7 @@ beforeAll(async () => {
     await client.query('CREATE TABLE entries (id int PRIMARY KEY, note text NOT NULL)');
     await client.query("INSERT INTO entries SELECT n, 'original' FROM generate_series(1, 10000) AS n");
   });
-});
+}, 120_000);
 
 describe('snapshot and restore copy the data', () => {
   it('restores the 10,000 rows as they were at the snapshot, while the source keeps its later changes', async () => {
@@ -132,7 +132,7 @@ describe('snapshot and restore copy the data', () => {
     expect(restored.Endpoint?.Port).not.toBe(source.Endpoint?.Port);
     expect(restoredRows).toEqual({ rows: 10000, original: 10000 });
     expect(sourceRows).toEqual({ rows: 9000, original: 6500 });
-  });
+  }, 120_000);
 
   it('keeps the settings a restore was given', async () => {
     const restored = await describeInstance(rds, 'ledger-restored');
@@ -217,7 +217,7 @@ describe('snapshot and restore copy the data', () => {
     expect(old.Endpoint?.Port).not.toBe(original.Endpoint?.Port);
     expect(atOriginalEndpoint).toEqual({ rows: 10000, original: 10000 });
     expect(atOldEndpoint).toEqual({ rows: 9000, original: 6500 });
-  });
+  }, 120_000);
 });
 
 describe('CreateDBSnapshot', () => {
@@ -481,7 +481,7 @@ describe('CopyDBSnapshot', () => {
     expect(inSourceRegion).toBeInstanceOf(DBSnapshotNotFoundFault);
     expect(drInstance).toMatchObject({ StorageEncrypted: true, KmsKeyId: key.KeyMetadata?.Arn });
     expect(rows).toEqual({ rows: 10000, original: 10000 });
-  });
+  }, 120_000);
 
   it('refuses a KMS key that does not exist in the target region with KMSKeyNotAccessibleFault', async () => {
     const usKey = await new KMSClient({}).send(new CreateKeyCommand({ Description: 'wrong region' }));

@@ -79,7 +79,7 @@ beforeAll(async () => {
       createdStatuses = seen;
     }),
   ]);
-});
+}, 120_000);
 
 describe('CreateDBInstance', () => {
   it('moves through creating and backing-up to available, observed by polling', () => {
