@@ -11,6 +11,7 @@ import {
   HeadObjectCommand,
   ListObjectVersionsCommand,
   PutBucketVersioningCommand,
+  PutObjectCommand,
 } from '@aws-sdk/client-s3';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { manifestSchema, partSchema } from '../../functions/common/backup/manifest.ts';
@@ -171,6 +172,30 @@ describe('a full backup', () => {
       ['data/x/2.txt', 4, done.backupId],
     ]);
     expect(part.objects[0]!.sha256).toBe('7692c3ad3540bb803c020b3aee66cd8887123234ea0c6e7143c0add73ff431ed');
+  });
+
+  it("restores each object's content type, HTTP headers and user metadata", async () => {
+    const set = await newSource({});
+    await world().s3.send(
+      new PutObjectCommand({
+        Bucket: set.sourceBucket,
+        Key: 'data/page.html',
+        Body: '<p>hi</p>',
+        ContentType: 'text/html; charset=utf-8',
+        CacheControl: 'max-age=60',
+        Metadata: { owner: 'web-team' },
+      }),
+    );
+    const done = await backupOf(set);
+
+    const { target } = await restoreInto(set, done.backupId);
+    const head = await world().s3.send(new HeadObjectCommand({ Bucket: target, Key: 'restored/page.html' }));
+
+    expect(head).toMatchObject({
+      ContentType: 'text/html; charset=utf-8',
+      CacheControl: 'max-age=60',
+      Metadata: { owner: 'web-team' },
+    });
   });
 
   it('restores only the objects under a key prefix when asked', async () => {
