@@ -356,3 +356,29 @@ describe('re-runs and resumption', () => {
     expect(last).toMatchObject({ ok: true, objectsChecked: 8, entriesChecked: 8 });
   });
 });
+
+describe('edge cases', () => {
+  it('backs up an empty prefix to an empty manifest that verifies and restores to nothing', async () => {
+    const set = await newSource({});
+
+    const done = await backupOf(set);
+    const verified = await verify({ set: set.name, backupId: done.backupId }, context());
+    const { objects } = await restoreInto(set, done.backupId);
+
+    expect(done.result.totals).toMatchObject({ objects: 0, parts: 0 });
+    expect(verified).toMatchObject({ ok: true, objectsChecked: 0 });
+    expect(objects.size).toBe(0);
+  });
+
+  it('records an object deleted between planning and copying as vanished instead of failing', async () => {
+    const set = await newSource({ 'stays.txt': 'here', 'goes.txt': 'gone soon' });
+    const event = { set, executionId: 'vanish', startedAt: '2027-02-01T00:00:00Z', timeBudgetMs: 1 };
+    const first = await backup({ ...event, step: 'plan' }, context());
+    await world().s3.send(new DeleteObjectCommand({ Bucket: set.sourceBucket, Key: 'data/goes.txt' }));
+
+    const { last } = await untilDone(() => backup({ ...event, backupId: first.backupId }, context()));
+
+    expect(last.result.totals).toMatchObject({ objects: 1, vanishedObjects: 1 });
+    expect(await verify({ set: set.name, backupId: last.backupId }, context())).toMatchObject({ ok: true });
+  });
+});

@@ -4,7 +4,7 @@
  * and what a finished backup reports.
  */
 import type { S3Client } from '@aws-sdk/client-s3';
-import { IntegrityError } from '../errors.ts';
+import { IntegrityError, PreconditionFailedError } from '../errors.ts';
 import { logger } from '../observability.ts';
 import { latestCompleteBackup } from './catalog.ts';
 import type { BackupCrypto } from './crypto.ts';
@@ -146,7 +146,7 @@ export async function ensureState(engine: BackupEngine, request: BackupRequest):
   const existing = await readState(store, request.set, request.backupId);
   if (existing) {
     if (existing.source.bucket !== request.sourceBucket || existing.source.prefix !== request.prefix) {
-      throw new IntegrityError(
+      throw new PreconditionFailedError(
         `Backup ${request.set}/${request.backupId} is already in progress for s3://${existing.source.bucket}/${existing.source.prefix}`,
         { set: request.set, backupId: request.backupId },
       );

@@ -11,6 +11,7 @@ import { batchIndexKey } from './layout.ts';
 import { loadManifest } from './load.ts';
 import { ParentIndex } from './parent-index.ts';
 import { BatchBuilder, decideItem } from './plan.ts';
+import { integrityFailure } from './problems.ts';
 import { listPage, putBytes } from './s3-io.ts';
 import { type WorkState, writeBatch, writeState } from './work-state.ts';
 
@@ -30,9 +31,15 @@ export async function planStep(engine: BackupEngine, state: WorkState, budget: B
   const store = workStore(engine, state);
   const parent = state.parent ? await loadManifest(engine, state.set, state.parent.backupId) : undefined;
   if (parent && parent.sha256 !== state.parent?.manifestSha256) {
-    throw new Error(
-      `The parent manifest of ${state.set}/${state.backupId} changed while the backup was planned`,
-    );
+    throw integrityFailure(state, [
+      {
+        problem: 'edited-parent',
+        backupId: state.backupId,
+        expected: state.parent?.manifestSha256,
+        actual: parent.sha256,
+        detail: 'the parent manifest changed while this backup was planned',
+      },
+    ]);
   }
   const index = parent ? new ParentIndex(engine, parent.manifest) : undefined;
   const builder = new BatchBuilder(engine.batchLimits);
