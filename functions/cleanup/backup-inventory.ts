@@ -14,8 +14,8 @@
  */
 import { GetObjectTaggingCommand, ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
 import { manifestKey, stateKey } from '#common/backup/layout';
-import { parseManifest } from '#common/backup/load';
 import type { Manifest } from '#common/backup/manifest';
+import { parseManifest } from '#common/backup/manifest';
 import { getBytes } from '#common/backup/s3-io';
 import { workStateSchema } from '#common/backup/work-state';
 import { TAG } from '#common/caretaker-tags';

@@ -10,13 +10,13 @@ import { type Budget, expired } from './budget.ts';
 import { ENCRYPTION_LIBRARY } from './crypto.ts';
 import { type BackupEngine, type BackupResult, resultOf, workStore } from './engine.ts';
 import { manifestKey, partKey, sealKey, workPrefix } from './layout.ts';
-import { parseManifest } from './load.ts';
 import {
   ALGORITHM_SUITE,
   buildManifest,
   CONTEXT_KEYS,
   describePart,
   type PartDescriptor,
+  parseManifest,
   partSchema,
   serializeManifest,
   sha256Hex,

@@ -11,8 +11,8 @@ import { manifestKey, sealKey } from './layout.ts';
 import {
   type Manifest,
   type ManifestPart,
-  manifestSchema,
   type PartDescriptor,
+  parseManifest,
   partSchema,
   sha256Hex,
 } from './manifest.ts';
@@ -88,18 +88,6 @@ export async function loadManifest(
     });
   }
   return { manifest: parsed, bytes, sha256 };
-}
-
-/** Parses manifest bytes, or returns what is wrong with them. */
-export function parseManifest(bytes: Uint8Array): Manifest | string {
-  let json: unknown;
-  try {
-    json = JSON.parse(Buffer.from(bytes).toString('utf8'));
-  } catch (error) {
-    return `not JSON: ${(error as Error).message}`;
-  }
-  const result = manifestSchema.safeParse(json);
-  return result.success ? result.data : `not a manifest: ${result.error.issues[0]?.message ?? 'invalid'}`;
 }
 
 /** Loads one part and checks it against its descriptor. */

@@ -254,3 +254,15 @@ export function objectContext(
 export function bareEtag(etag: string | undefined): string {
   return (etag ?? '').replace(/^"|"$/g, '');
 }
+
+/** Parses manifest bytes, or returns what is wrong with them. */
+export function parseManifest(bytes: Uint8Array): Manifest | string {
+  let json: unknown;
+  try {
+    json = JSON.parse(Buffer.from(bytes).toString('utf8'));
+  } catch (error) {
+    return `not JSON: ${(error as Error).message}`;
+  }
+  const result = manifestSchema.safeParse(json);
+  return result.success ? result.data : `not a manifest: ${result.error.issues[0]?.message ?? 'invalid'}`;
+}
