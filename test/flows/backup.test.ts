@@ -7,18 +7,26 @@
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { CreateKeyCommand, KMSClient } from '@aws-sdk/client-kms';
-import { CreateBucketCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import {
+  CreateBucketCommand,
+  GetObjectCommand,
+  ListObjectsV2Command,
+  PutObjectCommand,
+  S3Client,
+} from '@aws-sdk/client-s3';
 import {
   CreateStateMachineCommand,
   type HistoryEvent,
   ListMapRunsCommand,
   SFNClient,
 } from '@aws-sdk/client-sfn';
+import { CreateTopicCommand, SNSClient } from '@aws-sdk/client-sns';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { kmsService } from '../../sandbox/services/kms/index.ts';
 import type { LambdaService } from '../../sandbox/services/lambda/index.ts';
 import { lambdaService } from '../../sandbox/services/lambda/index.ts';
 import { s3Service } from '../../sandbox/services/s3/index.ts';
+import { type SnsService, snsService } from '../../sandbox/services/sns/index.ts';
 import { statesService } from '../../sandbox/services/states/index.ts';
 import { historyOf, ROLE_ARN, run } from '../fixtures/statemachines/harness.ts';
 import { fakeContext } from '../support/lambda-context.ts';
@@ -27,7 +35,7 @@ import { withSandbox } from '../support/sandbox.ts';
 const ASL = fileURLToPath(new URL('../../statemachines/backup.asl.json', import.meta.url));
 const module = (path: string) => fileURLToPath(new URL(path, import.meta.url));
 
-const sandbox = withSandbox([s3Service, kmsService, lambdaService, statesService], {
+const sandbox = withSandbox([s3Service, kmsService, snsService, lambdaService, statesService], {
   settings: {
     lambda: { environment: { POWERTOOLS_LOG_LEVEL: 'SILENT', POWERTOOLS_METRICS_DISABLED: 'true' } },
   },
@@ -39,6 +47,9 @@ let machineArn: string;
 let backupBucket: string;
 const SUBSTITUTIONS = {
   BackupFunctionArn: 'caretaker-s3-backup',
+  VerifyFunctionArn: 'caretaker-backup-verify',
+  ReportFunctionArn: 'caretaker-report',
+  BackupBucket: 'flow-backups',
   NotifyFunctionArn: 'caretaker-notify',
   BackupMaxConcurrency: '3',
   BackupBatchesPerChild: '2',
@@ -76,6 +87,24 @@ beforeAll(async () => {
     environment,
     timeoutMs: 120_000,
     memoryMb: 1024,
+  });
+  lambda.register({
+    name: 'caretaker-backup-verify',
+    modulePath: module('../../functions/backup-verify/handler.ts'),
+    environment,
+    timeoutMs: 120_000,
+    memoryMb: 1024,
+  });
+  const topicArn = (await new SNSClient({}).send(new CreateTopicCommand({ Name: 'flow-alerts' }))).TopicArn!;
+  lambda.register({
+    name: 'caretaker-report',
+    modulePath: module('../../functions/report/handler.ts'),
+    environment: {
+      BACKUP_BUCKET: backupBucket,
+      ALERT_TOPIC_ARN: topicArn,
+      CARETAKER_ENVIRONMENT: 'flowtest',
+    },
+    timeoutMs: 60_000,
   });
   lambda.register({
     name: 'caretaker-notify',
@@ -144,6 +173,10 @@ describe('backup flow', () => {
       'CopyInline',
       'CopiedInline?',
       'InlineDone',
+      'Verify',
+      'Verified?',
+      'DescribeVerified',
+      'Report',
     ]);
     expect(await verified(set.name, output.backup.backupId)).toMatchObject({ ok: true, objectsChecked: 3 });
   });
@@ -188,7 +221,72 @@ describe('backup flow', () => {
     const states = statesEntered(await historyOf(sfn, again.executionArn!));
 
     expect(JSON.parse(again.output ?? '{}')).toEqual(first);
-    expect(states.slice(-1)).toEqual(['AlreadyDone']);
+    expect(states.slice(-5)).toEqual(['AlreadyDone', 'Verify', 'Verified?', 'DescribeVerified', 'Report']);
+  });
+
+  it('writes the report of a verified backup under the execution name', async () => {
+    const set = await source(2);
+
+    const execution = await run(sfn, machineArn, { set, verifySubset: '1/2' });
+    const name = execution.executionArn!.split(':').pop()!;
+    const report = await s3.send(
+      new ListObjectsV2Command({ Bucket: backupBucket, Prefix: `reports/Backup/` }),
+    );
+    const keys = (report.Contents ?? []).map((o) => o.Key!).filter((key) => key.includes(name));
+    const json = JSON.parse(
+      await (
+        await s3.send(
+          new GetObjectCommand({ Bucket: backupBucket, Key: keys.find((k) => k.endsWith('.json'))! }),
+        )
+      ).Body!.transformToString(),
+    );
+
+    expect(keys.sort()).toEqual([expect.stringMatching(/\.json$/), expect.stringMatching(/\.md$/)]);
+    expect(json.backups[0]).toMatchObject({
+      set: set.name,
+      status: 'succeeded',
+      objects: 2,
+      verification: { ok: true, subset: expect.stringMatching(/^\d\/2$/) },
+    });
+    expect(json.backups[0].location).toMatch(/^s3:\/\/flow-backups\/backups\/.*manifest\.json$/);
+    expect(json.findings.severity).toBe('info');
+  });
+
+  it('reports a backup that fails verification as a failure and fails the execution', async () => {
+    const set = await source(2);
+    const first = JSON.parse((await run(sfn, machineArn, { set })).output ?? '{}');
+    const objects = await s3.send(
+      new ListObjectsV2Command({
+        Bucket: backupBucket,
+        Prefix: `backups/${set.name}/${first.backup.backupId}/objects/`,
+      }),
+    );
+    const victim = objects.Contents![0]!.Key!;
+    const body = Buffer.from(
+      await (
+        await s3.send(new GetObjectCommand({ Bucket: backupBucket, Key: victim }))
+      ).Body!.transformToByteArray(),
+    );
+    body[body.length - 20] = body[body.length - 20]! ^ 0xff;
+    await s3.send(new PutObjectCommand({ Bucket: backupBucket, Key: victim, Body: body }));
+
+    const again = await run(sfn, machineArn, { set, backupId: first.backup.backupId });
+    const states = statesEntered(await historyOf(sfn, again.executionArn!));
+    const alerts = sandbox.sandbox.context.service<SnsService>('sns')!.messages();
+
+    expect(again.status).toBe('FAILED');
+    expect(again.error).toBe('IntegrityError');
+    expect(states.slice(-4)).toEqual([
+      'Verify',
+      'DescribeUnverified',
+      'ReportUnverified',
+      'VerificationFailed',
+    ]);
+    expect(
+      alerts.some((m) =>
+        m.subject?.startsWith('[CRITICAL] Caretaker flowtest Backup: Backup report: 1 failure'),
+      ),
+    ).toBe(true);
   });
 
   it('fails an input without a set before any step runs', async () => {
