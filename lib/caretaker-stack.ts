@@ -5,6 +5,7 @@ import { AlertTopic } from './alerts/alert-topic.ts';
 import { DeadLetters } from './alerts/dead-letters.ts';
 import type { CaretakerConfig } from './config/schema.ts';
 import { CaretakerFlow } from './flows/caretaker-flow.ts';
+import { BackupFunctions } from './functions/backup-functions.ts';
 import { CaretakerFunction, type CaretakerFunctionProps } from './functions/caretaker-function.ts';
 import { CleanupFunction } from './functions/cleanup-function.ts';
 import { HealthCheckFunction } from './functions/health-check-function.ts';
@@ -44,6 +45,8 @@ export class CaretakerStack extends Stack {
   public readonly rds: RdsFunctions;
   public readonly cleanup: CleanupFunction;
   public readonly cleanupFlow: CaretakerFlow;
+  public readonly backups: BackupFunctions;
+  public readonly backupFlow: CaretakerFlow;
 
   constructor(scope: Construct, id: string, props: CaretakerStackProps) {
     super(scope, id, {
@@ -153,7 +156,16 @@ export class CaretakerStack extends Stack {
       config,
       backupBucket: this.storage.bucket,
     });
+    this.backups = new BackupFunctions(this, 'Backups', {
+      ...functionDefaults,
+      config,
+      backupBucket: this.storage.bucket,
+      key: this.key.key,
+    });
     const flowFunctions: [string, CaretakerFunction][] = [
+      ['s3-backup', this.backups.backup],
+      ['backup-verify', this.backups.verify],
+      ['backup-restore', this.backups.restore],
       ['rds-snapshot', this.rds.snapshot],
       ['rds-restore', this.rds.restore],
       ['update', this.rds.update],
@@ -164,7 +176,7 @@ export class CaretakerStack extends Stack {
         functionErrorsAlarm(this, `${fn.node.path.replace(/\W/g, '')}ErrorsAlarm`, fn, name),
         {
           severity: 'warning',
-          flow: name === 'cleanup' ? 'Cleanup' : 'RoutineMaintenance',
+          flow: name === 'cleanup' ? 'Cleanup' : name.includes('backup') ? 'Backup' : 'RoutineMaintenance',
           summary: `The ${name} function failed`,
           where: `Lambda function ${fn.fn.functionName}`,
           action: `Read the function log group; the flow that called ${name} retried or caught the error and says what it did.`,
@@ -197,10 +209,61 @@ export class CaretakerStack extends Stack {
       deadLetterQueue: this.deadLetters.queue,
     });
 
+    this.backupFlow = new CaretakerFlow(this, 'BackupFlow', {
+      name: 'Backup',
+      environmentName,
+      definitionFile: 'statemachines/backup.asl.json',
+      substitutions: {
+        BackupFunctionArn: this.backups.backup.fn.functionArn,
+        VerifyFunctionArn: this.backups.verify.fn.functionArn,
+        ReportFunctionArn: this.report.function.fn.functionArn,
+        NotifyFunctionArn: this.notifyFunction.fn.functionArn,
+        BackupBucket: this.storage.bucket.bucketName,
+        BackupMaxConcurrency: '10',
+        BackupBatchesPerChild: '4',
+        BackupInlineBatchLimit: '4',
+      },
+      functions: [this.backups.backup, this.backups.verify, this.report.function, this.notifyFunction],
+      logRetention: functionDefaults.logRetention,
+      logKey: this.key.key,
+      notifications: this.alarmNotifications,
+      alarmSeverity: 'critical',
+      timeout: Duration.hours(12),
+      distributedMapBucket: { bucket: this.storage.bucket, prefix: 'backups/' },
+    });
+    // Until the routine-maintenance flow chains them, each set is backed up, verified and reported
+    // on the routine-maintenance schedule.
+    config.backupSets.forEach((set, index) => {
+      new FlowSchedule(this, `BackupSchedule${index}`, {
+        description: `Caretaker nightly backup of ${set.name}`,
+        expression: config.schedules.routineMaintenance.expression,
+        timeZone: config.environment.timeZone,
+        enabled: config.schedules.routineMaintenance.enabled,
+        flexibleWindowMinutes: config.schedules.routineMaintenance.flexibleWindowMinutes,
+        target: {
+          stateMachine: this.backupFlow.stateMachine,
+          input: {
+            set: {
+              name: set.name,
+              sourceBucket: set.sourceBucket,
+              prefix: set.prefix,
+              mode: set.mode,
+              fullEvery: set.fullEvery,
+            },
+            verifySubset: set.verifySubset,
+          },
+        },
+        deadLetterQueue: this.deadLetters.queue,
+      });
+    });
+
     this.dashboard = new CaretakerDashboard(this, 'Dashboard', {
       environmentName,
       checks: watchedChecks(config),
-      flows: [{ name: 'Cleanup', stateMachine: this.cleanupFlow.stateMachine }],
+      flows: [
+        { name: 'Backup', stateMachine: this.backupFlow.stateMachine },
+        { name: 'Cleanup', stateMachine: this.cleanupFlow.stateMachine },
+      ],
       snapshotQuota: config.quotas.manualSnapshots,
     });
 

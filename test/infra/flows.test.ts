@@ -38,20 +38,113 @@ describe('cleanup flow', () => {
   });
 
   it('alarms when an execution fails, times out or is aborted', () => {
-    const alarms = template.findResources('AWS::CloudWatch::Alarm', {
-      Properties: { Namespace: 'AWS/States' },
-    });
+    const machine = stack.resolve(stack.cleanupFlow.stateMachine.stateMachineArn);
+    const alarms = Object.values(
+      template.findResources('AWS::CloudWatch::Alarm', { Properties: { Namespace: 'AWS/States' } }),
+    ).filter(
+      (a) =>
+        JSON.stringify(a.Properties.Dimensions) ===
+        JSON.stringify([{ Name: 'StateMachineArn', Value: machine }]),
+    );
 
-    expect(
-      Object.values(alarms)
-        .map((a) => a.Properties.MetricName)
-        .sort(),
-    ).toEqual(['ExecutionsAborted', 'ExecutionsFailed', 'ExecutionsTimedOut']);
+    expect(alarms.map((a) => a.Properties.MetricName).sort()).toEqual([
+      'ExecutionsAborted',
+      'ExecutionsFailed',
+      'ExecutionsTimedOut',
+    ]);
   });
 
   it('is on the dashboard', () => {
     const [dashboard] = Object.values(template.findResources('AWS::CloudWatch::Dashboard'));
 
     expect(JSON.stringify(dashboard!.Properties.DashboardBody)).toContain('Cleanup failed');
+  });
+});
+
+describe('backup flow', () => {
+  it('gets its functions, the report function and the backup bucket substituted', () => {
+    template.hasResourceProperties('AWS::StepFunctions::StateMachine', {
+      StateMachineName: 'Caretaker-example-Backup',
+      DefinitionSubstitutions: Match.objectLike({
+        BackupFunctionArn: stack.resolve(stack.backups.backup.fn.functionArn),
+        VerifyFunctionArn: stack.resolve(stack.backups.verify.fn.functionArn),
+        ReportFunctionArn: stack.resolve(stack.report.function.fn.functionArn),
+        BackupBucket: stack.resolve(stack.storage.bucket.bucketName),
+      }),
+    });
+  });
+
+  it('backs up, verifies and reports each set nightly at 02:00 with its verify subset', () => {
+    template.hasResourceProperties('AWS::Scheduler::Schedule', {
+      ScheduleExpression: 'cron(0 2 * * ? *)',
+      FlexibleTimeWindow: { Mode: 'FLEXIBLE', MaximumWindowInMinutes: 15 },
+      Target: Match.objectLike({
+        Arn: stack.resolve(stack.backupFlow.stateMachine.stateMachineArn),
+        Input: JSON.stringify({
+          set: {
+            name: 'uploads',
+            sourceBucket: 'example-app-uploads',
+            prefix: 'uploads/',
+            mode: 'incremental',
+            fullEvery: 7,
+          },
+          verifySubset: '1/7',
+        }),
+      }),
+    });
+  });
+
+  it('may start its own Distributed Map children', () => {
+    const roleId = Object.keys(template.findResources('AWS::IAM::Role')).find((id) =>
+      id.startsWith('BackupFlowStateMachineRole'),
+    )!;
+    const statements = Object.values(template.findResources('AWS::IAM::Policy'))
+      .filter((policy) => JSON.stringify(policy.Properties.Roles).includes(roleId))
+      .flatMap((policy) => policy.Properties.PolicyDocument.Statement);
+
+    expect(JSON.stringify(statements)).toContain('stateMachine:Caretaker-example-Backup');
+  });
+});
+
+describe('backup functions', () => {
+  function statementsOf(fn: { role: { node: { defaultChild: unknown } } }): any[] {
+    const roleId = stack.getLogicalId(fn.role.node.defaultChild as never);
+    return Object.values(template.findResources('AWS::IAM::Policy'))
+      .filter((policy) => JSON.stringify(policy.Properties.Roles).includes(roleId))
+      .flatMap((policy) => policy.Properties.PolicyDocument.Statement);
+  }
+
+  it('get the key by ARN, the bucket and the stack name', () => {
+    for (const fn of [stack.backups.backup, stack.backups.verify, stack.backups.restore]) {
+      template.hasResourceProperties('AWS::Lambda::Function', {
+        FunctionName: Match.absent(),
+        Description: (fn.fn.node.defaultChild as any).description,
+        Timeout: 900,
+        MemorySize: 2048,
+        Environment: {
+          Variables: Match.objectLike({
+            BACKUP_KEY_ARN: stack.resolve(stack.key.key.keyArn),
+            BACKUP_BUCKET: stack.resolve(stack.storage.bucket.bucketName),
+            CARETAKER_STACK: 'Caretaker-test',
+          }),
+        },
+      });
+    }
+  });
+
+  it('let s3-backup read the configured source prefix only', () => {
+    const text = JSON.stringify(stack.resolve(statementsOf(stack.backups.backup)));
+
+    expect(text).toContain('s3:::example-app-uploads/uploads/*');
+    expect(text).toContain('"s3:prefix":["uploads/*"]');
+  });
+
+  it('let backup-verify write verification records but not delete', () => {
+    const actions = statementsOf(stack.backups.verify).flatMap((s) =>
+      Array.isArray(s.Action) ? s.Action : [s.Action],
+    );
+
+    expect(actions).toContain('s3:PutObject');
+    expect(actions).not.toContain('s3:DeleteObject');
   });
 });
