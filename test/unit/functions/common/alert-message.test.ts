@@ -1,11 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import type { Alert } from '../../../../functions/common/alert-schema.ts';
 import {
   executionConsoleUrl,
   formatAlert,
   MAX_SUBJECT_LENGTH,
   toSubject,
 } from '../../../../functions/common/alert-message.ts';
+import type { Alert } from '../../../../functions/common/alert-schema.ts';
 
 const alert: Alert = {
   severity: 'critical',

@@ -8,7 +8,7 @@ import { fakeContext } from '../../../support/lambda-context.ts';
 const s3Mock = mockClient(S3Client);
 const snsMock = mockClient(SNSClient);
 const recorded = JSON.parse(readFileSync('test/fixtures/report/routine-maintenance-run.json', 'utf8'));
-let handler: (typeof import('../../../../functions/report/handler.ts'))['handler'];
+let handler: typeof import('../../../../functions/report/handler.ts')['handler'];
 
 beforeAll(async () => {
   process.env.BACKUP_BUCKET = 'caretaker-prod-backups';
