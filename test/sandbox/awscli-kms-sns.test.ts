@@ -1,63 +1,17 @@
-/**
- * A client no one here wrote: awscli v2 (Debian's, at /usr/bin/aws) encrypts and decrypts with the
- * sandbox's KMS and publishes to its SNS.
- */
-import { execFile } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { kmsService } from '../../sandbox/services/kms/index.ts';
 import { snsService } from '../../sandbox/services/sns/index.ts';
+import { withAwsCli } from '../support/awscli.ts';
 import { withSandbox } from '../support/sandbox.ts';
 
-const AWS = '/usr/bin/aws';
-const run = promisify(execFile);
 const handle = withSandbox([kmsService, snsService]);
-let home: string;
+const cli = withAwsCli(() => handle.sandbox.url);
+const aws = (...args: string[]) => cli.run(args, { json: true });
+const awsFailure = (...args: string[]) => cli.failure(...args);
 
-beforeAll(() => {
-  if (!existsSync(AWS)) {
-    throw new Error(
-      `${AWS} (awscli v2 from Debian) is required by this test; CI installs it with apt-get install awscli`,
-    );
-  }
-  home = mkdtempSync(join(tmpdir(), 'caretaker-awscli-'));
-});
-
-afterAll(() => {
-  if (home) rmSync(home, { recursive: true, force: true });
-});
-
-/** Runs awscli against the sandbox with dummy credentials and no user configuration. */
-async function aws(...args: string[]): Promise<string> {
-  const { stdout } = await run(AWS, [...args, '--endpoint-url', handle.sandbox.url, '--output', 'json'], {
-    env: {
-      PATH: process.env.PATH ?? '/usr/bin:/bin',
-      HOME: home,
-      AWS_CONFIG_FILE: join(home, 'config'),
-      AWS_SHARED_CREDENTIALS_FILE: join(home, 'credentials'),
-      AWS_ACCESS_KEY_ID: 'sandbox',
-      AWS_SECRET_ACCESS_KEY: 'sandbox',
-      AWS_DEFAULT_REGION: 'us-east-1',
-      AWS_EC2_METADATA_DISABLED: 'true',
-      AWS_PAGER: '',
-    },
-    timeout: 60_000,
-  });
-  return stdout;
-}
-
-/** The stderr of a failing awscli call (fails the test when the call succeeds). */
-async function awsFailure(...args: string[]): Promise<string> {
-  try {
-    await aws(...args);
-  } catch (error) {
-    return String((error as { stderr?: string }).stderr);
-  }
-  throw new Error(`expected aws ${args.join(' ')} to fail`);
-}
+beforeAll(() => {});
 
 describe('awscli v2 against the sandbox KMS', () => {
   let keyId: string;
@@ -68,7 +22,7 @@ describe('awscli v2 against the sandbox KMS', () => {
     const created = JSON.parse(await aws('kms', 'create-key', '--description', 'awscli test'));
     keyId = created.KeyMetadata.KeyId;
     await aws('kms', 'create-alias', '--alias-name', 'alias/awscli', '--target-key-id', keyId);
-    plaintextFile = join(home, 'plaintext.bin');
+    plaintextFile = join(cli.home, 'plaintext.bin');
     writeFileSync(plaintextFile, plaintext);
   });
 
@@ -85,7 +39,7 @@ describe('awscli v2 against the sandbox KMS', () => {
         context,
       ),
     );
-    const file = join(home, `ciphertext-${Date.now()}.bin`);
+    const file = join(cli.home, `ciphertext-${Date.now()}.bin`);
     writeFileSync(file, Buffer.from(encrypted.CiphertextBlob, 'base64'));
     return file;
   }

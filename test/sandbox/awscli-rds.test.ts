@@ -1,31 +1,15 @@
-/**
- * A client no one here wrote: awscli v2 (Debian's, at /usr/bin/aws; it ignores AWS_ENDPOINT_URL,
- * so --endpoint-url is passed) describes a seeded RDS instance, snapshots it and lists the
- * snapshots, parsing the sandbox's XML with botocore's own model.
- */
-import { execFile } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { CreateDBInstanceCommand, RDSClient } from '@aws-sdk/client-rds';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { rdsService } from '../../sandbox/services/rds/index.ts';
+import { withAwsCli } from '../support/awscli.ts';
 import { withSandbox } from '../support/sandbox.ts';
 import { waitForInstance } from './rds-support.ts';
 
-const AWS = '/usr/bin/aws';
-const run = promisify(execFile);
 const handle = withSandbox([rdsService], { settings: { rds: { statusDelayMs: 150 } } });
-let home: string;
+const cli = withAwsCli(() => handle.sandbox.url);
+const aws = (...args: string[]) => cli.json(...args);
 
 beforeAll(async () => {
-  if (!existsSync(AWS)) {
-    throw new Error(
-      `${AWS} (awscli v2 from Debian) is required by this test; CI installs it with apt-get install awscli`,
-    );
-  }
-  home = mkdtempSync(join(tmpdir(), 'caretaker-awscli-rds-'));
   const rds = new RDSClient({});
   await rds.send(
     new CreateDBInstanceCommand({
@@ -42,29 +26,6 @@ beforeAll(async () => {
   );
   await waitForInstance(rds, 'seeded');
 }, 120_000);
-
-afterAll(() => {
-  if (home) rmSync(home, { recursive: true, force: true });
-});
-
-/** Runs awscli against the sandbox with dummy credentials and no user configuration; parses its JSON. */
-async function aws(...args: string[]): Promise<Record<string, unknown>> {
-  const { stdout } = await run(AWS, [...args, '--endpoint-url', handle.sandbox.url, '--output', 'json'], {
-    env: {
-      PATH: process.env.PATH ?? '/usr/bin:/bin',
-      HOME: home,
-      AWS_CONFIG_FILE: join(home, 'config'),
-      AWS_SHARED_CREDENTIALS_FILE: join(home, 'credentials'),
-      AWS_ACCESS_KEY_ID: 'sandbox',
-      AWS_SECRET_ACCESS_KEY: 'sandbox',
-      AWS_DEFAULT_REGION: 'us-east-1',
-      AWS_EC2_METADATA_DISABLED: 'true',
-      AWS_PAGER: '',
-    },
-    timeout: 60_000,
-  });
-  return JSON.parse(stdout) as Record<string, unknown>;
-}
 
 describe('awscli v2 against the sandbox RDS', () => {
   it('rds describe-db-instances reports the seeded instance with its endpoint and lists', async () => {

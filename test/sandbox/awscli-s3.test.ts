@@ -4,60 +4,21 @@
  */
 import { execFile } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
-import {
-  createReadStream,
-  existsSync,
-  mkdirSync,
-  mkdtempSync,
-  readFileSync,
-  rmSync,
-  writeFileSync,
-} from 'node:fs';
-import { tmpdir } from 'node:os';
+import { createReadStream, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { s3Service } from '../../sandbox/services/s3/index.ts';
+import { withAwsCli } from '../support/awscli.ts';
 import { withSandbox } from '../support/sandbox.ts';
 
-const AWS = '/usr/bin/aws';
 const MiB = 1024 * 1024;
-const run = promisify(execFile);
+const _run = promisify(execFile);
 const handle = withSandbox([s3Service]);
-let scratch: string;
+const cli = withAwsCli(() => handle.sandbox.url);
+const aws = (...args: string[]) => cli.run(args);
 
-beforeAll(() => {
-  if (!existsSync(AWS)) {
-    throw new Error(
-      `awscli v2 is required at ${AWS} for this test (CI installs it; on Debian: apt-get install awscli)`,
-    );
-  }
-  scratch = mkdtempSync(join(tmpdir(), 'caretaker-awscli-'));
-});
-
-afterAll(() => {
-  if (scratch) rmSync(scratch, { recursive: true, force: true });
-});
-
-/** Runs awscli against the sandbox with dummy credentials and no user configuration. */
-async function aws(...args: string[]): Promise<string> {
-  const env: NodeJS.ProcessEnv = {
-    HOME: scratch,
-    AWS_ACCESS_KEY_ID: 'sandbox',
-    AWS_SECRET_ACCESS_KEY: 'sandbox',
-    AWS_REGION: 'us-east-1',
-    AWS_DEFAULT_REGION: 'us-east-1',
-    AWS_CONFIG_FILE: join(scratch, 'no-config'),
-    AWS_SHARED_CREDENTIALS_FILE: join(scratch, 'no-credentials'),
-    AWS_EC2_METADATA_DISABLED: 'true',
-    AWS_PAGER: '',
-  };
-  const { stdout } = await run(AWS, ['--endpoint-url', handle.sandbox.url, '--no-cli-pager', ...args], {
-    env,
-    maxBuffer: 64 * MiB,
-  });
-  return stdout;
-}
+beforeAll(() => {});
 
 function sha256File(path: string): Promise<string> {
   return new Promise((resolve, reject) => {
@@ -80,7 +41,7 @@ describe('awscli v2 against the sandbox S3', () => {
     timeout: 180_000,
   }, async () => {
     await aws('s3', 'mb', 's3://cli-large');
-    const source = join(scratch, 'large.bin');
+    const source = join(cli.home, 'large.bin');
     const block = randomBytes(MiB);
     writeFileSync(
       source,
@@ -94,7 +55,7 @@ describe('awscli v2 against the sandbox S3', () => {
     const head = JSON.parse(
       await aws('s3api', 'head-object', '--bucket', 'cli-large', '--key', 'dir/large.bin'),
     );
-    const target = join(scratch, 'large.down');
+    const target = join(cli.home, 'large.down');
     await aws('s3', 'cp', 's3://cli-large/dir/large.bin', target);
     expect(head.ContentLength).toBe(110 * MiB);
     expect(head.ETag).toMatch(/^"[0-9a-f]{32}-14"$/);
@@ -105,7 +66,7 @@ describe('awscli v2 against the sandbox S3', () => {
     timeout: 60_000,
   }, async () => {
     await aws('s3', 'mb', 's3://cli-sync');
-    const tree = join(scratch, 'tree');
+    const tree = join(cli.home, 'tree');
     const files: Record<string, string> = {
       'a.txt': 'alpha',
       'nested/b.txt': 'bravo',
@@ -121,7 +82,7 @@ describe('awscli v2 against the sandbox S3', () => {
     const top = await aws('s3', 'ls', 's3://cli-sync/backup/');
     writeFileSync(join(tree, 'a.txt'), 'alpha, changed');
     const second = await aws('s3', 'sync', '--no-progress', tree, 's3://cli-sync/backup');
-    const down = join(scratch, 'tree-down');
+    const down = join(cli.home, 'tree-down');
     await aws('s3', 'sync', 's3://cli-sync/backup', down);
 
     const listedKeys = recursive
@@ -145,7 +106,7 @@ describe('awscli v2 against the sandbox S3', () => {
 
   it('reports metadata with s3api head-object', async () => {
     await aws('s3', 'mb', 's3://cli-head');
-    const path = join(scratch, 'small.txt');
+    const path = join(cli.home, 'small.txt');
     writeFileSync(path, 'head me');
     await aws(
       's3',

@@ -1,20 +1,10 @@
-/**
- * The sandbox's EventBridge Scheduler. The SDK's SchedulerClient is not installed here, so the API
- * is driven by awscli v2 (/usr/bin/aws, a client no one here wrote) and, for the fields its model
- * predates (ActionAfterCompletion), by requests signed with @smithy/signature-v4. When schedules
- * fire is proved with the pure evaluator (no waiting) and with the service's `runDue` fake clock;
- * one test waits for a real timer.
- */
-import { execFile } from 'node:child_process';
 import { createHash, createHmac } from 'node:crypto';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { promisify } from 'node:util';
 import { ListExecutionsCommand, SFNClient } from '@aws-sdk/client-sfn';
 import { SignatureV4 } from '@smithy/signature-v4';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { type LambdaService, lambdaService } from '../../sandbox/services/lambda/index.ts';
 import {
   nextFireTime,
@@ -24,6 +14,7 @@ import {
 import { type SchedulerService, schedulerService } from '../../sandbox/services/scheduler/index.ts';
 import { type StatesService, statesService } from '../../sandbox/services/states/index.ts';
 import { createMachine } from '../fixtures/statemachines/harness.ts';
+import { withAwsCli } from '../support/awscli.ts';
 import { withSandbox } from '../support/sandbox.ts';
 
 const CREATED = new Date('2026-01-01T00:00:00Z');
@@ -157,33 +148,14 @@ describe('schedule expressions (pure)', () => {
   });
 });
 
-const AWS = '/usr/bin/aws';
-const exec = promisify(execFile);
 const handle = withSandbox([lambdaService, statesService, schedulerService], {
   settings: { lambda: { environment: { POWERTOOLS_LOG_LEVEL: 'SILENT' } } },
 });
 const ROLE = 'arn:aws:iam::000000000000:role/caretaker-scheduler';
-let home: string;
+const cli = withAwsCli(() => handle.sandbox.url);
+const aws = (...args: string[]) => cli.json(...args);
 let sfn: SFNClient;
 let machineArn: string;
-
-async function aws(...args: string[]): Promise<Record<string, unknown>> {
-  const { stdout } = await exec(AWS, [...args, '--endpoint-url', handle.sandbox.url, '--output', 'json'], {
-    env: {
-      PATH: process.env.PATH ?? '/usr/bin:/bin',
-      HOME: home,
-      AWS_CONFIG_FILE: join(home, 'config'),
-      AWS_SHARED_CREDENTIALS_FILE: join(home, 'credentials'),
-      AWS_ACCESS_KEY_ID: 'sandbox',
-      AWS_SECRET_ACCESS_KEY: 'sandbox',
-      AWS_DEFAULT_REGION: 'us-east-1',
-      AWS_EC2_METADATA_DISABLED: 'true',
-      AWS_PAGER: '',
-    },
-    timeout: 60_000,
-  });
-  return stdout.trim().length === 0 ? {} : (JSON.parse(stdout) as Record<string, unknown>);
-}
 
 type Source = string | ArrayBuffer | ArrayBufferView;
 
@@ -238,18 +210,8 @@ async function executions(): Promise<{ name?: string; executionArn?: string }[]>
 }
 
 beforeAll(async () => {
-  if (!existsSync(AWS)) {
-    throw new Error(
-      `${AWS} (awscli v2 from Debian) is required by this test; CI installs it with apt-get install awscli`,
-    );
-  }
-  home = mkdtempSync(join(tmpdir(), 'caretaker-awscli-scheduler-'));
   sfn = new SFNClient({});
   machineArn = await createMachine(sfn, 'context.asl.json', 'scheduled');
-});
-
-afterAll(() => {
-  if (home) rmSync(home, { recursive: true, force: true });
 });
 
 describe('Scheduler API and firing', () => {
@@ -401,7 +363,7 @@ describe('Scheduler API and firing', () => {
   });
 
   it('invokes a Lambda function target asynchronously', async () => {
-    const counterFile = join(home, 'lambda-target');
+    const counterFile = join(cli.home, 'lambda-target');
     handle.sandbox.context.service<LambdaService>('lambda')?.register({
       name: 'status',
       modulePath: fileURLToPath(new URL('../fixtures/statemachines/handlers/status.ts', import.meta.url)),
