@@ -19,6 +19,7 @@ import { backupPrefix, manifestKey } from '#common/backup/layout';
 import { partSchema, sha256Hex } from '#common/backup/manifest';
 import { getBytes, listAll } from '#common/backup/s3-io';
 import { IntegrityError } from '#common/errors';
+import { mapLimited } from '#common/map-limited';
 import type { CompleteBackup } from './backup-inventory.ts';
 import { objectManaged } from './backup-inventory.ts';
 
@@ -28,18 +29,6 @@ function storedUnder(key: string, set: string): string | undefined {
   if (!key.startsWith(prefix)) return undefined;
   const end = key.indexOf('/', prefix.length);
   return end === -1 ? undefined : key.slice(prefix.length, end);
-}
-
-async function mapLimited<T>(
-  items: readonly T[],
-  limit: number,
-  fn: (item: T) => Promise<void>,
-): Promise<void> {
-  let next = 0;
-  const worker = async () => {
-    while (next < items.length) await fn(items[next++]!);
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
 }
 
 function parsePart(bytes: Buffer) {

@@ -20,6 +20,7 @@ import { getBytes } from '#common/backup/s3-io';
 import { workStateSchema } from '#common/backup/work-state';
 import { TAG } from '#common/caretaker-tags';
 import { IntegrityError, isErrorNamed } from '#common/errors';
+import { mapLimited } from '#common/map-limited';
 import { backupIdTime, backupSetPrefix, listBackupIds, listVerifications } from '#common/recovery-points';
 
 export interface CompleteBackup {
@@ -117,24 +118,6 @@ async function parentInProgress(location: Location, id: string): Promise<string 
   }
   const state = workStateSchema.safeParse(json);
   return state.success ? (state.data.parent?.backupId ?? null) : undefined;
-}
-
-/** Runs `fn` over `items` with at most `limit` in flight, keeping order. */
-async function mapLimited<T, R>(
-  items: readonly T[],
-  limit: number,
-  fn: (item: T) => Promise<R>,
-): Promise<R[]> {
-  const results: R[] = new Array(items.length);
-  let next = 0;
-  const worker = async () => {
-    while (next < items.length) {
-      const index = next++;
-      results[index] = await fn(items[index]!);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
-  return results;
 }
 
 /** Lists and classifies every backup of a set. */

@@ -19,6 +19,7 @@ import {
   type Tag,
 } from '@aws-sdk/client-rds';
 import { ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
+import { mapLimited } from './map-limited.ts';
 import { logger } from './observability.ts';
 
 /** Tag keys of the shared data contract. */
@@ -146,24 +147,6 @@ function backupPoint(set: string, backupId: string, verifications: readonly Date
     ...(verifications[0] ? { verifiedAt: verifications[0] } : {}),
     tags: {},
   };
-}
-
-/** Runs `fn` over `items` with at most `limit` in flight, keeping order. */
-async function mapLimited<T, R>(
-  items: readonly T[],
-  limit: number,
-  fn: (item: T) => Promise<R>,
-): Promise<R[]> {
-  const results: R[] = new Array(items.length);
-  let next = 0;
-  const worker = async () => {
-    while (next < items.length) {
-      const index = next++;
-      results[index] = await fn(items[index]!);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
-  return results;
 }
 
 /** Every backup of a set as a recovery point, oldest first. One listing per backup for its verifications. */
