@@ -11,7 +11,7 @@ import { CleanupFunction } from './functions/cleanup-function.ts';
 import { HealthCheckFunction } from './functions/health-check-function.ts';
 import { RdsFunctions } from './functions/rds-functions.ts';
 import { ReportFunction } from './functions/report-function.ts';
-import { AlarmNotifications } from './observability/alarm-notifications.ts';
+import { type AlarmAlert, AlarmNotifications } from './observability/alarm-notifications.ts';
 import { CaretakerDashboard } from './observability/dashboard.ts';
 import { functionErrorsAlarm } from './observability/function-alarms.ts';
 import { HealthAlarms, watchedChecks } from './observability/health-alarms.ts';
@@ -106,22 +106,15 @@ export class CaretakerStack extends Stack {
       config,
       backupBucket: this.storage.bucket,
     });
-    this.alarmNotifications.route(
-      functionErrorsAlarm(this, 'HealthCheckErrorsAlarm', this.healthCheck.function, 'health-check'),
-      {
-        severity: 'warning',
-        flow: 'HealthCheck',
-        summary: 'The health-check function failed',
-        where: `Lambda function ${this.healthCheck.function.fn.functionName}`,
-        action: 'Read the function log group; until it runs again, health alarms cannot see new problems.',
-      },
+    this.watchErrors(
+      this.healthCheck.function,
+      'health-check',
+      'HealthCheck',
+      'until it runs again, health alarms cannot see new problems.',
     );
     new FlowSchedule(this, 'HealthSchedule', {
       description: 'Caretaker health checks',
-      expression: config.schedules.health.expression,
-      timeZone: config.environment.timeZone,
-      enabled: config.schedules.health.enabled,
-      flexibleWindowMinutes: config.schedules.health.flexibleWindowMinutes,
+      ...this.scheduleOf(config, 'health'),
       target: { function: this.healthCheck.function.fn, input: {} },
       deadLetterQueue: this.deadLetters.queue,
       // A missed health run is superseded by the next one in minutes: do not retry for long.
@@ -138,16 +131,11 @@ export class CaretakerStack extends Stack {
       backupBucket: this.storage.bucket,
       alertTopic: this.alerts.topic,
     });
-    this.alarmNotifications.route(
-      functionErrorsAlarm(this, 'ReportErrorsAlarm', this.report.function, 'report'),
-      {
-        severity: 'warning',
-        flow: 'Report',
-        summary: 'The report function failed',
-        where: `Lambda function ${this.report.function.fn.functionName}`,
-        action:
-          'Read the function log group; the run it was reporting on finished, but its report and summary are missing.',
-      },
+    this.watchErrors(
+      this.report.function,
+      'report',
+      'Report',
+      'the run it was reporting on finished, but its report and summary are missing.',
     );
 
     this.rds = new RdsFunctions(this, 'Rds', { ...functionDefaults, config });
@@ -162,27 +150,15 @@ export class CaretakerStack extends Stack {
       backupBucket: this.storage.bucket,
       key: this.key.key,
     });
-    const flowFunctions: [string, CaretakerFunction][] = [
-      ['s3-backup', this.backups.backup],
-      ['backup-verify', this.backups.verify],
-      ['backup-restore', this.backups.restore],
-      ['rds-snapshot', this.rds.snapshot],
-      ['rds-restore', this.rds.restore],
-      ['update', this.rds.update],
-      ['cleanup', this.cleanup.function],
-    ];
-    for (const [name, fn] of flowFunctions) {
-      this.alarmNotifications.route(
-        functionErrorsAlarm(this, `${fn.node.path.replace(/\W/g, '')}ErrorsAlarm`, fn, name),
-        {
-          severity: 'warning',
-          flow: name === 'cleanup' ? 'Cleanup' : name.includes('backup') ? 'Backup' : 'RoutineMaintenance',
-          summary: `The ${name} function failed`,
-          where: `Lambda function ${fn.fn.functionName}`,
-          action: `Read the function log group; the flow that called ${name} retried or caught the error and says what it did.`,
-        },
-      );
-    }
+    const flowStep =
+      'the flow that called it retried or caught the error, and its own alert says what it did.';
+    this.watchErrors(this.backups.backup, 's3-backup', 'Backup', flowStep);
+    this.watchErrors(this.backups.verify, 'backup-verify', 'Backup', flowStep);
+    this.watchErrors(this.backups.restore, 'backup-restore', 'Backup', flowStep);
+    this.watchErrors(this.rds.snapshot, 'rds-snapshot', 'RoutineMaintenance', flowStep);
+    this.watchErrors(this.rds.restore, 'rds-restore', 'DisasterRecovery', flowStep);
+    this.watchErrors(this.rds.update, 'update', 'Update', flowStep);
+    this.watchErrors(this.cleanup.function, 'cleanup', 'Cleanup', flowStep);
 
     this.cleanupFlow = new CaretakerFlow(this, 'CleanupFlow', {
       name: 'Cleanup',
@@ -201,10 +177,7 @@ export class CaretakerStack extends Stack {
     });
     new FlowSchedule(this, 'CleanupSchedule', {
       description: 'Caretaker weekly retention cleanup',
-      expression: config.schedules.cleanup.expression,
-      timeZone: config.environment.timeZone,
-      enabled: config.schedules.cleanup.enabled,
-      flexibleWindowMinutes: config.schedules.cleanup.flexibleWindowMinutes,
+      ...this.scheduleOf(config, 'cleanup'),
       target: { stateMachine: this.cleanupFlow.stateMachine, input: {} },
       deadLetterQueue: this.deadLetters.queue,
     });
@@ -236,10 +209,7 @@ export class CaretakerStack extends Stack {
     config.backupSets.forEach((set, index) => {
       new FlowSchedule(this, `BackupSchedule${index}`, {
         description: `Caretaker nightly backup of ${set.name}`,
-        expression: config.schedules.routineMaintenance.expression,
-        timeZone: config.environment.timeZone,
-        enabled: config.schedules.routineMaintenance.enabled,
-        flexibleWindowMinutes: config.schedules.routineMaintenance.flexibleWindowMinutes,
+        ...this.scheduleOf(config, 'routineMaintenance'),
         target: {
           stateMachine: this.backupFlow.stateMachine,
           input: {
@@ -267,15 +237,53 @@ export class CaretakerStack extends Stack {
       snapshotQuota: config.quotas.manualSnapshots,
     });
 
-    new CfnOutput(this, 'BackupBucketName', {
-      value: this.storage.bucket.bucketName,
-      description: 'Backup bucket',
-    });
-    new CfnOutput(this, 'KeyArn', { value: this.key.key.keyArn, description: 'Caretaker KMS key' });
-    new CfnOutput(this, 'AlertTopicArn', { value: this.alerts.topic.topicArn, description: 'Alert topic' });
-    new CfnOutput(this, 'NotifyFunctionName', {
-      value: this.notifyFunction.fn.functionName,
-      description: 'notify function',
-    });
+    const outputs: [string, string, string][] = [
+      ['BackupBucketName', this.storage.bucket.bucketName, 'Backup bucket (backups, manifests, reports)'],
+      ['KeyArn', this.key.key.keyArn, 'Caretaker KMS key'],
+      ['AlertTopicArn', this.alerts.topic.topicArn, 'Alert topic'],
+      ['NotifyFunctionName', this.notifyFunction.fn.functionName, 'notify function'],
+      [
+        'HealthCheckFunctionName',
+        this.healthCheck.function.fn.functionName,
+        'health-check function (invoke with {} or a checks override)',
+      ],
+      [
+        'BackupStateMachineArn',
+        this.backupFlow.stateMachine.stateMachineArn,
+        'Backup flow: back up, verify and report one backup set',
+      ],
+      [
+        'CleanupStateMachineArn',
+        this.cleanupFlow.stateMachine.stateMachineArn,
+        'Cleanup flow (start with {"dryRun": true} to see what would go and why)',
+      ],
+      ['DashboardName', this.dashboard.dashboard.dashboardName, 'CloudWatch dashboard'],
+    ];
+    for (const [id, value, description] of outputs) new CfnOutput(this, id, { value, description });
+  }
+
+  /** A configured schedule, evaluated in the environment's time zone. */
+  private scheduleOf(config: CaretakerConfig, name: keyof CaretakerConfig['schedules']) {
+    const { expression, enabled, flexibleWindowMinutes } = config.schedules[name];
+    return { expression, enabled, flexibleWindowMinutes, timeZone: config.environment.timeZone };
+  }
+
+  /** A warning alert, through notify, when `fn` fails (once when it starts, once when it clears). */
+  private watchErrors(
+    fn: CaretakerFunction,
+    name: string,
+    flow: AlarmAlert['flow'],
+    consequence: string,
+  ): void {
+    this.alarmNotifications.route(
+      functionErrorsAlarm(this, `${fn.node.path.replace(/\W/g, '')}ErrorsAlarm`, fn, name),
+      {
+        severity: 'warning',
+        flow,
+        summary: `The ${name} function failed`,
+        where: `Lambda function ${fn.fn.functionName}`,
+        action: `Read the function's log group; ${consequence}`,
+      },
+    );
   }
 }

@@ -225,9 +225,18 @@ describe('tags and outputs', () => {
     });
   });
 
-  it('outputs the bucket, key and topic', () => {
+  it('outputs the bucket, key, topic, state machines and dashboard', () => {
     const outputs = Object.keys(template.findOutputs('*'));
-    expect(outputs).toEqual(expect.arrayContaining(['BackupBucketName', 'KeyArn', 'AlertTopicArn']));
+    expect(outputs).toEqual(
+      expect.arrayContaining([
+        'BackupBucketName',
+        'KeyArn',
+        'AlertTopicArn',
+        'BackupStateMachineArn',
+        'CleanupStateMachineArn',
+        'DashboardName',
+      ]),
+    );
   });
 });
 
