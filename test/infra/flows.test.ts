@@ -1,4 +1,5 @@
 import { Match } from 'aws-cdk-lib/assertions';
+import type { CfnFunction } from 'aws-cdk-lib/aws-lambda';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { buildStack } from '../support/stack.ts';
 
@@ -118,7 +119,7 @@ describe('backup functions', () => {
     for (const fn of [stack.backups.backup, stack.backups.verify, stack.backups.restore]) {
       template.hasResourceProperties('AWS::Lambda::Function', {
         FunctionName: Match.absent(),
-        Description: (fn.fn.node.defaultChild as any).description,
+        Description: (fn.fn.node.defaultChild as CfnFunction).description,
         Timeout: 900,
         MemorySize: 2048,
         Environment: {

@@ -114,3 +114,23 @@ export async function untilDone<R extends { done: boolean }>(
   }
   throw new Error(`still not done after ${maxCalls} calls`);
 }
+
+/** A Caretaker handler as these tests call it. */
+export type Handler = (
+  event: unknown,
+  context: ReturnType<typeof import('./backup-harness.ts').context>,
+) => Promise<any>;
+
+/** A handler imported on its first call: after the sandbox hooks set the env it reads at module scope. */
+function lazyHandler(load: () => Promise<{ handler: unknown }>): Handler {
+  let handler: Handler | undefined;
+  return async (event, ctx) => {
+    handler ??= (await load()).handler as Handler;
+    return handler(event, ctx);
+  };
+}
+
+/** The real backup handlers. */
+export const backup = lazyHandler(() => import('../../functions/s3-backup/handler.ts'));
+export const verify = lazyHandler(() => import('../../functions/backup-verify/handler.ts'));
+export const restore = lazyHandler(() => import('../../functions/backup-restore/handler.ts'));

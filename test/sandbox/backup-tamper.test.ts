@@ -5,27 +5,23 @@
  */
 import { randomBytes } from 'node:crypto';
 import { DeleteObjectCommand, GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { backupCrypto } from '../../functions/common/backup/crypto.ts';
 import { manifestKey, sealKey } from '../../functions/common/backup/layout.ts';
 import { objectContext, partSchema } from '../../functions/common/backup/manifest.ts';
-import { context, listKeys, putObjects, readAll, untilDone, withBackupSandbox } from './backup-harness.ts';
+import {
+  backup,
+  context,
+  listKeys,
+  putObjects,
+  readAll,
+  restore,
+  untilDone,
+  verify,
+  withBackupSandbox,
+} from './backup-harness.ts';
 
 const { world } = withBackupSandbox();
-
-type Handler = (
-  event: unknown,
-  context: ReturnType<typeof import('./backup-harness.ts').context>,
-) => Promise<any>;
-let backup: Handler;
-let verify: Handler;
-let restore: Handler;
-
-beforeAll(async () => {
-  backup = (await import('../../functions/s3-backup/handler.ts')).handler as Handler;
-  verify = (await import('../../functions/backup-verify/handler.ts')).handler as Handler;
-  restore = (await import('../../functions/backup-restore/handler.ts')).handler as Handler;
-});
 
 let count = 0;
 

@@ -24,17 +24,21 @@ import {
   serializeManifest,
   serializePart,
 } from '../../functions/common/backup/manifest.ts';
-import { context, listKeys, putObjects, readAll, untilDone, withBackupSandbox } from './backup-harness.ts';
+import {
+  backup,
+  context,
+  type Handler,
+  listKeys,
+  putObjects,
+  readAll,
+  restore,
+  untilDone,
+  verify,
+  withBackupSandbox,
+} from './backup-harness.ts';
 
 const { world } = withBackupSandbox({ BACKUP_BATCH_OBJECTS: '5' });
 
-type Handler = (
-  event: unknown,
-  context: ReturnType<typeof import('./backup-harness.ts').context>,
-) => Promise<any>;
-let backup: Handler;
-let verify: Handler;
-let restore: Handler;
 let cleanup: Handler;
 
 interface SetSpec {
@@ -143,9 +147,6 @@ beforeAll(async () => {
     ]),
     RETENTION_POLICIES: JSON.stringify({ aggressive: { keepLast: 1 } }),
   });
-  backup = (await import('../../functions/s3-backup/handler.ts')).handler as Handler;
-  verify = (await import('../../functions/backup-verify/handler.ts')).handler as Handler;
-  restore = (await import('../../functions/backup-restore/handler.ts')).handler as Handler;
   cleanup = (await import('../../functions/cleanup/handler.ts')).handler as Handler;
 
   // photos: two chains of three (full every 2 incrementals): F1 I2 I3 F4 I5 I6.
