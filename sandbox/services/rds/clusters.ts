@@ -13,10 +13,10 @@ import {
   invalidDBClusterState,
   invalidParameterCombination,
   invalidParameterValue,
-  snapshotQuotaExceeded,
 } from './errors.ts';
+import { takeFinalSnapshot } from './final-snapshot.ts';
 import type { RdsInput } from './input.ts';
-import { deleteSoon, newSnapshot, provision, snapshotNow } from './lifecycle.ts';
+import { deleteSoon, provision } from './lifecycle.ts';
 import {
   type ClusterRecord,
   DEFAULT_SECURITY_GROUP,
@@ -137,39 +137,12 @@ const deleteDBCluster: Operation = async (context, input) => {
       'Cannot delete protected Cluster, please disable deletion protection and try again.',
     );
   }
-  const skip = input.boolean('SkipFinalSnapshot') ?? false;
-  const finalId = input.string('FinalDBSnapshotIdentifier');
-  if (skip && finalId !== undefined) {
-    throw invalidParameterCombination('Cannot specify both SkipFinalSnapshot and FinalDBSnapshotIdentifier.');
-  }
-  if (!skip && finalId === undefined) {
-    throw invalidParameterCombination(
-      'FinalDBSnapshotIdentifier is required unless SkipFinalSnapshot is specified.',
-    );
-  }
-  if (finalId !== undefined) {
-    const id = valid.snapshotIdentifier(finalId, 'FinalDBSnapshotIdentifier');
-    if (store.findSnapshot(region, 'cluster-snapshot', id)) throw dbClusterSnapshotAlreadyExists(id);
-    if (store.manualSnapshotCount(region, 'cluster-snapshot') >= rt.settings.snapshotQuota) {
-      throw snapshotQuotaExceeded(rt.settings.snapshotQuota);
-    }
-    if (record.status !== 'available') {
-      throw invalidDBClusterState(
-        `DBCluster ${record.id} is currently ${record.status} - a final snapshot cannot be taken.`,
-      );
-    }
-    const tags = record.copyTagsToSnapshot ? record.tags : [];
-    const snapshot = newSnapshot(record, id, 'manual', [...tags], rt.endpointPort(record));
-    // Deleting from here on, so no other request changes it while the final snapshot is taken.
-    const before = record.status;
-    record.status = 'deleting';
-    try {
-      await snapshotNow(rt, record, snapshot, { sourceStatus: false });
-    } catch (error) {
-      record.status = before;
-      throw error;
-    }
-  }
+  await takeFinalSnapshot(context, input, record, {
+    type: 'cluster-snapshot',
+    alreadyExists: dbClusterSnapshotAlreadyExists,
+    notAvailable: invalidDBClusterState,
+    label: 'DBCluster',
+  });
   deleteSoon(rt, record);
   return { DBCluster: renderCluster(record, context.view) };
 };

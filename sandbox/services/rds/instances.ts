@@ -9,12 +9,12 @@ import {
   invalidDBInstanceState,
   invalidParameterCombination,
   invalidParameterValue,
-  snapshotQuotaExceeded,
 } from './errors.ts';
+import { takeFinalSnapshot } from './final-snapshot.ts';
 import type { RdsInput } from './input.ts';
 import { modifyDBInstance } from './instance-modify.ts';
 import { restoreDBInstanceFromDBSnapshot } from './instance-restore.ts';
-import { deleteSoon, newSnapshot, provision, snapshotNow } from './lifecycle.ts';
+import { deleteSoon, provision } from './lifecycle.ts';
 import {
   DEFAULT_SECURITY_GROUP,
   DEFAULT_SUBNET_GROUP,
@@ -151,44 +151,14 @@ const deleteDBInstance: Operation = async (context, input) => {
       'Cannot delete protected DB Instance, please disable deletion protection and try again.',
     );
   }
-  const skip = input.boolean('SkipFinalSnapshot') ?? false;
-  const finalId = input.string('FinalDBSnapshotIdentifier');
   if (record.clusterKey === undefined) {
-    if (skip && finalId !== undefined) {
-      throw invalidParameterCombination(
-        'Cannot specify both SkipFinalSnapshot and FinalDBSnapshotIdentifier.',
-      );
-    }
-    if (!skip && finalId === undefined) {
-      throw invalidParameterCombination(
-        'FinalDBSnapshotIdentifier is required unless SkipFinalSnapshot is specified.',
-      );
-    }
-    if (finalId !== undefined) {
-      const id = valid.snapshotIdentifier(finalId, 'FinalDBSnapshotIdentifier');
-      if (store.findSnapshot(region, 'snapshot', id)) throw dbSnapshotAlreadyExists(id);
-      if (store.manualSnapshotCount(region, 'snapshot') >= rt.settings.snapshotQuota) {
-        throw snapshotQuotaExceeded(rt.settings.snapshotQuota);
-      }
-      // An instance that is not available (say, still creating) can be deleted, but not snapshotted.
-      if (record.status !== 'available') {
-        throw invalidDBInstanceState(
-          `Instance ${record.id} is currently ${record.status} - a final snapshot cannot be taken.`,
-        );
-      }
-      const tags = record.copyTagsToSnapshot ? record.tags : [];
-      const snapshot = newSnapshot(record, id, 'manual', [...tags], rt.endpointPort(record));
-      // Deleting from here on, so no other request changes it while the final snapshot is taken.
-      const before = record.status;
-      record.status = 'deleting';
-      try {
-        await snapshotNow(rt, record, snapshot, { sourceStatus: false });
-      } catch (error) {
-        record.status = before;
-        throw error;
-      }
-    }
-  } else if (finalId !== undefined) {
+    await takeFinalSnapshot(context, input, record, {
+      type: 'snapshot',
+      alreadyExists: dbSnapshotAlreadyExists,
+      notAvailable: invalidDBInstanceState,
+      label: 'Instance',
+    });
+  } else if (input.string('FinalDBSnapshotIdentifier') !== undefined) {
     throw invalidParameterCombination(
       'FinalDBSnapshotIdentifier can not be specified when deleting a DB instance of a DB cluster.',
     );
