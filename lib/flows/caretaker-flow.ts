@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { type CfnElement, Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
+import { Duration, RemovalPolicy } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as kms from 'aws-cdk-lib/aws-kms';
@@ -11,6 +11,7 @@ import type { Alert } from '../../functions/common/alert-schema.ts';
 import type { CaretakerFunction } from '../functions/caretaker-function.ts';
 import type { AlarmNotifications } from '../observability/alarm-notifications.ts';
 import { stackArn } from '../security/arns.ts';
+import { acknowledgeGeneratedStatements, acknowledgeGrant, allow } from '../security/nag.ts';
 
 /** The `${Name}` placeholders in an ASL document, each once. */
 export function placeholdersOf(definition: string): string[] {
@@ -88,7 +89,13 @@ export class CaretakerFlow extends Construct {
     const role = this.stateMachine.role;
 
     // DefinitionBody.fromString derives no permissions: grant each Task target explicitly.
-    for (const fn of props.functions) fn.fn.grantInvoke(role);
+    for (const fn of props.functions) {
+      acknowledgeGrant(
+        role,
+        fn.fn.grantInvoke(role),
+        'The flow invokes this one function; CDK grants its versions and aliases (:*) together with it.',
+      );
+    }
 
     if (props.distributedMapBucket) {
       const { bucket, prefix } = props.distributedMapBucket;
@@ -98,17 +105,21 @@ export class CaretakerFlow extends Construct {
       role.addToPrincipalPolicy(
         new iam.PolicyStatement({ actions: ['states:StartExecution'], resources: [selfArn] }),
       );
-      role.addToPrincipalPolicy(
+      allow(
+        role,
         new iam.PolicyStatement({
           actions: ['states:DescribeExecution', 'states:StopExecution'],
           resources: [stackArn('states', `execution:${this.stateMachineName}/*`)],
         }),
+        'Child executions of the Distributed Map have generated names under this state machine only.',
       );
-      role.addToPrincipalPolicy(
+      allow(
+        role,
         new iam.PolicyStatement({
           actions: ['s3:GetObject', 's3:PutObject'],
           resources: [bucket.arnForObjects(`${prefix}*`)],
         }),
+        `The Distributed Map reads its item batches and writes its results under ${prefix} only; keys are made per execution.`,
       );
       role.addToPrincipalPolicy(
         new iam.PolicyStatement({
@@ -118,36 +129,16 @@ export class CaretakerFlow extends Construct {
         }),
       );
       bucket.encryptionKey?.grant(role, 'kms:Decrypt', 'kms:GenerateDataKey');
-      const bucketId = Stack.of(this).getLogicalId(bucket.node.defaultChild as CfnElement);
-      this.acknowledge(role, [
-        [
-          `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:states:<AWS::Region>:<AWS::AccountId>:execution:${this.stateMachineName}/*]`,
-          'Child executions of the Distributed Map have generated names under this state machine only.',
-        ],
-        [
-          `AwsSolutions-IAM5[Resource::<${bucketId}.Arn>/${prefix}*]`,
-          `The Distributed Map reads its item batches and writes its results under ${prefix} only; keys are made per execution.`,
-        ],
-      ]);
     }
 
-    const stack = Stack.of(this);
-    this.acknowledge(role, [
-      ...props.functions.map((fn): [string, string] => [
-        `AwsSolutions-IAM5[Resource::<${stack.getLogicalId(fn.fn.node.defaultChild as CfnElement)}.Arn>:*]`,
-        'The flow invokes this one function; CDK grants its versions and aliases (:*) together with it.',
-      ]),
-      [
-        'AwsSolutions-IAM5[Resource::*]',
-        'X-Ray PutTraceSegments and the CloudWatch Logs delivery actions (CreateLogDelivery, …) for Step Functions logging do not support resource-level permissions.',
-      ],
-    ]);
+    // Logging and tracing add X-Ray and CloudWatch Logs delivery statements on "*".
+    acknowledgeGeneratedStatements(role, (actions) =>
+      actions.every((action) => action.startsWith('xray:') || action.startsWith('logs:'))
+        ? 'X-Ray PutTraceSegments and the CloudWatch Logs delivery actions (CreateLogDelivery, …) for Step Functions logging do not support resource-level permissions.'
+        : undefined,
+    );
 
     this.alarms(props);
-  }
-
-  private acknowledge(role: iam.IRole, findings: [string, string][]): void {
-    for (const [id, reason] of findings) Validations.of(role).acknowledge({ id, reason });
   }
 
   private alarms(props: CaretakerFlowProps): void {

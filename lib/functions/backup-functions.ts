@@ -1,9 +1,10 @@
-import { type CfnElement, Duration, Stack, Validations } from 'aws-cdk-lib';
+import { Duration, Stack } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as kms from 'aws-cdk-lib/aws-kms';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
 import type { CaretakerConfig } from '../config/schema.ts';
+import { allow } from '../security/nag.ts';
 import { CaretakerFunction, type CaretakerFunctionProps } from './caretaker-function.ts';
 
 export interface BackupFunctionsProps
@@ -69,7 +70,6 @@ export class BackupFunctions extends Construct {
       'Restores a verified backup into a bucket/prefix after taking a rollback point',
     );
 
-    const bucketId = stack.getLogicalId(backupBucket.node.defaultChild as CfnElement);
     const backupsPrefix = (fn: CaretakerFunction, actions: string[]) => {
       fn.role.addToPolicy(
         new iam.PolicyStatement({
@@ -78,14 +78,11 @@ export class BackupFunctions extends Construct {
           conditions: { StringLike: { 's3:prefix': ['backups/*'] } },
         }),
       );
-      fn.role.addToPolicy(
+      allow(
+        fn.role,
         new iam.PolicyStatement({ actions, resources: [backupBucket.arnForObjects('backups/*')] }),
+        'Backups are stored under backups/<set>/<backup id>/ with ids made per run; the function works there only.',
       );
-      Validations.of(fn.role).acknowledge({
-        id: `AwsSolutions-IAM5[Resource::<${bucketId}.Arn>/backups/*]`,
-        reason:
-          'Backups are stored under backups/<set>/<backup id>/ with ids made per run; the function works there only.',
-      });
     };
     backupsPrefix(this.backup, BACKUP_OBJECT_ACTIONS);
     backupsPrefix(this.verify, ['s3:GetObject', 's3:PutObject', 's3:PutObjectTagging']);
@@ -101,11 +98,13 @@ export class BackupFunctions extends Construct {
           ...(prefix ? { conditions: { StringLike: { 's3:prefix': [`${prefix}*`] } } } : {}),
         }),
       );
-      this.backup.role.addToPolicy(
+      allow(
+        this.backup.role,
         new iam.PolicyStatement({
           actions: ['s3:GetObject', 's3:GetObjectVersion'],
           resources: [`arn:${stack.partition}:s3:::${bucket}/${prefix}*`],
         }),
+        `Backups read every object under the configured prefix of ${bucket}.`,
       );
     }
     // Restore targets: the sets' source buckets, and the DR restore bucket when configured.
@@ -122,25 +121,14 @@ export class BackupFunctions extends Construct {
           resources: [`arn:${stack.partition}:s3:::${bucket}`],
         }),
       );
-      this.restore.role.addToPolicy(
+      allow(
+        this.restore.role,
         new iam.PolicyStatement({
           actions: ['s3:GetObject', 's3:PutObject', 's3:DeleteObject', 's3:AbortMultipartUpload'],
           resources: [`arn:${stack.partition}:s3:::${bucket}/*`],
         }),
+        `A restore writes objects anywhere under the prefix an operator chooses in ${bucket}; it takes a rollback point first.`,
       );
-    }
-    for (const fn of [this.backup, this.restore]) {
-      for (const { bucket, prefix } of fn === this.backup
-        ? sources
-        : targets.map((bucket) => ({ bucket, prefix: '' }))) {
-        Validations.of(fn.role).acknowledge({
-          id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:s3:::${bucket}/${prefix}*]`,
-          reason:
-            fn === this.backup
-              ? `Backups read every object under the configured prefix of ${bucket}.`
-              : `A restore writes objects anywhere under the prefix an operator chooses in ${bucket}; it takes a rollback point first.`,
-        });
-      }
     }
   }
 }

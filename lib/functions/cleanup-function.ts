@@ -1,9 +1,10 @@
-import { type CfnElement, Duration, Stack, Validations } from 'aws-cdk-lib';
+import { Duration, Stack } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
 import type { CaretakerConfig } from '../config/schema.ts';
 import { stackArn } from '../security/arns.ts';
+import { acknowledgeGrant, allow } from '../security/nag.ts';
 import { CaretakerFunction, type CaretakerFunctionProps } from './caretaker-function.ts';
 
 export interface CleanupFunctionProps
@@ -48,7 +49,17 @@ export class CleanupFunction extends Construct {
     ];
     if (config.rdsTargets.length > 0) {
       const arns = (resource: string) => regions.map((region) => stackArn('rds', resource, region));
-      fn.role.addToPolicy(
+      const reasons: Record<string, string> = {
+        'db:*': 'Listing the snapshots of each target in the region; read-only.',
+        'cluster:*': 'Listing the cluster snapshots of each target in the region; read-only.',
+        'snapshot:*':
+          'Retention reads every manual snapshot and deletes only those tagged caretaker:managed=true (rds:snapshot-tag condition).',
+        'cluster-snapshot:*':
+          'Retention deletes only cluster snapshots tagged caretaker:managed=true (rds:cluster-snapshot-tag condition).',
+      };
+      const reason = (wildcard: string) =>
+        Object.entries(reasons).find(([suffix]) => wildcard.endsWith(`:${suffix}`))?.[1];
+      for (const statement of [
         new iam.PolicyStatement({
           actions: ['rds:DescribeDBSnapshots', 'rds:DescribeDBClusterSnapshots', 'rds:ListTagsForResource'],
           resources: [
@@ -58,40 +69,18 @@ export class CleanupFunction extends Construct {
             ...arns('cluster-snapshot:*'),
           ],
         }),
-      );
-      fn.role.addToPolicy(
         new iam.PolicyStatement({
           actions: ['rds:DeleteDBSnapshot'],
           resources: arns('snapshot:*'),
           conditions: { StringEquals: { 'rds:snapshot-tag/caretaker:managed': 'true' } },
         }),
-      );
-      fn.role.addToPolicy(
         new iam.PolicyStatement({
           actions: ['rds:DeleteDBClusterSnapshot'],
           resources: arns('cluster-snapshot:*'),
           conditions: { StringEquals: { 'rds:cluster-snapshot-tag/caretaker:managed': 'true' } },
         }),
-      );
-      for (const region of regions) {
-        const regionPart = region === stack.region ? '<AWS::Region>' : region;
-        for (const [resource, reason] of [
-          ['db:*', 'Listing the snapshots of each target in the region; read-only.'],
-          ['cluster:*', 'Listing the cluster snapshots of each target in the region; read-only.'],
-          [
-            'snapshot:*',
-            'Retention reads every manual snapshot and deletes only those tagged caretaker:managed=true (rds:snapshot-tag condition).',
-          ],
-          [
-            'cluster-snapshot:*',
-            'Retention deletes only cluster snapshots tagged caretaker:managed=true (rds:cluster-snapshot-tag condition).',
-          ],
-        ]) {
-          Validations.of(fn.role).acknowledge({
-            id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:rds:${regionPart}:<AWS::AccountId>:${resource}]`,
-            reason: reason!,
-          });
-        }
+      ]) {
+        allow(fn.role, statement, reason);
       }
     }
 
@@ -104,16 +93,15 @@ export class CleanupFunction extends Construct {
           conditions: { StringLike: { 's3:prefix': ['backups/*'] } },
         });
         backupBucket.encryptionKey?.grant(grantee, 'kms:Decrypt');
-        return iam.Grant.addToPrincipal({
-          grantee,
-          actions: ['s3:GetObject', 's3:GetObjectTagging', 's3:DeleteObject'],
-          resourceArns: [backupBucket.arnForObjects('backups/*')],
-        });
-      });
-      Validations.of(fn.role).acknowledge({
-        id: `AwsSolutions-IAM5[Resource::<${stack.getLogicalId(backupBucket.node.defaultChild as CfnElement)}.Arn>/backups/*]`,
-        reason:
+        return acknowledgeGrant(
+          fn.role,
+          iam.Grant.addToPrincipal({
+            grantee,
+            actions: ['s3:GetObject', 's3:GetObjectTagging', 's3:DeleteObject'],
+            resourceArns: [backupBucket.arnForObjects('backups/*')],
+          }),
           'Backups are stored under backups/<set>/<backup id>/ with names made per run; cleanup reads and deletes there only.',
+        );
       });
     }
   }

@@ -1,9 +1,10 @@
-import { Duration, Validations } from 'aws-cdk-lib';
+import { Duration } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
 import type { CaretakerConfig } from '../config/schema.ts';
 import { rdsResourceArn, rdsSnapshotArns } from '../security/arns.ts';
+import { allow } from '../security/nag.ts';
 import { CaretakerFunction, type CaretakerFunctionProps } from './caretaker-function.ts';
 
 export interface HealthCheckFunctionProps
@@ -65,7 +66,8 @@ export class HealthCheckFunction extends Construct {
     ];
     if (watched.length > 0) {
       const snapshotTypes = [...new Set(watched.map((target) => target.type))];
-      fn.role.addToPolicy(
+      allow(
+        fn.role,
         new iam.PolicyStatement({
           actions: [
             'rds:DescribeDBInstances',
@@ -80,32 +82,21 @@ export class HealthCheckFunction extends Construct {
             ...snapshotTypes.map((type) => rdsSnapshotArns(type)),
           ],
         }),
+        'Freshness reads (Describe/ListTags only) the manual snapshots of the watched targets; their names are made per execution, so they cannot be listed in advance.',
       );
-      for (const type of snapshotTypes) {
-        Validations.of(fn.role).acknowledge({
-          id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:rds:<AWS::Region>:<AWS::AccountId>:${type === 'cluster' ? 'cluster-snapshot' : 'snapshot'}:*]`,
-          reason:
-            'Freshness reads (Describe/ListTags only) the manual snapshots of the watched targets; their names are made per execution, so they cannot be listed in advance.',
-        });
-      }
     }
 
     const secrets = config.healthChecks.queries.map((query) => query.passwordSecretArn);
     if (secrets.length > 0) {
-      fn.role.addToPolicy(
+      allow(
+        fn.role,
         new iam.PolicyStatement({
           actions: ['secretsmanager:GetSecretValue'],
           // A secret ARN given without its random 6-character suffix matches with -??????.
           resources: [...new Set(secrets.flatMap((arn) => [arn, `${arn}-??????`]))],
         }),
+        'Secrets Manager appends a random 6-character suffix to secret ARNs; -?????? matches exactly that suffix of this one secret.',
       );
-      for (const arn of new Set(secrets)) {
-        Validations.of(fn.role).acknowledge({
-          id: `AwsSolutions-IAM5[Resource::${arn}-??????]`,
-          reason:
-            'Secrets Manager appends a random 6-character suffix to secret ARNs; -?????? matches exactly that suffix of this one secret.',
-        });
-      }
     }
   }
 }

@@ -1,8 +1,9 @@
-import { Duration, Stack, Validations } from 'aws-cdk-lib';
+import { Duration, Stack } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { Construct } from 'constructs';
 import type { CaretakerConfig } from '../config/schema.ts';
 import { stackArn } from '../security/arns.ts';
+import { acknowledgeStatements } from '../security/nag.ts';
 import { CaretakerFunction, type CaretakerFunctionProps } from './caretaker-function.ts';
 
 type Target = CaretakerConfig['rdsTargets'][number];
@@ -167,8 +168,7 @@ export class RdsFunctions extends Construct {
         }),
       );
     }
-    for (const statement of statements) fn.role.addToPolicy(statement);
-    this.acknowledgeWildcards(fn, regions, [
+    this.allow(fn, statements, [
       [
         'db:*',
         'Counting manual snapshots per region (the quota) lists every snapshot, which RDS authorizes on db:* and snapshot:*; read-only.',
@@ -273,8 +273,7 @@ export class RdsFunctions extends Construct {
         conditions: { Bool: { 'kms:GrantIsForAWSResource': 'true' } },
       }),
     ];
-    for (const statement of statements) fn.role.addToPolicy(statement);
-    this.acknowledgeWildcards(fn, regions, [
+    this.allow(fn, statements, [
       [
         'db:*',
         'Reads any instance (restores, parked originals); deletes only instances tagged caretaker:managed=true (rds:db-tag condition).',
@@ -369,8 +368,7 @@ export class RdsFunctions extends Construct {
         }),
       );
     }
-    for (const statement of statements) fn.role.addToPolicy(statement);
-    this.acknowledgeWildcards(fn, regions, [
+    this.allow(fn, statements, [
       [
         'db:*',
         'Reads instance state to poll progress; with Aurora targets, modifies the cluster members, whose names are not configured.',
@@ -379,30 +377,29 @@ export class RdsFunctions extends Construct {
       ['pg:*', 'The change names a parameter group chosen by the operator at update time.'],
       ['og:*', 'An engine upgrade may move the instance to a new option group chosen at update time.'],
       ['cluster-pg:*', 'The change names a cluster parameter group chosen by the operator at update time.'],
+      ...lambdaFunctions.map(
+        (arn) =>
+          [
+            `${arn}:*`,
+            "Canary shifts move this configured function's alias between its versions (qualified ARNs).",
+          ] as const,
+      ),
     ]);
-    for (const arn of lambdaFunctions) {
-      Validations.of(fn.role).acknowledge({
-        id: `AwsSolutions-IAM5[Resource::${arn}:*]`,
-        reason: "Canary shifts move this configured function's alias between its versions (qualified ARNs).",
-      });
-    }
   }
 
-  /** Acknowledges the IAM5 finding of each `rds:<resource>` (and `kms:key/*`) wildcard ARN, per region. */
-  private acknowledgeWildcards(
+  /** Adds the statements to the function's role, each wildcard acknowledged with its reason, by ARN suffix. */
+  private allow(
     fn: CaretakerFunction,
-    regions: string[],
-    wildcards: [string, string][],
+    statements: readonly iam.PolicyStatement[],
+    wildcards: readonly (readonly [suffix: string, reason: string])[],
   ): void {
-    for (const region of regions) {
-      const regionPart = region === Stack.of(this).region ? '<AWS::Region>' : region;
-      for (const [resource, reason] of wildcards) {
-        const service = resource.startsWith('key/') ? 'kms' : 'rds';
-        Validations.of(fn.role).acknowledge({
-          id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:${service}:${regionPart}:<AWS::AccountId>:${resource}]`,
-          reason,
-        });
-      }
-    }
+    for (const statement of statements) fn.role.addToPolicy(statement);
+    acknowledgeStatements(fn.role, statements, (wildcard) => {
+      // A configured identifier may itself contain the suffix of a broader entry: the longest wins.
+      const match = wildcards
+        .filter(([suffix]) => wildcard === suffix || wildcard.endsWith(`:${suffix}`))
+        .sort(([a], [b]) => b.length - a.length)[0];
+      return match?.[1];
+    });
   }
 }

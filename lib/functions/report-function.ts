@@ -1,8 +1,8 @@
-import { type CfnElement, Stack, Validations } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
 import type * as sns from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
+import { acknowledgeGrant } from '../security/nag.ts';
 import { CaretakerFunction, type CaretakerFunctionProps } from './caretaker-function.ts';
 
 export interface ReportFunctionProps
@@ -28,16 +28,15 @@ export class ReportFunction extends Construct {
       .bind('BACKUP_BUCKET', props.backupBucket.bucketName, (grantee) => {
         // SSE-KMS under the bucket's key: a single PutObject needs GenerateDataKey only.
         props.backupBucket.encryptionKey?.grant(grantee, 'kms:GenerateDataKey');
-        return iam.Grant.addToPrincipal({
-          grantee,
-          actions: ['s3:PutObject', 's3:PutObjectTagging'],
-          resourceArns: [props.backupBucket.arnForObjects('reports/*')],
-        });
+        return acknowledgeGrant(
+          this,
+          iam.Grant.addToPrincipal({
+            grantee,
+            actions: ['s3:PutObject', 's3:PutObjectTagging'],
+            resourceArns: [props.backupBucket.arnForObjects('reports/*')],
+          }),
+          'Report keys are made per run (flow, day, execution name) under reports/; the role may write there only.',
+        );
       });
-    Validations.of(this.function.role).acknowledge({
-      id: `AwsSolutions-IAM5[Resource::<${Stack.of(this).getLogicalId(props.backupBucket.node.defaultChild as CfnElement)}.Arn>/reports/*]`,
-      reason:
-        'Report keys are made per run (flow, day, execution name) under reports/; the role may write there only.',
-    });
   }
 }

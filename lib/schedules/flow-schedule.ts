@@ -1,4 +1,3 @@
-import type * as cdk from 'aws-cdk-lib';
 import { Duration, Stack, TimeZone, Validations } from 'aws-cdk-lib';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as scheduler from 'aws-cdk-lib/aws-scheduler';
@@ -6,6 +5,7 @@ import * as targets from 'aws-cdk-lib/aws-scheduler-targets';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
+import { resourceFindingId } from '../security/nag.ts';
 
 /** What a schedule starts: a state machine execution or a function invocation. */
 export type ScheduleTarget =
@@ -68,11 +68,11 @@ export class FlowSchedule extends Construct {
       target = new targets.StepFunctionsStartExecution(props.target.stateMachine, targetProps);
     } else {
       target = new targets.LambdaInvoke(props.target.function, targetProps);
-      // The shared Scheduler role is granted the function and its qualifiers (`<arn>:*`).
+      // The shared Scheduler role is granted the function and its qualifiers (`<arn>:*`); the
+      // finding id is rendered from that very ARN expression.
       const stack = Stack.of(this);
-      const fnId = stack.getLogicalId(props.target.function.node.defaultChild as cdk.CfnElement);
       Validations.of(stack).acknowledge({
-        id: `AwsSolutions-IAM5[Resource::<${fnId}.Arn>:*]`,
+        id: resourceFindingId(stack, `${props.target.function.functionArn}:*`),
         reason:
           'EventBridge Scheduler may invoke this one function; the :* suffix covers its versions and aliases, which CDK grants together.',
       });

@@ -3,7 +3,8 @@ import { join } from 'node:path';
 import { Validations } from 'aws-cdk-lib';
 import type { IConstruct } from 'constructs';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { buildStack } from '../support/stack.ts';
+import type { CaretakerConfigInput } from '../../lib/config/schema.ts';
+import { buildStack, exampleConfig, exampleConfigWithEnvironment } from '../support/stack.ts';
 
 interface Violation {
   ruleName: string;
@@ -15,9 +16,11 @@ interface Acknowledgement {
   path: string;
 }
 
-let violations: Violation[] = [];
-let synthError: string | undefined;
-let acknowledgements: Acknowledgement[] = [];
+interface NagRun {
+  violations: Violation[];
+  synthError?: string;
+  acknowledgements: Acknowledgement[];
+}
 
 function collectAcknowledgements(root: IConstruct): Acknowledgement[] {
   return root.node.findAll().flatMap((construct) =>
@@ -34,28 +37,36 @@ function collectAcknowledgements(root: IConstruct): Acknowledgement[] {
   );
 }
 
-beforeAll(() => {
+function nag(config: CaretakerConfigInput, bundle: boolean): NagRun {
   let built: ReturnType<typeof buildStack>;
   try {
-    built = buildStack(undefined, { bundle: true, nag: true });
+    built = buildStack(config, { bundle, nag: true });
   } catch (error) {
     // Synthesis stops on the first unacknowledged finding; the message names it.
-    synthError = (error as Error).message;
-    return;
+    return { violations: [], synthError: (error as Error).message, acknowledgements: [] };
   }
   const { app, assemblyDirectory } = built;
   const reportFile = join(assemblyDirectory, 'validation-report.json');
-  if (existsSync(reportFile)) {
-    const report = JSON.parse(readFileSync(reportFile, 'utf8')) as {
-      pluginReports: { violations: Violation[] }[];
-    };
-    violations = report.pluginReports.flatMap((plugin) => plugin.violations);
-  }
-  acknowledgements = collectAcknowledgements(app);
-}, 120_000);
+  const violations = existsSync(reportFile)
+    ? (
+        JSON.parse(readFileSync(reportFile, 'utf8')) as { pluginReports: { violations: Violation[] }[] }
+      ).pluginReports.flatMap((plugin) => plugin.violations)
+    : [];
+  return { violations, acknowledgements: collectAcknowledgements(app) };
+}
 
-describe('cdk-nag AwsSolutions', () => {
+const runs: Record<string, NagRun> = {};
+
+beforeAll(() => {
+  // The environment-agnostic example with real bundling, and the same config pinned to an account
+  // and region (finding ids then carry literal regions: acknowledgements must follow).
+  runs['without an environment'] = nag(exampleConfig(), true);
+  runs['with an account and region'] = nag(exampleConfigWithEnvironment(), false);
+}, 180_000);
+
+describe.each(['without an environment', 'with an account and region'])('cdk-nag AwsSolutions %s', (name) => {
   it('reports no unacknowledged finding', () => {
+    const { synthError, violations } = runs[name]!;
     expect(synthError).toBeUndefined();
     const findings = violations.flatMap((v) =>
       v.violatingConstructs.map((c) => `${v.ruleName} at ${c.constructPath}`),
@@ -65,6 +76,7 @@ describe('cdk-nag AwsSolutions', () => {
   });
 
   it('has acknowledgements, each naming one exact finding with a reason', () => {
+    const { acknowledgements } = runs[name]!;
     expect(acknowledgements.length).toBeGreaterThan(0);
     for (const ack of acknowledgements) {
       expect(ack.id, ack.path).toMatch(/^AwsSolutions-[A-Z]+\d+(\[[^\]]+\])?$/);

@@ -14,7 +14,8 @@ export function exampleConfig(): CaretakerConfigInput {
 }
 
 /**
- * Synthesizes a stack from `config` (default: the example). Lambda bundling is skipped unless
+ * Synthesizes a stack from `config` (default: the example), pinned to the config's account and
+ * region when it sets them, as the app does. Lambda bundling is skipped unless
  * `bundle` is set, so property tests stay fast. With `nag`, cdk-nag's AwsSolutions checks run
  * during this (the app's only) synthesis and `assemblyDirectory` holds their report.
  */
@@ -22,11 +23,26 @@ export function buildStack(
   config: CaretakerConfigInput = exampleConfig(),
   options: { bundle?: boolean; nag?: boolean } = {},
 ) {
+  const parsed = parseConfig(config);
+  const { account, region } = parsed.environment;
   const context: Record<string, unknown> = { ...FEATURE_FLAGS };
   if (!options.bundle) context['aws:cdk:bundling-stacks'] = [];
   const app = new App({ context });
-  const stack = new CaretakerStack(app, 'Caretaker-test', { config: parseConfig(config) });
+  // As bin/app.ts does: an account/region in the config pins the stack's environment.
+  const stack = new CaretakerStack(app, 'Caretaker-test', {
+    config: parsed,
+    ...(account || region ? { env: { account, region } } : {}),
+  });
   if (options.nag) Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
   const assemblyDirectory = app.synth().directory;
   return { app, stack, template: Template.fromStack(stack), assemblyDirectory };
+}
+
+/** The example config pinned to an account and region (how the README says to deploy). */
+export function exampleConfigWithEnvironment(): CaretakerConfigInput {
+  const config = exampleConfig();
+  return {
+    ...config,
+    environment: { ...config.environment, account: '111122223333', region: 'eu-central-1' },
+  };
 }
