@@ -12,6 +12,7 @@
 import '../../core/polyfills.ts';
 import { StateMachine, type StateMachineDefinition } from 'aws-local-stepfunctions';
 import { AwsError } from '../../core/types.ts';
+import { isNestedExecution } from './nested-execution.ts';
 
 /** A state as written in the ASL (the fields the sandbox reads). */
 export type AslState = Record<string, unknown> & { readonly Type: string };
@@ -145,6 +146,11 @@ function prepareState(name: string, state: AslState, distributed: boolean, colle
   switch (state.Type) {
     case 'Task': {
       collector.tasks.set(name, { kind: 'resource', resource: String(state.Resource), state });
+      if (isNestedExecution(state.Resource)) {
+        // The sandbox times these out itself, so that it can stop the child before the Task fails.
+        const { TimeoutSecondsPath: _path, ...rest } = state;
+        return { ...rest, ...retry, TimeoutSeconds: NO_TIMEOUT_SECONDS };
+      }
       const hasTimeout = 'TimeoutSeconds' in state || 'TimeoutSecondsPath' in state;
       return { ...state, ...retry, ...(hasTimeout ? {} : { TimeoutSeconds: NO_TIMEOUT_SECONDS }) };
     }

@@ -15,7 +15,8 @@ import { runDistributedMap } from './distributed-map.ts';
 import { HistoryLog, json } from './history.ts';
 import type { Engine, ExecutionRecord, ExecutionStatus } from './model.ts';
 import { referencePath } from './paths.ts';
-import { describeResource, runResourceTask, runWait, type TaskScope } from './tasks.ts';
+import { describeResource } from './task-events.ts';
+import { runResourceTask, runWait, type TaskScope } from './tasks.ts';
 
 type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
 
@@ -31,6 +32,8 @@ export interface StartOptions {
   readonly definition: string;
   readonly prepared: PreparedMachine;
   readonly mapRunArn?: string;
+  /** The parent named by the input's `AWS_STEP_FUNCTIONS_STARTED_BY_EXECUTION_ID`. */
+  readonly startedBy?: string;
 }
 
 interface Outcome {
@@ -56,6 +59,7 @@ export function startExecution(engine: Engine, options: StartOptions): Execution
     roleArn: options.roleArn,
     definition: options.definition,
     ...(options.mapRunArn !== undefined ? { mapRunArn: options.mapRunArn } : {}),
+    ...(options.startedBy !== undefined ? { startedBy: options.startedBy } : {}),
     history,
     status: 'RUNNING',
     done: Promise.resolve(),
@@ -123,6 +127,7 @@ async function run(engine: Engine, record: ExecutionRecord, prepared: PreparedMa
   };
   const scope: TaskScope = {
     engine,
+    executionArn: record.executionArn,
     history: record.history,
     region: record.region,
     context,

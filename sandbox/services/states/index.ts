@@ -15,9 +15,16 @@ import { AwsError, type SandboxService } from '../../core/types.ts';
 import type { LambdaService } from '../lambda/index.ts';
 import { checkArn, checkName, executionArn, stateMachineArn } from './arns.ts';
 import { parseDefinition, prepareDefinition } from './definition.ts';
+import { redrive } from './describe.ts';
 import { startExecution } from './execution.ts';
 import { renderEvent } from './history.ts';
-import type { Engine, ExecutionRecord, MapRunRecord, StateMachineRecord } from './model.ts';
+import type {
+  Engine,
+  ExecutionRecord,
+  MapRunRecord,
+  StartExecutionRequest,
+  StateMachineRecord,
+} from './model.ts';
 
 /** Settings read from `settings.states`. */
 export interface StatesSettings {
@@ -27,12 +34,7 @@ export interface StatesSettings {
   readonly maxChildConcurrency?: number;
 }
 
-export interface StartExecutionRequest {
-  readonly stateMachineArn: string;
-  readonly name?: string;
-  /** JSON text. @default '{}' */
-  readonly input?: string;
-}
+export type { StartExecutionRequest } from './model.ts';
 
 /** The Step Functions service, with an in-process API for Scheduler and tests. */
 export interface StatesService extends SandboxService {
@@ -113,18 +115,28 @@ function page<T>(
     : { items: slice };
 }
 
-function checkInput(input: string): void {
+/** Validates execution input as StartExecution does and returns it parsed. */
+function checkInput(input: string): unknown {
   if (Buffer.byteLength(input) > MAX_INPUT_BYTES) {
     throw new AwsError('InvalidExecutionInput', `Input is larger than ${MAX_INPUT_BYTES} bytes`);
   }
   try {
-    JSON.parse(input);
+    return JSON.parse(input);
   } catch (error) {
     throw new AwsError(
       'InvalidExecutionInput',
       `Invalid State Machine Execution Input: '${(error as Error).message}'`,
     );
   }
+}
+
+/** AWS's documented input field that associates an execution with the one that started it. */
+const STARTED_BY = 'AWS_STEP_FUNCTIONS_STARTED_BY_EXECUTION_ID';
+
+function startedBy(input: unknown): { startedBy?: string } {
+  if (input === null || typeof input !== 'object' || Array.isArray(input)) return {};
+  const id = (input as Record<string, unknown>)[STARTED_BY];
+  return typeof id === 'string' && id.length > 0 ? { startedBy: id } : {};
 }
 
 interface StoredMachine {
@@ -185,6 +197,8 @@ export function statesService(context: SandboxContext): StatesService {
           byMachine.set(record.stateMachineArn, []).get(record.stateMachineArn));
       list?.push(record);
     },
+    startExecution: (request) => start(request),
+    execution: (arn) => executions.get(arn),
     addMapRun(record) {
       mapRuns.set(record.mapRunArn, record);
       const list = mapRunsByExecution.get(record.executionArn) ?? [];
@@ -249,7 +263,7 @@ export function statesService(context: SandboxContext): StatesService {
     const target = machine(request.stateMachineArn);
     const name = request.name === undefined ? randomUUID() : checkName(request.name);
     const input = request.input ?? '{}';
-    checkInput(input);
+    const parsed = checkInput(input);
     const arn = executionArn(target.region, context.accountId, target.name, name);
     const existing = executions.get(arn);
     if (existing) {
@@ -269,6 +283,7 @@ export function statesService(context: SandboxContext): StatesService {
       roleArn: target.roleArn,
       definition: target.definition,
       prepared: target.prepared,
+      ...startedBy(parsed),
     });
     return { executionArn: record.executionArn, startDate: record.startDate };
   }
@@ -417,7 +432,7 @@ export function statesService(context: SandboxContext): StatesService {
         ...(record.output !== undefined ? { output: record.output, outputDetails: { included: true } } : {}),
         ...(record.error !== undefined ? { error: record.error } : {}),
         ...(record.cause !== undefined ? { cause: record.cause } : {}),
-        redriveCount: 0,
+        ...redrive(record),
       };
     },
     DescribeStateMachineForExecution(body) {

@@ -41,6 +41,11 @@ export interface ExecutionRecord {
   readonly definition: string;
   /** Set on the child executions of a Distributed Map. */
   readonly mapRunArn?: string;
+  /**
+   * The execution that started this one, from the `AWS_STEP_FUNCTIONS_STARTED_BY_EXECUTION_ID`
+   * field of its input (the association AWS's console links from; the API shows it only there).
+   */
+  readonly startedBy?: string;
   readonly history: HistoryLog;
   status: ExecutionStatus;
   stopDate?: Date;
@@ -79,6 +84,14 @@ export interface MapRunRecord {
   readonly executionCounts: ItemCounts;
 }
 
+/** StartExecution's parameters, for callers inside the sandbox (Scheduler, nested executions). */
+export interface StartExecutionRequest {
+  readonly stateMachineArn: string;
+  readonly name?: string;
+  /** JSON text. @default '{}' */
+  readonly input?: string;
+}
+
 /** What running executions can reach: the other services and the store of records. */
 export interface Engine {
   readonly accountId: string;
@@ -91,5 +104,9 @@ export interface Engine {
   sns(region: string): SNSClient;
   /** Makes a (child) execution visible to Describe/List/Stop. */
   addExecution(record: ExecutionRecord): void;
+  /** StartExecution as the API does it (validation, name idempotency); throws its AwsErrors. */
+  startExecution(request: StartExecutionRequest): { executionArn: string; startDate: Date };
+  /** The record of an execution, or undefined. */
+  execution(executionArn: string): ExecutionRecord | undefined;
   addMapRun(record: MapRunRecord): void;
 }

@@ -1,9 +1,10 @@
 /**
  * The Task resources the sandbox runs: the Lambda integration (`arn:aws:states:::lambda:invoke`)
  * and plain function ARNs through the sandbox's Lambda service in process, SNS Publish (optimized
- * and AWS SDK integrations) through the sandbox's SNS over HTTP, and Wait states. Each records
- * the history events AWS records for it and fails with the error names AWS uses, so Retry and
- * Catch behave as they would in AWS.
+ * and AWS SDK integrations) through the sandbox's SNS over HTTP, nested executions
+ * (`states:startExecution`, `.sync`, `.sync:2`, in nested-execution.ts), and Wait states. Each
+ * records the history events AWS records for it and fails with the error names AWS uses, so Retry
+ * and Catch behave as they would in AWS.
  */
 import { PublishCommand, type PublishCommandInput } from '@aws-sdk/client-sns';
 import { AwsError } from '../../core/types.ts';
@@ -11,35 +12,32 @@ import type { InvokeResult } from '../lambda/index.ts';
 import type { AslState } from './definition.ts';
 import { type HistoryLog, json } from './history.ts';
 import type { Engine } from './model.ts';
+import { nestedPattern, runNestedExecution } from './nested-execution.ts';
 import { referencePath, runtimeError, StatesError } from './paths.ts';
+import {
+  describeResource,
+  SERVICE_ARN,
+  scheduledLimits,
+  scheduledTimeout,
+  sdkHttpMetadata,
+} from './task-events.ts';
 
 /** What a task handler knows about the execution it runs in. */
 export interface TaskScope {
   readonly engine: Engine;
+  /** The execution the task runs in. */
+  readonly executionArn: string;
   readonly history: HistoryLog;
   readonly region: string;
   readonly context: Record<string, unknown>;
   readonly signal: AbortSignal;
 }
 
-const SERVICE_ARN = /^arn:aws[\w-]*:states:::(.+)$/;
 const LAMBDA_ARN = /^arn:aws[\w-]*:lambda:[\w-]+:\d{12}:function:[\w.-]+(:[\w$-]+)?$/;
 
 /** Lets the history consumer record every interpreter event dispatched so far. */
 export function historyBarrier(): Promise<void> {
   return new Promise((resolve) => setImmediate(resolve));
-}
-
-/** `arn:aws:states:::aws-sdk:sns:publish` → `{ resourceType: 'aws-sdk:sns', resource: 'publish' }`. */
-export function describeResource(resource: string): { resourceType: string; resource: string } {
-  const service = SERVICE_ARN.exec(resource)?.[1];
-  if (!service) return { resourceType: 'lambda', resource };
-  const parts = service.split(':');
-  return { resourceType: parts.slice(0, -1).join(':'), resource: parts.at(-1) ?? '' };
-}
-
-function timeoutField(state: AslState): Record<string, number> {
-  return typeof state.TimeoutSeconds === 'number' ? { timeoutInSeconds: state.TimeoutSeconds } : {};
 }
 
 /** Runs the Task state `stateName` with its effective input; returns the state's result. */
@@ -57,10 +55,12 @@ export async function runResourceTask(
   if (service === 'sns:publish' || service === 'aws-sdk:sns:publish') {
     return snsPublish(stateName, state, service, input, scope);
   }
+  const pattern = nestedPattern(service);
+  if (pattern) return runNestedExecution(stateName, state, pattern, input, scope);
   const described = describeResource(resource);
   const error = new StatesError(
     'States.TaskFailed',
-    `The sandbox does not emulate the Task resource ${resource}; it runs arn:aws:states:::lambda:invoke, Lambda function ARNs, arn:aws:states:::sns:publish and arn:aws:states:::aws-sdk:sns:publish`,
+    `The sandbox does not emulate the Task resource ${resource}; it runs arn:aws:states:::lambda:invoke, Lambda function ARNs, arn:aws:states:::sns:publish, arn:aws:states:::aws-sdk:sns:publish and arn:aws:states:::states:startExecution (request-response, .sync and .sync:2)`,
   );
   scope.history.add(
     'TaskStartFailed',
@@ -126,7 +126,7 @@ async function lambdaIntegration(stateName: string, state: AslState, input: unkn
   const params = (input ?? {}) as Record<string, unknown>;
   const scheduled = scope.history.add(
     'TaskScheduled',
-    { ...described, region: scope.region, parameters: json(params), ...timeoutField(state) },
+    { ...described, region: scope.region, parameters: json(params), ...scheduledLimits(state) },
     scope.history.enteredId(stateName),
   );
   const started = scope.history.add('TaskStarted', described, scheduled);
@@ -153,11 +153,7 @@ async function lambdaIntegration(stateName: string, state: AslState, input: unkn
     const output = {
       ExecutedVersion: result.executedVersion,
       Payload: parsePayload(result.payload),
-      SdkHttpMetadata: {
-        AllHttpHeaders: Object.fromEntries(Object.entries(headers).map(([name, value]) => [name, [value]])),
-        HttpHeaders: headers,
-        HttpStatusCode: result.statusCode,
-      },
+      SdkHttpMetadata: sdkHttpMetadata(headers, result.statusCode),
       SdkResponseMetadata: { RequestId: result.requestId },
       StatusCode: result.statusCode,
     };
@@ -183,7 +179,7 @@ async function lambdaFunction(
 ) {
   const scheduled = scope.history.add(
     'LambdaFunctionScheduled',
-    { resource: arn, input: json(input), inputDetails: { truncated: false }, ...timeoutField(state) },
+    { resource: arn, input: json(input), inputDetails: { truncated: false }, ...scheduledTimeout(state) },
     scope.history.enteredId(stateName),
   );
   const started = scope.history.add('LambdaFunctionStarted', undefined, scheduled);
@@ -227,7 +223,7 @@ async function snsPublish(
   const params = (input ?? {}) as Record<string, unknown>;
   const scheduled = scope.history.add(
     'TaskScheduled',
-    { ...described, region: scope.region, parameters: json(params), ...timeoutField(state) },
+    { ...described, region: scope.region, parameters: json(params), ...scheduledLimits(state) },
     scope.history.enteredId(stateName),
   );
   const started = scope.history.add('TaskStarted', described, scheduled);
