@@ -11,7 +11,7 @@
  */
 import { execFile } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
-import { lchown, mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { chmod, lchown, mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import pg from 'pg';
@@ -117,7 +117,7 @@ export class PostgresManager {
     avoid?: (port: number) => boolean,
   ): Promise<PostgresServer> {
     await this.ensureTemplate();
-    await copyQuietTree(this.templateDir, join(home, 'data'), this.identity);
+    await copyDataDirectory(this.templateDir, join(home, 'data'), this.identity);
     const server = await this.start(home, preferredPort, onUnexpectedExit, avoid);
     try {
       await this.bootstrap(server, setup);
@@ -189,7 +189,7 @@ export class PostgresManager {
 
   /** Copies a snapshot's data into a new server home (a real copy: the server will write to it). */
   async restore(snapshotHome: string, home: string): Promise<void> {
-    await copyQuietTree(join(snapshotHome, 'data'), join(home, 'data'), this.identity);
+    await copyDataDirectory(join(snapshotHome, 'data'), join(home, 'data'), this.identity);
   }
 
   /** Deletes a home (its server must be stopped). */
@@ -281,6 +281,20 @@ export class PostgresManager {
       connectAdmin: (port) => this.connectAdmin(port),
     });
   }
+}
+
+/**
+ * Copies a data directory for a new server. PostgreSQL refuses a data directory open to others,
+ * and not every copy keeps the source's mode (Node 24's cpSync makes directories 0755), so the
+ * mode is set here rather than trusted.
+ */
+async function copyDataDirectory(
+  source: string,
+  target: string,
+  identity: ServerIdentity | undefined,
+): Promise<void> {
+  await copyQuietTree(source, target, identity);
+  await chmod(target, 0o700);
 }
 
 function identityOption(identity: ServerIdentity | undefined): { identity?: ServerIdentity } {
