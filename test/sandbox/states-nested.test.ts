@@ -77,6 +77,8 @@ describe('results', () => {
       InputDetails: { Included: true },
       Output: { who: 'backup', greeting: 'hello backup' },
       OutputDetails: { Included: true },
+      RedriveCount: 0,
+      RedriveStatus: 'NOT_REDRIVABLE',
       StateMachineArn: greeter,
       Status: 'SUCCEEDED',
     });
@@ -129,7 +131,11 @@ describe('results', () => {
     const types = (await historyOf(sfn, childArn)).map((event) => event.type);
 
     expect(listed.executions?.map((execution) => execution.executionArn)).toContain(childArn);
-    expect(described).toMatchObject({ status: 'SUCCEEDED', stateMachineArn: greeter });
+    expect(described).toMatchObject({
+      status: 'SUCCEEDED',
+      stateMachineArn: greeter,
+      redriveStatus: 'NOT_REDRIVABLE',
+    });
     expect(JSON.parse(described.output ?? '{}')).toEqual({ who: 'listing', greeting: 'hello listing' });
     expect(types).toEqual([
       'ExecutionStarted',
