@@ -1,6 +1,7 @@
 import { DescribeDBSnapshotsCommand, RDSClient } from '@aws-sdk/client-rds';
 import { mockClient } from 'aws-sdk-client-mock';
-import { beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
+import { ValidationError } from '../../../../functions/common/errors.ts';
 import { awsServiceError } from '../../../support/aws-errors.ts';
 import { fakeContext } from '../../../support/lambda-context.ts';
 
@@ -22,7 +23,9 @@ beforeEach(() => {
 
 describe('cleanup handler', () => {
   it('refuses an unknown target and a bad time before listing anything', async () => {
-    await expect(handler({ targets: ['payments'], now: 'yesterday' }, context())).rejects.toMatchObject({
+    await expect(
+      handler({ dryRun: true, targets: ['payments'], now: 'yesterday' }, context()),
+    ).rejects.toMatchObject({
       name: 'ValidationError',
       message: expect.stringMatching(
         /targets\[0\]: expected a configured RDS target or backup set \(orders\).*now/s,
@@ -31,10 +34,56 @@ describe('cleanup handler', () => {
     expect(rdsMock.calls()).toHaveLength(0);
   });
 
+  it('refuses an event without dryRun instead of taking it for a real cleanup', async () => {
+    // Act
+    const outcome = handler({ targets: ['orders'] }, context());
+
+    // Assess
+    await expect(outcome).rejects.toMatchObject({
+      name: 'ValidationError',
+      problems: [{ path: 'dryRun', message: 'expected boolean, received nothing (the field is missing)' }],
+    });
+    expect(rdsMock.calls()).toHaveLength(0);
+  });
+
+  it('refuses a now override on a real run, since it would move the minAge floor', async () => {
+    // Act
+    const outcome = handler({ dryRun: false, now: '2099-01-01T00:00:00Z' }, context());
+
+    // Assess
+    await expect(outcome).rejects.toMatchObject({
+      name: 'ValidationError',
+      problems: [{ path: 'now', message: expect.stringMatching(/^allowed only with dryRun: true/) }],
+    });
+    expect(rdsMock.calls()).toHaveLength(0);
+  });
+
+  it('refuses a now override when dryRun is missing, naming both fields', async () => {
+    // Act
+    const outcome = handler({ now: '2099-01-01T00:00:00Z' }, context());
+
+    // Assess
+    const error: ValidationError = await outcome.catch((caught: ValidationError) => caught);
+    expect(error).toBeInstanceOf(ValidationError);
+    expect(error.problems.map((problem) => problem.path)).toEqual(['dryRun', 'now']);
+    expect(rdsMock.calls()).toHaveLength(0);
+  });
+
+  it('plans a dry run as of the given now', async () => {
+    // Prepare
+    rdsMock.on(DescribeDBSnapshotsCommand).resolves({ DBSnapshots: [] });
+
+    // Act
+    const report = await handler({ dryRun: true, now: '2027-03-01T03:00:00Z' }, context());
+
+    // Assess
+    expect(report).toMatchObject({ dryRun: true, now: '2027-03-01T03:00:00.000Z' });
+  });
+
   it('rethrows a transient fault as itself so the flow retries the whole (idempotent) cleanup', async () => {
     rdsMock.on(DescribeDBSnapshotsCommand).rejects(awsServiceError('ThrottlingException', 'slow down'));
 
-    await expect(handler({}, context())).rejects.toMatchObject({ name: 'ThrottledError' });
+    await expect(handler({ dryRun: false }, context())).rejects.toMatchObject({ name: 'ThrottledError' });
   });
 
   it('reports a failed inventory in a dry run instead of throwing', async () => {
@@ -52,9 +101,30 @@ describe('cleanup handler', () => {
   it('fails a real run with a failed inventory as a permanent PreconditionFailedError naming the target', async () => {
     rdsMock.on(DescribeDBSnapshotsCommand).rejects(awsServiceError('AccessDenied', 'not allowed', 403));
 
-    await expect(handler({}, context())).rejects.toMatchObject({
+    await expect(handler({ dryRun: false }, context())).rejects.toMatchObject({
       name: 'PreconditionFailedError',
       message: 'Cleanup did not finish 1 target(s): orders (us-east-1) failed: not allowed',
     });
+  });
+});
+
+describe('cleanup cold start', () => {
+  it('refuses a retention policy with minKeep 0 in RETENTION_POLICIES before handling anything', async () => {
+    // Prepare
+    vi.resetModules();
+    vi.stubEnv('RETENTION_POLICIES', JSON.stringify({ daily: { keepDaily: 7, minKeep: 0 } }));
+
+    try {
+      // Act
+      const loading = import('../../../../functions/cleanup/handler.ts');
+
+      // Assess
+      await expect(loading).rejects.toMatchObject({
+        name: 'ValidationError',
+        problems: [{ path: 'daily.minKeep', message: expect.stringMatching(/^expected at least 1/) }],
+      });
+    } finally {
+      vi.unstubAllEnvs();
+    }
   });
 });
