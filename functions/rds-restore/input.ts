@@ -45,7 +45,17 @@ export const overridesSchema = z
       .min(1)
       .optional(),
     port: z.number().int().min(1150).max(65535).optional(),
-    publiclyAccessible: z.boolean().optional(),
+    /**
+     * Only `false` (make the copy private whatever the source was): a restored copy holds the
+     * source's data, and a drill or rollback has no reason to put it on the internet.
+     */
+    publiclyAccessible: z
+      .boolean()
+      .refine(
+        (value) => value === false,
+        'a restored database must not be publicly accessible (it holds the source data); leave it out or set false',
+      )
+      .optional(),
   })
   .strict();
 

@@ -45,6 +45,32 @@ describe('validation', () => {
     expect(rdsMock.calls()).toHaveLength(0);
   });
 
+  it('refuses an override that would make the restored copy publicly accessible, before calling RDS', async () => {
+    // Prepare
+    const event = {
+      action: 'restore',
+      target: 'orders',
+      executionId: 'run-1',
+      snapshotIdentifier: 'snap',
+      overrides: { publiclyAccessible: true },
+    };
+
+    // Act
+    const outcome = handler(event, context());
+
+    // Assess
+    await expect(outcome).rejects.toMatchObject({
+      name: 'ValidationError',
+      problems: [
+        {
+          path: 'overrides.publiclyAccessible',
+          message: expect.stringMatching(/must not be publicly accessible/),
+        },
+      ],
+    });
+    expect(rdsMock.calls()).toHaveLength(0);
+  });
+
   it('needs the execution start time for a switch-over (it names the parked original)', async () => {
     await expect(
       handler(
