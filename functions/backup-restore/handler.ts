@@ -64,4 +64,4 @@ export async function restore(event: RestoreEvent, context: Context) {
   };
 }
 
-export const handler = caretakerHandler('backup-restore', restoreEventSchema, restore);
+export const handler = caretakerHandler('backup-restore', restoreEventSchema(ENVIRONMENT.bucket), restore);

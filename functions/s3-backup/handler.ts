@@ -66,4 +66,4 @@ export async function backup(event: BackupEvent, context: Context) {
   }
 }
 
-export const handler = caretakerHandler('s3-backup', backupEventSchema, backup);
+export const handler = caretakerHandler('s3-backup', backupEventSchema(ENVIRONMENT.bucket), backup);

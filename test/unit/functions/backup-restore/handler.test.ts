@@ -39,8 +39,8 @@ describe('backup-restore handler', () => {
     };
 
     await expect(handler(event, fakeContext('backup-restore'))).rejects.toMatchObject({
-      name: 'PreconditionFailedError',
-      message: expect.stringMatching(/into the backup bucket/),
+      name: 'ValidationError',
+      problems: [{ path: 'targetBucket', message: expect.stringMatching(/is the backup bucket itself/) }],
     });
     expect(s3Mock.calls()).toHaveLength(0);
   });

@@ -43,6 +43,21 @@ describe('s3-backup handler', () => {
     expect(s3Mock.calls()).toHaveLength(0);
   });
 
+  it('refuses a set whose source is the backup bucket itself, before touching S3', async () => {
+    // Prepare
+    const event = { set: { ...set, sourceBucket: 'caretaker-backups' } };
+
+    // Act
+    const outcome = handler(event, fakeContext('s3-backup'));
+
+    // Assess
+    await expect(outcome).rejects.toMatchObject({
+      name: 'ValidationError',
+      problems: [{ path: 'set.sourceBucket', message: expect.stringMatching(/is the backup bucket itself/) }],
+    });
+    expect(s3Mock.calls()).toHaveLength(0);
+  });
+
   it('requires the backup id and batches for a Distributed Map child', async () => {
     await expect(handler({ set, step: 'batches' }, fakeContext('s3-backup'))).rejects.toMatchObject({
       name: 'ValidationError',
