@@ -5,6 +5,7 @@
  */
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
+import { DataDirLockedError } from '../../sandbox/core/data-dir-lock.ts';
 import { type Sandbox, startDefaultSandbox } from '../../sandbox/index.ts';
 
 const USAGE_LINE = 'Usage: caretaker sandbox up [--port N] [--data-dir DIR] [--region R]';
@@ -111,6 +112,8 @@ async function up(options: UpOptions): Promise<number> {
       console.error(
         `caretaker sandbox: port ${options.port} on 127.0.0.1 is in use; pass --port 0 for a free one`,
       );
+    } else if (error instanceof DataDirLockedError) {
+      console.error(`caretaker sandbox: ${error.message}`);
     } else {
       console.error('caretaker sandbox: could not start:', error);
     }

@@ -2,11 +2,12 @@
  * The sandbox HTTP server: one loopback listener for every emulated service.
  */
 import { randomUUID } from 'node:crypto';
-import { mkdirSync, mkdtempSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { type DataDirLock, lockDataDir } from './data-dir-lock.ts';
 import { sendError, toAwsError } from './responses.ts';
 import { credentialScope } from './sigv4.ts';
 import { AwsError, SANDBOX_ACCOUNT_ID, type SandboxRequest, type SandboxService } from './types.ts';
@@ -32,7 +33,10 @@ export type ServiceFactory = (context: SandboxContext) => SandboxService | Promi
 export interface SandboxOptions {
   /** Port to listen on; 0 picks a free one. @default 0 */
   readonly port?: number;
-  /** Data directory; a fresh temporary directory when omitted. */
+  /**
+   * Data directory; a fresh temporary directory when omitted (removed again by stop()). One
+   * sandbox at a time: starting on a directory a live sandbox holds throws DataDirLockedError.
+   */
   readonly dataDir?: string;
   /** @default 'us-east-1' */
   readonly region?: string;
@@ -74,10 +78,21 @@ function readBody(raw: IncomingMessage, limitBytes: number): Promise<Buffer> {
   });
 }
 
-/** Starts the sandbox on 127.0.0.1 and resolves once it accepts requests. */
+/**
+ * Starts the sandbox on 127.0.0.1 and resolves once it accepts requests. Throws
+ * DataDirLockedError, before touching anything, when another live sandbox holds the data directory.
+ */
 export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
+  const temporary = options.dataDir === undefined;
   const dataDir = options.dataDir ?? mkdtempSync(join(tmpdir(), 'caretaker-sandbox-'));
   mkdirSync(dataDir, { recursive: true });
+  let lock: DataDirLock;
+  try {
+    lock = await lockDataDir(dataDir);
+  } catch (error) {
+    if (temporary) rmSync(dataDir, { recursive: true, force: true });
+    throw error;
+  }
   const services = new Map<string, SandboxService>();
   let endpoint = '';
   const context: SandboxContext = {
@@ -178,10 +193,15 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
     );
   }
 
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(options.port ?? 0, '127.0.0.1', () => resolve());
-  });
+  try {
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(options.port ?? 0, '127.0.0.1', () => resolve());
+    });
+  } catch (error) {
+    await releaseDataDir();
+    throw error;
+  }
   const port = (server.address() as AddressInfo).port;
   endpoint = `http://127.0.0.1:${port}`;
 
@@ -204,6 +224,13 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
     for (const result of results) {
       if (result.status === 'rejected') console.error('[sandbox] service failed to close:', result.reason);
     }
+    await releaseDataDir();
+  }
+
+  /** Frees the data directory for the next sandbox (after every service has let go of it). */
+  async function releaseDataDir(): Promise<void> {
+    await lock.release();
+    if (temporary) rmSync(dataDir, { recursive: true, force: true });
   }
 
   let stopping: Promise<void> | undefined;
