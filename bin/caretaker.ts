@@ -10,6 +10,10 @@ interface Command {
 }
 
 const COMMANDS: Readonly<Record<string, Command>> = {
+  diagram: {
+    summary: "print a flow's Mermaid diagram, generated from its ASL file",
+    load: () => import('./commands/diagram.ts'),
+  },
   'plan-retention': {
     summary: 'dry-run a retention policy over recovery points from files: keep/delete and why',
     load: () => import('./commands/plan-retention.ts'),

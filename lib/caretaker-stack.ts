@@ -1,6 +1,9 @@
 import { CfnOutput, Duration, Stack, type StackProps, Tags } from 'aws-cdk-lib';
 import type * as logs from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
+import { type FlowContext, flowContextEnvironment } from '../functions/common/flows/context.ts';
+import { flowInputSchema } from '../functions/common/flows/inputs.ts';
+import type { StateMachineFlow } from '../functions/common/flows/names.ts';
 import { AlertTopic } from './alerts/alert-topic.ts';
 import { DeadLetters } from './alerts/dead-letters.ts';
 import type { CaretakerConfig } from './config/schema.ts';
@@ -42,6 +45,9 @@ export class CaretakerStack extends Stack {
   public readonly healthAlarms: HealthAlarms;
   public readonly report: ReportFunction;
   public readonly dashboard: CaretakerDashboard;
+  public readonly flowInput: CaretakerFunction;
+  /** The config that flow inputs are checked against (at synth for schedules, by flow-input at run time). */
+  private readonly flowContext: FlowContext;
   public readonly rds: RdsFunctions;
   public readonly cleanup: CleanupFunction;
   public readonly cleanupFlow: CaretakerFlow;
@@ -54,6 +60,11 @@ export class CaretakerStack extends Stack {
       ...props,
     });
     const { config } = props;
+    this.flowContext = {
+      backupSets: config.backupSets,
+      rdsTargets: config.rdsTargets,
+      lambdaFunctions: config.updates.lambdaFunctions,
+    };
     const environmentName = config.environment.name;
     Tags.of(this).add(MANAGED_TAG.key, MANAGED_TAG.value);
     Tags.of(this).add('caretaker:stack', this.stackName);
@@ -138,6 +149,16 @@ export class CaretakerStack extends Stack {
       'the run it was reporting on finished, but its report and summary are missing.',
     );
 
+    this.flowInput = new CaretakerFunction(this, 'FlowInput', {
+      ...functionDefaults,
+      name: 'flow-input',
+      description:
+        "Checks a flow's input with its schema and returns the run's plan (the first state of every flow)",
+    });
+    for (const [variable, value] of Object.entries(flowContextEnvironment(this.flowContext))) {
+      this.flowInput.bind(variable, value);
+    }
+
     this.rds = new RdsFunctions(this, 'Rds', { ...functionDefaults, config });
     this.cleanup = new CleanupFunction(this, 'Cleanup', {
       ...functionDefaults,
@@ -164,11 +185,11 @@ export class CaretakerStack extends Stack {
       name: 'Cleanup',
       environmentName,
       definitionFile: 'statemachines/cleanup.asl.json',
-      substitutions: {
-        CleanupFunctionArn: this.cleanup.function.fn.functionArn,
-        ReportFunctionArn: this.report.function.fn.functionArn,
+      tasks: {
+        FlowInputFunctionArn: this.flowInput,
+        CleanupFunctionArn: this.cleanup.function,
+        ReportFunctionArn: this.report.function,
       },
-      functions: [this.cleanup.function, this.report.function],
       logRetention: functionDefaults.logRetention,
       logKey: this.key.key,
       notifications: this.alarmNotifications,
@@ -178,7 +199,10 @@ export class CaretakerStack extends Stack {
     new FlowSchedule(this, 'CleanupSchedule', {
       description: 'Caretaker weekly retention cleanup',
       ...this.scheduleOf(config, 'cleanup'),
-      target: { stateMachine: this.cleanupFlow.stateMachine, input: {} },
+      target: {
+        stateMachine: this.cleanupFlow.stateMachine,
+        input: this.flowInputFor('Cleanup', { dryRun: false }),
+      },
       deadLetterQueue: this.deadLetters.queue,
     });
 
@@ -186,17 +210,19 @@ export class CaretakerStack extends Stack {
       name: 'Backup',
       environmentName,
       definitionFile: 'statemachines/backup.asl.json',
-      substitutions: {
-        BackupFunctionArn: this.backups.backup.fn.functionArn,
-        VerifyFunctionArn: this.backups.verify.fn.functionArn,
-        ReportFunctionArn: this.report.function.fn.functionArn,
-        NotifyFunctionArn: this.notifyFunction.fn.functionArn,
+      tasks: {
+        FlowInputFunctionArn: this.flowInput,
+        BackupFunctionArn: this.backups.backup,
+        VerifyFunctionArn: this.backups.verify,
+        ReportFunctionArn: this.report.function,
+        NotifyFunctionArn: this.notifyFunction,
+      },
+      values: {
         BackupBucket: this.storage.bucket.bucketName,
         BackupMaxConcurrency: '10',
         BackupBatchesPerChild: '4',
         BackupInlineBatchLimit: '4',
       },
-      functions: [this.backups.backup, this.backups.verify, this.report.function, this.notifyFunction],
       logRetention: functionDefaults.logRetention,
       logKey: this.key.key,
       notifications: this.alarmNotifications,
@@ -212,16 +238,7 @@ export class CaretakerStack extends Stack {
         ...this.scheduleOf(config, 'routineMaintenance'),
         target: {
           stateMachine: this.backupFlow.stateMachine,
-          input: {
-            set: {
-              name: set.name,
-              sourceBucket: set.sourceBucket,
-              prefix: set.prefix,
-              mode: set.mode,
-              fullEvery: set.fullEvery,
-            },
-            verifySubset: set.verifySubset,
-          },
+          input: this.flowInputFor('Backup', { set: set.name }),
         },
         deadLetterQueue: this.deadLetters.queue,
       });
@@ -260,6 +277,18 @@ export class CaretakerStack extends Stack {
       ['DashboardName', this.dashboard.dashboard.dashboardName, 'CloudWatch dashboard'],
     ];
     for (const [id, value, description] of outputs) new CfnOutput(this, id, { value, description });
+  }
+
+  /**
+   * A schedule's input for `flow`, checked at synth with the schema the flow's first state uses, so
+   * a scheduled run cannot fail on its own input.
+   */
+  private flowInputFor(flow: StateMachineFlow, input: Record<string, unknown>): Record<string, unknown> {
+    const checked = flowInputSchema(flow, this.flowContext).safeParse(input);
+    if (!checked.success) {
+      throw new Error(`The scheduled input of ${flow} is invalid: ${checked.error.message}`);
+    }
+    return input;
   }
 
   /** A configured schedule, evaluated in the environment's time zone. */

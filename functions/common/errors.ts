@@ -46,6 +46,20 @@ export const PERMANENT_ERRORS = (Object.keys(ERROR_KINDS) as CaretakerErrorName[
   (name) => ERROR_KINDS[name] === 'permanent',
 );
 
+/**
+ * Faults of the Lambda service itself (not of the function), as Step Functions names them for
+ * the `lambda:invoke` integration; AWS recommends retrying them on every Lambda task.
+ */
+export const LAMBDA_SERVICE_ERRORS = [
+  'Lambda.ServiceException',
+  'Lambda.AWSLambdaException',
+  'Lambda.SdkClientException',
+  'Lambda.TooManyRequestsException',
+] as const;
+
+/** What every Retry block of a Lambda task lists: Caretaker's transient errors, then the Lambda service's. */
+export const RETRYABLE_TASK_ERRORS: readonly string[] = [...TRANSIENT_ERRORS, ...LAMBDA_SERVICE_ERRORS];
+
 /** Base class: `name` is the contract, `details` is structured evidence safe to log. */
 export class CaretakerError extends Error {
   override readonly name: CaretakerErrorName;

@@ -24,10 +24,17 @@ export interface CaretakerFlowProps {
   readonly environmentName: string;
   /** Path of the ASL file, relative to the repository root. */
   readonly definitionFile: string;
-  /** A value for every `${Placeholder}` in the file; a missing or unused one fails synth. */
-  readonly substitutions: Readonly<Record<string, string>>;
-  /** The functions the flow's Task states invoke. */
-  readonly functions: readonly CaretakerFunction[];
+  /**
+   * The flow's Task targets, by the placeholder that names each in the file: a function (the flow
+   * may invoke it) or another flow (it may run it as a nested execution, `.sync` included). The
+   * placeholder is filled with the target's ARN, and the grant follows from the same entry.
+   */
+  readonly tasks: Readonly<Record<string, CaretakerFunction | CaretakerFlow>>;
+  /**
+   * Other placeholders (bucket names, limits), filled as given.
+   * @default - none
+   */
+  readonly values?: Readonly<Record<string, string>>;
   readonly logRetention: logs.RetentionDays;
   readonly logKey: kms.IKey;
   /** Routes the flow's alarms (failed, timed out, aborted) to notify. */
@@ -59,8 +66,21 @@ export class CaretakerFlow extends Construct {
   constructor(scope: Construct, id: string, props: CaretakerFlowProps) {
     super(scope, id);
     const definition = readFileSync(new URL(`../../${props.definitionFile}`, import.meta.url), 'utf8');
+    const substitutions: Record<string, string> = {
+      ...Object.fromEntries(
+        Object.entries(props.tasks).map(([placeholder, target]) => [
+          placeholder,
+          target instanceof CaretakerFlow ? target.stateMachine.stateMachineArn : target.fn.functionArn,
+        ]),
+      ),
+      ...props.values,
+    };
+    const twice = Object.keys(props.values ?? {}).filter((name) => name in props.tasks);
+    if (twice.length > 0) {
+      throw new Error(`${props.definitionFile}: ${twice.join(', ')} given both as a task and as a value`);
+    }
     const needed = placeholdersOf(definition);
-    const given = Object.keys(props.substitutions).sort();
+    const given = Object.keys(substitutions).sort();
     const missing = needed.filter((name) => !given.includes(name));
     const unused = given.filter((name) => !needed.includes(name));
     if (missing.length > 0 || unused.length > 0) {
@@ -81,7 +101,7 @@ export class CaretakerFlow extends Construct {
       stateMachineName: this.stateMachineName,
       stateMachineType: sfn.StateMachineType.STANDARD,
       definitionBody: sfn.DefinitionBody.fromString(definition),
-      definitionSubstitutions: { ...props.substitutions },
+      definitionSubstitutions: substitutions,
       timeout: props.timeout ?? Duration.hours(12),
       tracingEnabled: true,
       logs: { destination: this.logGroup, level: sfn.LogLevel.ALL, includeExecutionData: true },
@@ -89,12 +109,15 @@ export class CaretakerFlow extends Construct {
     const role = this.stateMachine.role;
 
     // DefinitionBody.fromString derives no permissions: grant each Task target explicitly.
-    for (const fn of props.functions) {
-      acknowledgeGrant(
-        role,
-        fn.fn.grantInvoke(role),
-        'The flow invokes this one function; CDK grants its versions and aliases (:*) together with it.',
-      );
+    for (const target of new Set(Object.values(props.tasks))) {
+      if (target instanceof CaretakerFlow) this.grantNestedExecutions(target);
+      else {
+        acknowledgeGrant(
+          role,
+          target.fn.grantInvoke(role),
+          'The flow invokes this one function; CDK grants its versions and aliases (:*) together with it.',
+        );
+      }
     }
 
     if (props.distributedMapBucket) {
@@ -139,6 +162,27 @@ export class CaretakerFlow extends Construct {
     );
 
     this.alarms(props);
+  }
+
+  /**
+   * Runs `child` as a nested execution (`states:startExecution`, `.sync` and `.sync:2`): start it,
+   * follow and stop its executions, and the managed EventBridge rule through which Step Functions
+   * learns that a `.sync` child ended.
+   */
+  private grantNestedExecutions(child: CaretakerFlow): void {
+    const role = this.stateMachine.role;
+    child.stateMachine.grantStartExecution(role);
+    acknowledgeGrant(
+      role,
+      child.stateMachine.grantExecution(role, 'states:DescribeExecution', 'states:StopExecution'),
+      `Executions of ${child.stateMachineName} have generated names; the flow follows and stops only the ones it started.`,
+    );
+    role.addToPrincipalPolicy(
+      new iam.PolicyStatement({
+        actions: ['events:PutTargets', 'events:PutRule', 'events:DescribeRule'],
+        resources: [stackArn('events', 'rule/StepFunctionsGetEventsForStepFunctionsExecutionRule')],
+      }),
+    );
   }
 
   private alarms(props: CaretakerFlowProps): void {

@@ -22,6 +22,8 @@ import {
 } from '@aws-sdk/client-sfn';
 import { CreateTopicCommand, SNSClient } from '@aws-sdk/client-sns';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { backupSet } from '../../functions/common/config-sections.ts';
+import { type BackupSet, flowContextEnvironment } from '../../functions/common/flows/context.ts';
 import { kmsService } from '../../sandbox/services/kms/index.ts';
 import type { LambdaService } from '../../sandbox/services/lambda/index.ts';
 import { lambdaService } from '../../sandbox/services/lambda/index.ts';
@@ -46,6 +48,7 @@ let sfn: SFNClient;
 let machineArn: string;
 let backupBucket: string;
 const SUBSTITUTIONS = {
+  FlowInputFunctionArn: 'caretaker-flow-input',
   BackupFunctionArn: 'caretaker-s3-backup',
   VerifyFunctionArn: 'caretaker-backup-verify',
   ReportFunctionArn: 'caretaker-report',
@@ -110,6 +113,7 @@ beforeAll(async () => {
     name: 'caretaker-notify',
     modulePath: module('../fixtures/statemachines/handlers/echo.ts'),
   });
+  registerFlowInput();
   Object.assign(process.env, environment);
   const created = await sfn.send(
     new CreateStateMachineCommand({ name: 'caretaker-backup', definition: definition(), roleArn: ROLE_ARN }),
@@ -118,19 +122,41 @@ beforeAll(async () => {
 });
 
 let sources = 0;
-async function source(count: number) {
-  const bucket = `flow-source-${++sources}`;
-  await s3.send(new CreateBucketCommand({ Bucket: bucket }));
-  for (let i = 0; i < count; i++) {
-    await s3.send(new PutObjectCommand({ Bucket: bucket, Key: `data/${i}.txt`, Body: `object ${i}` }));
-  }
-  return {
-    name: `flow-set-${sources}`,
+/** The configured backup sets, as flow-input knows them (tests add sets as they go). */
+const configured: BackupSet[] = [];
+
+/** (Re-)registers the real flow-input handler with the backup sets configured so far. */
+function registerFlowInput(): void {
+  sandbox.sandbox.context.service<LambdaService>('lambda')!.register({
+    name: 'caretaker-flow-input',
+    modulePath: module('../../functions/flow-input/handler.ts'),
+    environment: flowContextEnvironment({ backupSets: configured, rdsTargets: [], lambdaFunctions: [] }),
+  });
+}
+
+/** Configures a backup set named `flow-set-<n>` over `bucket` (which may not exist). */
+function configure(bucket: string): BackupSet {
+  const set = backupSet.parse({
+    name: `flow-set-${++sources}`,
     sourceBucket: bucket,
     prefix: 'data/',
     mode: 'incremental',
     fullEvery: 7,
-  };
+    retention: 'standard',
+  });
+  configured.push(set);
+  registerFlowInput();
+  return set;
+}
+
+/** A source bucket of `count` objects under data/, configured as a backup set. */
+async function source(count: number): Promise<BackupSet> {
+  const bucket = `flow-source-${sources + 1}`;
+  await s3.send(new CreateBucketCommand({ Bucket: bucket }));
+  for (let i = 0; i < count; i++) {
+    await s3.send(new PutObjectCommand({ Bucket: bucket, Key: `data/${i}.txt`, Body: `object ${i}` }));
+  }
+  return configure(bucket);
 }
 
 function statesEntered(history: HistoryEvent[]): string[] {
@@ -158,16 +184,15 @@ describe('backup flow', () => {
   it('copies a small set inline: Plan, then one function copies and finalizes', async () => {
     const set = await source(3);
 
-    const execution = await run(sfn, machineArn, { set });
+    const execution = await run(sfn, machineArn, { set: set.name });
     const output = JSON.parse(execution.output ?? '{}');
     const states = statesEntered(await historyOf(sfn, execution.executionArn!));
 
     expect(execution.status).toBe('SUCCEEDED');
     expect(output.backup).toMatchObject({ set: set.name, mode: 'full', totals: { objects: 3, parts: 2 } });
     expect(states).toEqual([
-      'HasSet?',
-      'Defaults',
-      'ApplyDefaults',
+      'ValidateInput',
+      'Tuning',
       'Plan',
       'Planned?',
       'CopyInline',
@@ -184,7 +209,7 @@ describe('backup flow', () => {
   it('fans a large set out over a Distributed Map of batch groups, then finalizes', async () => {
     const set = await source(9);
 
-    const execution = await run(sfn, machineArn, { set });
+    const execution = await run(sfn, machineArn, { set: set.name });
     const output = JSON.parse(execution.output ?? '{}');
     const states = statesEntered(await historyOf(sfn, execution.executionArn!));
     const mapRuns = await sfn.send(new ListMapRunsCommand({ executionArn: execution.executionArn! }));
@@ -201,8 +226,8 @@ describe('backup flow', () => {
     const small = await source(3);
     const large = await source(7);
 
-    const inline = await run(sfn, machineArn, { set: small, timeBudgetMs: 1 });
-    const fanned = await run(sfn, machineArn, { set: large, timeBudgetMs: 1 });
+    const inline = await run(sfn, machineArn, { set: small.name, timeBudgetMs: 1 });
+    const fanned = await run(sfn, machineArn, { set: large.name, timeBudgetMs: 1 });
     const inlineStates = statesEntered(await historyOf(sfn, inline.executionArn!));
     const fannedStates = statesEntered(await historyOf(sfn, fanned.executionArn!));
 
@@ -215,9 +240,9 @@ describe('backup flow', () => {
 
   it('returns the existing result when started again for a finished backup id', async () => {
     const set = await source(2);
-    const first = JSON.parse((await run(sfn, machineArn, { set })).output ?? '{}');
+    const first = JSON.parse((await run(sfn, machineArn, { set: set.name })).output ?? '{}');
 
-    const again = await run(sfn, machineArn, { set, backupId: first.backup.backupId });
+    const again = await run(sfn, machineArn, { set: set.name, backupId: first.backup.backupId });
     const states = statesEntered(await historyOf(sfn, again.executionArn!));
 
     expect(JSON.parse(again.output ?? '{}')).toEqual(first);
@@ -227,7 +252,7 @@ describe('backup flow', () => {
   it('writes the report of a verified backup under the execution name', async () => {
     const set = await source(2);
 
-    const execution = await run(sfn, machineArn, { set, verifySubset: '1/2' });
+    const execution = await run(sfn, machineArn, { set: set.name, verifySubset: '1/2' });
     const name = execution.executionArn!.split(':').pop()!;
     const report = await s3.send(
       new ListObjectsV2Command({ Bucket: backupBucket, Prefix: `reports/Backup/` }),
@@ -254,7 +279,7 @@ describe('backup flow', () => {
 
   it('reports a backup that fails verification as a failure and fails the execution', async () => {
     const set = await source(2);
-    const first = JSON.parse((await run(sfn, machineArn, { set })).output ?? '{}');
+    const first = JSON.parse((await run(sfn, machineArn, { set: set.name })).output ?? '{}');
     const objects = await s3.send(
       new ListObjectsV2Command({
         Bucket: backupBucket,
@@ -270,7 +295,7 @@ describe('backup flow', () => {
     body[body.length - 20] = body[body.length - 20]! ^ 0xff;
     await s3.send(new PutObjectCommand({ Bucket: backupBucket, Key: victim, Body: body }));
 
-    const again = await run(sfn, machineArn, { set, backupId: first.backup.backupId });
+    const again = await run(sfn, machineArn, { set: set.name, backupId: first.backup.backupId });
     const states = statesEntered(await historyOf(sfn, again.executionArn!));
     const alerts = sandbox.sandbox.context.service<SnsService>('sns')!.messages();
 
@@ -289,26 +314,38 @@ describe('backup flow', () => {
     ).toBe(true);
   });
 
-  it('fails an input without a set before any step runs', async () => {
-    const execution = await run(sfn, machineArn, { sett: {} });
+  it('fails an input that misspells a field, naming every bad field, before any step runs', async () => {
+    const execution = await run(sfn, machineArn, { sett: 'uploads', forceFull: 'yes' });
 
     expect(execution.status).toBe('FAILED');
     expect(execution.error).toBe('ValidationError');
-    expect(statesEntered(await historyOf(sfn, execution.executionArn!))).toEqual(['HasSet?', 'InvalidInput']);
+    expect(execution.cause).toMatch(/set: expected string, received nothing/);
+    expect(execution.cause).toMatch(/sett: unknown field/);
+    expect(execution.cause).toMatch(/forceFull: expected boolean/);
+    expect(statesEntered(await historyOf(sfn, execution.executionArn!))).toEqual(['ValidateInput']);
+  });
+
+  it('refuses a backup set that is not configured before any step runs', async () => {
+    const execution = await run(sfn, machineArn, { set: 'not-configured' });
+
+    expect(execution.status).toBe('FAILED');
+    expect(execution.error).toBe('ValidationError');
+    expect(execution.cause).toMatch(/set: expected a configured backup set \(flow-set-1/);
   });
 
   it("notifies and fails with the step's error name when a step fails", async () => {
-    const set = { ...(await source(1)), prefix: 'data/', fullEvery: 0 };
+    // A configured set whose source bucket is gone: Plan fails with NotFoundError.
+    const set = configure('flow-source-deleted');
 
-    const execution = await run(sfn, machineArn, { set });
+    const execution = await run(sfn, machineArn, { set: set.name });
     const history = await historyOf(sfn, execution.executionArn!);
     const notified = history.find(
       (event) => event.taskScheduledEventDetails && statesEntered(history).includes('NotifyFailure'),
     );
 
     expect(execution.status).toBe('FAILED');
-    expect(execution.error).toBe('ValidationError');
-    expect(execution.cause).toMatch(/set\.fullEvery/);
+    expect(execution.error).toBe('NotFoundError');
+    expect(execution.cause).toMatch(/NoSuchBucket/);
     expect(statesEntered(history).slice(-2)).toEqual(['NotifyFailure', 'BackupFailed']);
     expect(notified).toBeDefined();
     const alert = JSON.parse(
@@ -318,7 +355,7 @@ describe('backup flow', () => {
     expect(alert).toMatchObject({
       severity: 'critical',
       flow: 'Backup',
-      summary: `Backup of set ${set.name} failed: ValidationError`,
+      summary: `Backup of set ${set.name} failed: NotFoundError`,
     });
   });
 });

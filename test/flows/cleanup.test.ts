@@ -47,6 +47,7 @@ async function machineWith(name: string, backupSets: unknown[]): Promise<string>
     timeoutMs: 60_000,
   });
   const definition = readFileSync(ASL, 'utf8')
+    .replaceAll('${FlowInputFunctionArn}', 'caretaker-flow-input')
     .replaceAll('${CleanupFunctionArn}', name)
     .replaceAll('${ReportFunctionArn}', 'caretaker-report');
   const created = await sfn.send(
@@ -81,28 +82,49 @@ beforeAll(async () => {
     environment: { BACKUP_BUCKET: BUCKET, ALERT_TOPIC_ARN: topicArn, CARETAKER_ENVIRONMENT: 'flowtest' },
     timeoutMs: 60_000,
   });
+  sandbox.sandbox.context.service<LambdaService>('lambda')!.register({
+    name: 'caretaker-flow-input',
+    modulePath: module('../../functions/flow-input/handler.ts'),
+  });
 });
 
 describe('cleanup.asl.json', () => {
   it('names exactly the placeholders the stack fills', () => {
     const placeholders = new Set([...readFileSync(ASL, 'utf8').matchAll(/\$\{(\w+)\}/g)].map((m) => m[1]));
 
-    expect([...placeholders].sort()).toEqual(['CleanupFunctionArn', 'ReportFunctionArn']);
+    expect([...placeholders].sort()).toEqual([
+      'CleanupFunctionArn',
+      'FlowInputFunctionArn',
+      'ReportFunctionArn',
+    ]);
   });
 });
 
 describe('cleanup flow', () => {
-  it('runs the cleanup and reports it, defaulting to a real (not dry) run', async () => {
+  it('runs a real cleanup and reports it', async () => {
     const machine = await machineWith('caretaker-cleanup-empty-config', []);
 
-    const execution = await run(sfn, machine, {});
+    const execution = await run(sfn, machine, { dryRun: false });
     const states = statesEntered(await historyOf(sfn, execution.executionArn!));
     const output = JSON.parse(execution.output!);
 
     expect(execution.status).toBe('SUCCEEDED');
-    expect(states).toEqual(['Defaults', 'ApplyDefaults', 'Cleanup', 'Report']);
+    expect(states).toEqual(['ValidateInput', 'Cleanup', 'Report']);
     expect(output.cleanup.report).toMatchObject({ dryRun: false, targets: [] });
     expect(output.report.report).toMatchObject({ severity: 'info', failures: 0 });
+  });
+
+  it('refuses a misspelt dryRun before the cleanup runs, instead of deleting', async () => {
+    const machine = await machineWith('caretaker-cleanup-misspelt', []);
+
+    const execution = await run(sfn, machine, { dryrun: true });
+    const states = statesEntered(await historyOf(sfn, execution.executionArn!));
+
+    expect(execution.status).toBe('FAILED');
+    expect(execution.error).toBe('ValidationError');
+    expect(execution.cause).toMatch(/dryRun: expected boolean, received nothing/);
+    expect(execution.cause).toMatch(/dryrun: unknown field/);
+    expect(states).toEqual(['ValidateInput']);
   });
 
   it('reports a refused cleanup with its error, alerts critical and fails the execution', async () => {
@@ -116,14 +138,7 @@ describe('cleanup flow', () => {
 
     expect(execution.status).toBe('FAILED');
     expect(execution.error).toBe('PreconditionFailedError');
-    expect(states).toEqual([
-      'Defaults',
-      'ApplyDefaults',
-      'Cleanup',
-      'DescribeFailure',
-      'ReportFailure',
-      'CleanupFailed',
-    ]);
+    expect(states).toEqual(['ValidateInput', 'Cleanup', 'DescribeFailure', 'ReportFailure', 'CleanupFailed']);
     const markdown = (await reportMarkdown()).find((text) => text.includes('Step Cleanup failed'));
     expect(markdown).toContain('**Step Cleanup failed: PreconditionFailedError');
     const alerts = sandbox.sandbox.context.service<SnsService>('sns')!.messages(topicArn);

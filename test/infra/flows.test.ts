@@ -33,7 +33,7 @@ describe('cleanup flow', () => {
       ScheduleExpressionTimezone: 'Europe/Berlin',
       Target: Match.objectLike({
         Arn: stack.resolve(stack.cleanupFlow.stateMachine.stateMachineArn),
-        Input: '{}',
+        Input: JSON.stringify({ dryRun: false }),
       }),
     });
   });
@@ -75,22 +75,13 @@ describe('backup flow', () => {
     });
   });
 
-  it('backs up, verifies and reports each set nightly at 02:00 with its verify subset', () => {
+  it('backs up, verifies and reports each set nightly at 02:00, naming the set (flow-input plans the rest)', () => {
     template.hasResourceProperties('AWS::Scheduler::Schedule', {
       ScheduleExpression: 'cron(0 2 * * ? *)',
       FlexibleTimeWindow: { Mode: 'FLEXIBLE', MaximumWindowInMinutes: 15 },
       Target: Match.objectLike({
         Arn: stack.resolve(stack.backupFlow.stateMachine.stateMachineArn),
-        Input: JSON.stringify({
-          set: {
-            name: 'uploads',
-            sourceBucket: 'example-app-uploads',
-            prefix: 'uploads/',
-            mode: 'incremental',
-            fullEvery: 7,
-          },
-          verifySubset: '1/7',
-        }),
+        Input: JSON.stringify({ set: 'uploads' }),
       }),
     });
   });

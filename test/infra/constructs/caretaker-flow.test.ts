@@ -1,5 +1,6 @@
 import { App, Stack, Validations } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
+import type * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as s3 from 'aws-cdk-lib/aws-s3';
@@ -10,7 +11,7 @@ import { CaretakerFlow, placeholdersOf } from '../../../lib/flows/caretaker-flow
 import { CaretakerFunction } from '../../../lib/functions/caretaker-function.ts';
 import { AlarmNotifications } from '../../../lib/observability/alarm-notifications.ts';
 
-function flowStack(substitutions?: Record<string, string>, distributed = false) {
+function flowStack(values?: Record<string, string>, distributed = false) {
   const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
   const stack = new Stack(app, 'FlowTest');
   const key = new kms.Key(stack, 'Key', { enableKeyRotation: true });
@@ -30,15 +31,26 @@ function flowStack(substitutions?: Record<string, string>, distributed = false) 
     name: 'Backup',
     environmentName: 'test',
     definitionFile: 'test/fixtures/flows/notify-twice.asl.json',
-    substitutions: substitutions ?? { NotifyFunctionArn: notify.fn.functionArn, Bucket: bucket.bucketName },
-    functions: [notify],
+    tasks: { NotifyFunctionArn: notify },
+    values: values ?? { Bucket: bucket.bucketName },
     logRetention: logs.RetentionDays.ONE_MONTH,
     logKey: key,
     notifications,
     alarmSeverity: 'critical',
     ...(distributed ? { distributedMapBucket: { bucket, prefix: 'backups/' } } : {}),
   });
-  return { app, stack, flow, notify, template: Template.fromStack(stack) };
+  return {
+    app,
+    stack,
+    flow,
+    notify,
+    notifications,
+    key,
+    // Synthesizes on first use, so a test can add constructs before reading the template.
+    get template() {
+      return Template.fromStack(stack);
+    },
+  };
 }
 
 describe('CaretakerFlow', () => {
@@ -47,14 +59,18 @@ describe('CaretakerFlow', () => {
   });
 
   it('fails synth when a placeholder has no substitution', () => {
-    expect(() => flowStack({ NotifyFunctionArn: 'arn:aws:lambda:us-east-1:1:function:x' })).toThrow(
+    expect(() => flowStack({})).toThrow(
       'test/fixtures/flows/notify-twice.asl.json: no substitution for ${Bucket}',
     );
   });
 
   it('fails synth when a substitution is not used by the file', () => {
-    expect(() => flowStack({ NotifyFunctionArn: 'x', Bucket: 'b', Extra: 'y' })).toThrow(
-      'substitutions not used by the file: Extra',
+    expect(() => flowStack({ Bucket: 'b', Extra: 'y' })).toThrow('substitutions not used by the file: Extra');
+  });
+
+  it('fails synth when a placeholder is given both as a task and as a value', () => {
+    expect(() => flowStack({ Bucket: 'b', NotifyFunctionArn: 'x' })).toThrow(
+      'NotifyFunctionArn given both as a task and as a value',
     );
   });
 
@@ -146,6 +162,44 @@ describe('CaretakerFlow', () => {
         ]),
       },
     });
+  });
+
+  it('may run another flow as a nested execution, follow it and learn that it ended', () => {
+    const { stack, flow, notifications, key } = flowStack();
+    const parent = new CaretakerFlow(stack, 'Parent', {
+      name: 'RoutineMaintenance',
+      environmentName: 'test',
+      definitionFile: 'test/fixtures/flows/run-child.asl.json',
+      tasks: { ChildStateMachineArn: flow },
+      logRetention: logs.RetentionDays.ONE_MONTH,
+      logKey: key,
+      notifications,
+      alarmSeverity: 'critical',
+    });
+    const template = Template.fromStack(stack);
+    const [machine] = Object.values(
+      template.findResources('AWS::StepFunctions::StateMachine', {
+        Properties: { StateMachineName: 'Caretaker-test-RoutineMaintenance' },
+      }),
+    );
+    const statements = stack.resolve(
+      (parent.stateMachine.role.node.tryFindChild('DefaultPolicy') as iam.Policy).document,
+    ).Statement as { Action: string | string[]; Resource: unknown }[];
+    const actions = (statement: { Action: string | string[] }) => [statement.Action].flat();
+
+    expect(machine!.Properties.DefinitionSubstitutions).toEqual({
+      ChildStateMachineArn: stack.resolve(flow.stateMachine.stateMachineArn),
+    });
+    expect(statements.find((s) => actions(s).includes('states:StartExecution'))?.Resource).toEqual(
+      stack.resolve(flow.stateMachine.stateMachineArn),
+    );
+    expect(statements.find((s) => actions(s).includes('states:DescribeExecution'))?.Action).toEqual([
+      'states:DescribeExecution',
+      'states:StopExecution',
+    ]);
+    expect(JSON.stringify(statements.find((s) => actions(s).includes('events:PutRule'))?.Resource)).toContain(
+      'rule/StepFunctionsGetEventsForStepFunctionsExecutionRule',
+    );
   });
 
   it('passes cdk-nag with its acknowledgements', () => {

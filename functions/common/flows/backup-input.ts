@@ -1,0 +1,45 @@
+/**
+ * The Backup flow's input: a configured backup set by name, and what may vary per run. The plan
+ * carries the set as configured, so the flow never backs up anything the config does not name.
+ */
+import * as z from 'zod';
+import { isBackupId } from '../backup/layout.ts';
+import { backupSet } from '../config-sections.ts';
+import { type FlowContext, oneOf } from './context.ts';
+
+const backupId = z.string().refine(isBackupId, 'expected a backup id (yyyyMMddTHHmmssZ-<8 hex>)');
+
+export const backupFlowInput = (context: FlowContext) =>
+  z
+    .object({
+      /** The backup set's name. */
+      set: oneOf(
+        context.backupSets.map((set) => set.name),
+        'backup set',
+      ),
+      /** Start a new chain with a full backup, whatever the set's mode says. */
+      forceFull: z.boolean().default(false),
+      /** What to read back after the backup; default: the set's `verifySubset`. */
+      verifySubset: backupSet.shape.verifySubset.unwrap().optional(),
+      /** Continue or re-run this backup (after a failed run). */
+      backupId: backupId.optional(),
+      /** Make each call stop after this long (tests, slow sources). */
+      timeBudgetMs: z.number().int().min(1).max(900_000).optional(),
+    })
+    .strict()
+    .transform(({ set: name, verifySubset, backupId, timeBudgetMs, forceFull }) => {
+      const set = context.backupSets.find((candidate) => candidate.name === name)!;
+      return {
+        set: {
+          name: set.name,
+          sourceBucket: set.sourceBucket,
+          prefix: set.prefix,
+          mode: set.mode,
+          fullEvery: set.fullEvery,
+        },
+        forceFull,
+        verifySubset: verifySubset ?? set.verifySubset,
+        backupId: backupId ?? null,
+        timeBudgetMs: timeBudgetMs ?? null,
+      };
+    });

@@ -1,0 +1,24 @@
+/**
+ * Every flow's input schema, by flow: the one definition that the flow's first state (through
+ * `flow-input`), the CLI (`caretaker run`) and the docs use. Each schema is strict (an unknown
+ * field is an error, so a misspelt `dryrun` cannot silently mean something else) and its output
+ * is the run's plan: the input with defaults applied and the configured resources it names.
+ */
+import type * as z from 'zod';
+import { backupFlowInput } from './backup-input.ts';
+import { cleanupFlowInput } from './cleanup-input.ts';
+import type { FlowContext } from './context.ts';
+import type { StateMachineFlow } from './names.ts';
+
+/** The schema of each flow's input, given the config it runs with. */
+export const FLOW_INPUTS: { readonly [F in StateMachineFlow]?: (context: FlowContext) => z.ZodType } = {
+  Backup: backupFlowInput,
+  Cleanup: cleanupFlowInput,
+};
+
+/** The input schema of `flow`; throws for a flow without one. */
+export function flowInputSchema(flow: StateMachineFlow, context: FlowContext): z.ZodType {
+  const schema = FLOW_INPUTS[flow];
+  if (!schema) throw new Error(`The ${flow} flow has no input schema`);
+  return schema(context);
+}
