@@ -14,7 +14,11 @@ import { CaretakerError, normaliseError } from './errors.ts';
 import { correlate, logger, metrics, tracer } from './observability.ts';
 import { parseOrThrow } from './validation.ts';
 
-/** Replaces the raw event with its parsed form, or throws a ValidationError naming every bad field. */
+/**
+ * Replaces the raw event with its parsed form, or throws a ValidationError naming every bad field.
+ * Every function shares the checks of `parseOrThrow` that no schema states: `__proto__`,
+ * `constructor` and `prototype` keys are refused anywhere in an event.
+ */
 export function validateInput<S extends z.ZodType>(schema: S): MiddlewareObj {
   return {
     before: (request) => {

@@ -59,8 +59,63 @@ export function toFieldProblems(issues: readonly z.core.$ZodIssue[]): FieldProbl
   return problems;
 }
 
-/** Parses `value` with `schema` or throws a ValidationError listing every problem. */
+/**
+ * Keys that reach an object's prototype when a value is copied or merged by assignment
+ * (`target[key] = source[key]`): no Caretaker input or config has a use for them, so they are
+ * refused wherever they appear, before any schema sees the value.
+ */
+export const FORBIDDEN_KEYS: ReadonlySet<string> = new Set(['__proto__', 'constructor', 'prototype']);
+
+/** A path as a chain of links to its parent, so walking a deep value does not copy paths. */
+interface PathLink {
+  readonly key: PropertyKey;
+  readonly parent: PathLink | undefined;
+}
+
+function pathOf(link: PathLink | undefined): PropertyKey[] {
+  const path: PropertyKey[] = [];
+  for (let at = link; at; at = at.parent) path.push(at.key);
+  return path.reverse();
+}
+
+/** Every forbidden key anywhere in a JSON-like value (nested objects and arrays), in document order. */
+export function forbiddenKeyProblems(value: unknown): FieldProblem[] {
+  const problems: FieldProblem[] = [];
+  // An explicit stack instead of recursion: a deeply nested event must not overflow the call stack.
+  type Entry = { node: unknown; at: PathLink | undefined; forbidden?: string };
+  const stack: Entry[] = [{ node: value, at: undefined }];
+  const seen = new WeakSet<object>();
+  while (stack.length > 0) {
+    const { node, at, forbidden } = stack.pop()!;
+    if (forbidden !== undefined) {
+      problems.push({
+        path: formatPath(pathOf(at)),
+        message: `"${forbidden}" is not allowed as a key (it reaches the object prototype when copied or merged)`,
+      });
+      continue;
+    }
+    if (node === null || typeof node !== 'object' || seen.has(node)) continue;
+    seen.add(node);
+    const children: Entry[] = Array.isArray(node)
+      ? node.map((item, index) => ({ node: item, at: { key: index, parent: at } }))
+      : Object.keys(node).map((key) => ({
+          node: (node as Record<string, unknown>)[key],
+          at: { key, parent: at },
+          // Reported, never descended into.
+          ...(FORBIDDEN_KEYS.has(key) ? { forbidden: key } : {}),
+        }));
+    stack.push(...children.reverse());
+  }
+  return problems;
+}
+
+/**
+ * Parses `value` with `schema` or throws a ValidationError listing every problem. A value holding
+ * a forbidden key ({@link FORBIDDEN_KEYS}) is refused first, naming each one, and never parsed.
+ */
 export function parseOrThrow<S extends z.ZodType>(schema: S, value: unknown, subject = 'input'): z.output<S> {
+  const forbidden = forbiddenKeyProblems(value);
+  if (forbidden.length > 0) throw new ValidationError(forbidden, subject);
   const result = schema.safeParse(value, { reportInput: true });
   if (!result.success) throw new ValidationError(toFieldProblems(result.error.issues), subject);
   return result.data;

@@ -28,6 +28,23 @@ describe('caretakerHandler middleware stack', () => {
     expect(inner).not.toHaveBeenCalled();
   });
 
+  it('refuses an event with a nested __proto__ key before the handler runs, naming its path', async () => {
+    // Prepare
+    const inner = vi.fn(async () => 'side effect');
+    const handler = caretakerHandler('test-fn', z.object({ target: z.unknown() }).strict(), inner);
+    const event = JSON.parse('{"target":{"list":[{"__proto__":{"isAdmin":true}}]}}');
+
+    // Act
+    const outcome = handler(event, fakeContext());
+
+    // Assess
+    await expect(outcome).rejects.toMatchObject({
+      name: 'ValidationError',
+      problems: [{ path: 'target.list[0].__proto__' }],
+    });
+    expect(inner).not.toHaveBeenCalled();
+  });
+
   it('turns SDK errors into named Caretaker errors the flows can retry on', async () => {
     const handler = caretakerHandler('test-fn', schema, async () => {
       throw awsServiceError('ThrottlingException', 'Rate exceeded');
