@@ -3,6 +3,8 @@
  * time (validated at cold start): the same checks and defaults in both places.
  */
 import * as z from 'zod';
+// The health checks' address rule lives with the probes that enforce it again at run time.
+import { FORBIDDEN_REASON, isForbiddenHost } from '../health-check/forbidden-address.ts';
 import { isoDurationSchema } from './retention-policy.ts';
 
 /** A name used in resource ids, metric dimensions and references: lowercase, digits, dashes. */
@@ -33,7 +35,12 @@ const regexSource = z.string().refine((source) => {
 export const httpCheck = z
   .object({
     name,
-    url: z.url({ protocol: /^https?$/, error: 'expected an http:// or https:// URL' }),
+    url: z
+      .url({ protocol: /^https?$/, error: 'expected an http:// or https:// URL' })
+      .refine(
+        (url) => !URL.canParse(url) || !isForbiddenHost(new URL(url).hostname),
+        `the URL's host is ${FORBIDDEN_REASON}`,
+      ),
     method: z.enum(['GET', 'HEAD', 'POST', 'OPTIONS']).default('GET'),
     expectedStatus: z.array(z.number().int().min(100).max(599)).min(1).default([200]),
     /** A regular expression the response body must match. */
@@ -48,7 +55,10 @@ export const httpCheck = z
 export const tlsCheck = z
   .object({
     name,
-    host: z.string().min(1),
+    host: z
+      .string()
+      .min(1)
+      .refine((host) => !isForbiddenHost(host), `the host is ${FORBIDDEN_REASON}`),
     port: z.number().int().min(1).max(65535).default(443),
     minDaysLeft: positiveInt.default(30),
     timeoutMs: positiveInt.max(60_000).default(5000),

@@ -9,6 +9,12 @@ import type { LookupFunction } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import type { HttpCheck } from '../check-set.ts';
 import { type CheckOutcome, FAIL_ERROR_RATE_PERCENT } from '../evaluate.ts';
+import {
+  ForbiddenAddressError,
+  guardedLookup,
+  isForbiddenAddress,
+  literalAddress,
+} from '../forbidden-address.ts';
 import { latencyStats } from '../latency.ts';
 import { describeError, timeoutMessage } from './errors.ts';
 
@@ -55,6 +61,12 @@ export function sendSample(check: HttpCheck, options: HttpProbeOptions = {}): Pr
         ms: elapsed(),
         error: timeout.aborted ? timeoutMessage(check.timeoutMs) : describeError(error),
       });
+    // Validation refuses these already; refusing here too keeps the probe safe on its own.
+    const literal = literalAddress(url.hostname);
+    if (literal !== undefined && isForbiddenAddress(literal)) {
+      fail(new ForbiddenAddressError(url.hostname, literal));
+      return;
+    }
     const request = transport.request(
       url,
       {
@@ -62,7 +74,8 @@ export function sendSample(check: HttpCheck, options: HttpProbeOptions = {}): Pr
         agent: false,
         headers: { 'user-agent': USER_AGENT, accept: '*/*', connection: 'close' },
         signal,
-        ...(options.lookup ? { lookup: options.lookup } : {}),
+        // The address a name resolves to is checked in the lookup the connection uses: DNS cannot smuggle one in.
+        lookup: guardedLookup(options.lookup),
         ...(options.ca ? { ca: [...(Array.isArray(options.ca) ? options.ca : [options.ca])] } : {}),
       },
       (response) => {

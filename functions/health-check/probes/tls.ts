@@ -7,6 +7,12 @@ import { isIP, type LookupFunction } from 'node:net';
 import tls from 'node:tls';
 import type { TlsCheck } from '../check-set.ts';
 import type { CheckOutcome } from '../evaluate.ts';
+import {
+  ForbiddenAddressError,
+  guardedLookup,
+  isForbiddenAddress,
+  literalAddress,
+} from '../forbidden-address.ts';
 import { describeError, ProbeTimeoutError } from './errors.ts';
 
 const DAY_MS = 86_400_000;
@@ -46,6 +52,11 @@ export function readPeerCertificate(
   check: TlsCheck,
   options: TlsProbeOptions = {},
 ): Promise<PeerCertificate> {
+  // Validation refuses these already; refusing here too keeps the probe safe on its own.
+  const literal = literalAddress(check.host);
+  if (literal !== undefined && isForbiddenAddress(literal)) {
+    return Promise.reject(new ForbiddenAddressError(check.host, literal));
+  }
   return new Promise<PeerCertificate>((resolve, reject) => {
     const socket = tls.connect({
       host: check.host,
@@ -53,7 +64,8 @@ export function readPeerCertificate(
       // SNI takes host names only; sending an IP address there is a protocol violation.
       ...(isIP(check.host) === 0 ? { servername: check.host } : {}),
       rejectUnauthorized: false,
-      ...(options.lookup ? { lookup: options.lookup } : {}),
+      // The address a name resolves to is checked in the lookup the connection uses: DNS cannot smuggle one in.
+      lookup: guardedLookup(options.lookup),
       ...(options.ca ? { ca: [...(Array.isArray(options.ca) ? options.ca : [options.ca])] } : {}),
     });
     const finish = (outcome: () => void) => {

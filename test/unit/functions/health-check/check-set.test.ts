@@ -46,6 +46,16 @@ describe('the configured check set (HEALTH_CHECKS)', () => {
     expect(set.backupSets).toEqual([{ name: 'uploads', rpo: 'PT6H' }]);
   });
 
+  it('refuses a configured HTTP check whose URL spells the metadata address in hexadecimal', () => {
+    // Act
+    const problems = problemsOf(() =>
+      parseOrThrow(checkSetSchema, { http: [{ name: 'imds', url: 'http://0xa9fea9fe/latest/' }] }),
+    );
+
+    // Assess
+    expect(problems.map((p) => p.path)).toEqual(['http[0].url']);
+  });
+
   it('lists every bad field with its path', () => {
     // Act
     const attempt = () =>
@@ -113,6 +123,43 @@ describe('the event', () => {
 
     // Assess
     expect(problems.map((p) => p.path)).toEqual(['checks.http[0].url', 'failOn', 'lable']);
+  });
+
+  it('refuses an override HTTP check against the instance metadata address, naming the URL', () => {
+    // Act
+    const problems = problemsOf(() =>
+      parseOrThrow(schema, {
+        checks: { http: [{ name: 'imds', url: 'http://169.254.169.254/latest/meta-data/iam/' }] },
+      }),
+    );
+
+    // Assess
+    expect(problems).toEqual([
+      { path: 'checks.http[0].url', message: expect.stringMatching(/^the URL's host is a link-local/) },
+    ]);
+  });
+
+  it('refuses an override TLS check against an IPv6 link-local host', () => {
+    // Act
+    const problems = problemsOf(() =>
+      parseOrThrow(schema, { checks: { tls: [{ name: 'local', host: 'fe80::1' }] } }),
+    );
+
+    // Assess
+    expect(problems.map((p) => p.path)).toEqual(['checks.tls[0].host']);
+  });
+
+  it('keeps loopback allowed for override checks (tests and the sandbox drill serve there)', () => {
+    // Act
+    const event = parseOrThrow(schema, {
+      checks: {
+        http: [{ name: 'local', url: 'http://127.0.0.1:8080/health' }],
+        tls: [{ name: 'local6', host: '::1' }],
+      },
+    });
+
+    // Assess
+    expect(event.checks?.http[0]?.url).toBe('http://127.0.0.1:8080/health');
   });
 
   it('rejects an override query naming an RDS target that is not configured', () => {

@@ -1,3 +1,4 @@
+import type { LookupFunction } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { HttpCheck } from '../../../../../functions/health-check/check-set.ts';
 import { evaluateHttp, probeHttp, sendSample } from '../../../../../functions/health-check/probes/http.ts';
@@ -151,6 +152,34 @@ describe('probeHttp against loopback servers', () => {
     // Assess
     expect(outcome.status).toBe('fail');
     expect(outcome.summary).toContain('ENOTFOUND: getaddrinfo ENOTFOUND api.example.invalid');
+  });
+
+  it('refuses a host name that resolves to a link-local address, without connecting', async () => {
+    // Prepare: fe80::1 without a zone cannot be connected to, so even a broken guard sends nothing.
+    const linkLocal: LookupFunction = (_hostname, options, callback) =>
+      options.all ? callback(null, [{ address: 'fe80::1', family: 6 }]) : callback(null, 'fe80::1', 6);
+
+    // Act
+    const outcome = await probeHttp(check('http://internal.example.test/health', { samples: 1 }), {
+      lookup: linkLocal,
+    });
+
+    // Assess
+    expect(outcome.status).toBe('fail');
+    expect(outcome.summary).toContain(
+      'EFORBIDDENADDRESS: internal.example.test resolves to fe80::1, a link-local or instance-metadata address',
+    );
+  });
+
+  it('refuses a literal link-local address in the URL, without connecting', async () => {
+    // Act
+    const outcome = await probeHttp(check('http://[fe80::1]:8080/health', { samples: 1 }));
+
+    // Assess
+    expect(outcome.status).toBe('fail');
+    expect(outcome.summary).toContain(
+      'EFORBIDDENADDRESS: fe80::1 is a link-local or instance-metadata address',
+    );
   });
 
   it('degrades (not fails) when some samples fail but fewer than half', async () => {

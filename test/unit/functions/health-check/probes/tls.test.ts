@@ -1,3 +1,4 @@
+import type { LookupFunction } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { TlsCheck } from '../../../../../functions/health-check/check-set.ts';
 import { daysLeft, evaluateTls, probeTls } from '../../../../../functions/health-check/probes/tls.ts';
@@ -122,6 +123,30 @@ describe('probeTls against loopback servers', () => {
     // Assess
     expect(outcome.status).toBe('fail');
     expect(outcome.evidence.error).toBe('TimeoutError: no answer within 200 ms');
+  });
+
+  it('refuses a host name that resolves to a link-local address, without connecting', async () => {
+    // Prepare: fe80::1 without a zone cannot be connected to, so even a broken guard sends nothing.
+    const linkLocal: LookupFunction = (_hostname, options, callback) =>
+      options.all ? callback(null, [{ address: 'fe80::1', family: 6 }]) : callback(null, 'fe80::1', 6);
+
+    // Act
+    const outcome = await probeTls(check('internal.example.test', 443), { lookup: linkLocal });
+
+    // Assess
+    expect(outcome.status).toBe('fail');
+    expect(outcome.evidence.error).toMatch(
+      /^EFORBIDDENADDRESS: internal\.example\.test resolves to fe80::1, a link-local/,
+    );
+  });
+
+  it('refuses a literal link-local host, without connecting', async () => {
+    // Act
+    const outcome = await probeTls(check('fe80::1', 443));
+
+    // Assess
+    expect(outcome.status).toBe('fail');
+    expect(outcome.evidence.error).toMatch(/^EFORBIDDENADDRESS: fe80::1 is a link-local/);
   });
 
   it('fails with ENOTFOUND on a DNS failure, without sending a DNS query', async () => {
