@@ -17,6 +17,7 @@ import { linkSync, readFileSync, renameSync, statSync, unlinkSync, writeFileSync
 import { createConnection, createServer, type Server } from 'node:net';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { commandLine, isProcessAlive, processStartTicks } from './processes.ts';
 
 /** The process holding a data directory. */
 export interface LockHolder {
@@ -182,7 +183,7 @@ function liveRecord(path: string): LockHolder | undefined {
     return undefined;
   }
   const record = parseRecord(text);
-  return record && isAlive(record) ? withLiveCommand(record) : undefined;
+  return record && isProcessAlive(record.pid, record.startTicks) ? withLiveCommand(record) : undefined;
 }
 
 function ownRecord(): LockHolder {
@@ -231,57 +232,4 @@ function withLiveCommand(record: LockHolder | undefined): LockHolder | undefined
   if (!record) return undefined;
   const command = commandLine(record.pid);
   return command ? { ...record, command } : record;
-}
-
-/** Whether the recorded process still runs (and is the same process, where the start time tells). */
-function isAlive(record: LockHolder): boolean {
-  const proc = procStat(record.pid);
-  if (proc === 'gone') return false;
-  if (proc !== undefined) return record.startTicks === undefined || proc.startTicks === record.startTicks;
-  try {
-    process.kill(record.pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
-
-function processStartTicks(pid: number): number | undefined {
-  const proc = procStat(pid);
-  return typeof proc === 'object' ? proc.startTicks : undefined;
-}
-
-/**
- * A process's start time (field 22 of /proc/<pid>/stat, clock ticks since boot); 'gone' when it no
- * longer runs (no such process, or a zombie); undefined where there is no /proc to ask.
- */
-function procStat(pid: number): { startTicks: number } | 'gone' | undefined {
-  let stat: string;
-  try {
-    stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  } catch {
-    return hasProc() ? 'gone' : undefined;
-  }
-  // The fields after the command name, which may itself hold spaces and parentheses.
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  if (fields[0] === 'Z') return 'gone';
-  return { startTicks: Number(fields[19]) };
-}
-
-function hasProc(): boolean {
-  try {
-    readFileSync('/proc/self/stat');
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-function commandLine(pid: number): string | undefined {
-  try {
-    const text = readFileSync(`/proc/${pid}/cmdline`, 'utf8').replace(/\0+$/, '');
-    return text ? text.split('\0').join(' ') : undefined;
-  } catch {
-    return undefined;
-  }
 }
