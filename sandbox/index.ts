@@ -9,6 +9,7 @@ import { rdsService } from './services/rds/index.ts';
 import { s3Service } from './services/s3/index.ts';
 import { schedulerService } from './services/scheduler/index.ts';
 import { snsService } from './services/sns/index.ts';
+import { sqsService } from './services/sqs/index.ts';
 import { statesService } from './services/states/index.ts';
 
 /** Every emulated service, in start order (a service may look up one listed before it). */
@@ -16,6 +17,7 @@ export const DEFAULT_SERVICES: readonly ServiceFactory[] = [
   s3Service,
   kmsService,
   snsService,
+  sqsService,
   rdsService,
   lambdaService,
   statesService,

@@ -8,6 +8,7 @@ import { sendJson, sendXml, type XmlNode } from '../../core/responses.ts';
 import type { SandboxContext } from '../../core/server.ts';
 import { AwsError, type SandboxService } from '../../core/types.ts';
 import type { KmsService } from '../kms/index.ts';
+import type { SqsService } from '../sqs/index.ts';
 import { type KeptMessage, Publisher } from './publisher.ts';
 import { QueryInput } from './query.ts';
 import { type Operation, TOPIC_OPERATIONS } from './topic-operations.ts';
@@ -57,6 +58,7 @@ export function snsService(context: SandboxContext): SnsService {
     deliveryTimeoutMs: settings.deliveryTimeoutMs,
     maxKeptMessages: settings.maxKeptMessages,
     kms: () => context.service<KmsService>('kms'),
+    sqs: () => context.service<SqsService>('sqs'),
   });
   const operations: ReadonlyMap<string, Operation> = new Map(
     Object.entries({

@@ -6,6 +6,7 @@
 import { randomUUID } from 'node:crypto';
 import { AwsError } from '../../core/types.ts';
 import type { KmsService } from '../kms/index.ts';
+import type { SqsService } from '../sqs/index.ts';
 import { type DeliveryRecord, HttpDeliverer } from './delivery.ts';
 import {
   type FilterPolicyScope,
@@ -45,6 +46,8 @@ export interface PublisherOptions {
   readonly maxKeptMessages: number;
   /** The KMS service, to check a topic's KmsMasterKeyId; undefined when the sandbox runs without KMS. */
   readonly kms: () => KmsService | undefined;
+  /** The SQS service, for `sqs` subscriptions; undefined when the sandbox runs without SQS. */
+  readonly sqs?: () => SqsService | undefined;
 }
 
 const HTTP_PROTOCOLS = new Set(['http', 'https']);
@@ -155,6 +158,7 @@ export class Publisher {
       attempts: 0,
     };
     if (!passesFilter(subscription, published)) record.status = 'filtered';
+    else if (subscription.protocol === 'sqs' && this.options.sqs?.()) record.status = 'pending';
     else if (!HTTP_PROTOCOLS.has(subscription.protocol)) record.status = 'recorded';
     return record;
   }
@@ -167,6 +171,10 @@ export class Publisher {
   ): void {
     const text = messageForProtocol(published, subscription.protocol);
     const raw = subscription.attributes.RawMessageDelivery === 'true';
+    if (subscription.protocol === 'sqs') {
+      this.sendToQueue(record, subscription, raw ? text : notificationBody(message, text), raw, message);
+      return;
+    }
     const headers: Record<string, string> = {
       'content-type': 'text/plain; charset=UTF-8',
       'user-agent': 'Amazon Simple Notification Service Agent',
@@ -177,6 +185,29 @@ export class Publisher {
       ...(raw ? { 'x-amz-sns-rawdelivery': 'true' } : {}),
     };
     this.deliverer.deliver(record, raw ? text : notificationBody(message, text), headers);
+  }
+
+  /**
+   * Delivers to a sandbox queue in process, as SNS does within AWS. With raw delivery the message
+   * attributes become SQS message attributes; otherwise they are in the notification document.
+   */
+  private sendToQueue(
+    record: DeliveryRecord,
+    subscription: Subscription,
+    body: string,
+    raw: boolean,
+    message: KeptMessage,
+  ): void {
+    const sqs = this.options.sqs?.();
+    record.attempts += 1;
+    try {
+      if (!sqs) throw new Error("the sandbox's SQS is not running");
+      sqs.send(subscription.endpoint, body, raw ? { ...message.messageAttributes } : {}, 'sns.amazonaws.com');
+      record.status = 'delivered';
+    } catch (error) {
+      record.status = 'failed';
+      record.error = error instanceof Error ? error.message : String(error);
+    }
   }
 
   private keep(message: KeptMessage): void {
