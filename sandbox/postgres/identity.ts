@@ -3,6 +3,7 @@
  * system users, so as root it runs as the conventional unprivileged uid/gid 65534 (`nobody`),
  * which exists as a number whether or not /etc/passwd names it.
  */
+import { spawn } from 'node:child_process';
 import { constants } from 'node:fs';
 import { access, chmod, lchown, readdir, stat } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
@@ -72,4 +73,45 @@ export async function ensureExecutable(path: string): Promise<void> {
   } catch {
     throw new Error(`PostgreSQL binary ${path} is missing or not executable: run npm ci`);
   }
+}
+
+/**
+ * Whether a process running as `identity` can enter `dir`, found by trying: a spawned shell that
+ * `cd`s there, which also honours group permissions and ACLs that mode bits alone do not show.
+ */
+export function canReach(dir: string, identity: ServerIdentity): Promise<boolean> {
+  return succeeds('/bin/sh', ['-c', 'cd -- "$1"', 'caretaker-reach-probe', dir], identity).then(
+    (result) => result.ok,
+  );
+}
+
+/** Runs `postgres --version` as `identity`: the binary, its libraries and their directories are reachable. */
+export async function ensureRunnable(postgres: string, identity: ServerIdentity): Promise<void> {
+  const result = await succeeds(postgres, ['--version'], identity);
+  if (!result.ok) {
+    throw new Error(
+      `PostgreSQL runs as uid ${identity.uid} when the sandbox runs as root, and cannot run ${postgres}: ${result.output || 'no output'}`,
+    );
+  }
+}
+
+function succeeds(
+  command: string,
+  args: string[],
+  identity: ServerIdentity,
+): Promise<{ ok: boolean; output: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(command, args, {
+      stdio: ['ignore', 'ignore', 'pipe'],
+      uid: identity.uid,
+      gid: identity.gid,
+      env: { PATH: '/usr/bin:/bin', LC_ALL: 'C' },
+    });
+    let output = '';
+    child.stderr.on('data', (chunk: Buffer) => {
+      output += chunk.toString();
+    });
+    child.once('error', (error) => resolve({ ok: false, output: error.message }));
+    child.once('close', (code) => resolve({ ok: code === 0, output: output.trim() }));
+  });
 }

@@ -4,10 +4,12 @@
  * restored by copying data directories.
  *
  * Layout under the root directory:
- *   template/          the initdb result every new database is copied from
  *   admin.secret       password of the internal `rdsadmin` superuser (owner-readable only)
+ *   template/          the initdb result every new database is copied from
  *   servers/<id>/      data/ (PGDATA) and postgres.log of one server
  *   snapshots/<id>/    data/ of one snapshot: a base backup with its WAL and backup_label
+ * template/, servers/ and snapshots/ move elsewhere for the run when the server user cannot reach
+ * the root directory (see server-files.ts); {@link PostgresManager.filesRoot} says where they are.
  */
 import { execFile } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
@@ -16,11 +18,19 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import pg from 'pg';
 import { type BackupResult, baseBackup } from './base-backup.ts';
-import { postgresBinaries } from './binaries.ts';
+import { type PostgresBinaries, postgresBinaries } from './binaries.ts';
+import { cachedBinaries } from './binary-cache.ts';
 import { copyQuietTree } from './copy-tree.ts';
-import { ensureExecutable, ensureReachable, type ServerIdentity, serverIdentity } from './identity.ts';
+import {
+  ensureExecutable,
+  ensureReachable,
+  ensureRunnable,
+  type ServerIdentity,
+  serverIdentity,
+} from './identity.ts';
 import { releasePort, reserveFreePort, reservePort } from './ports.ts';
 import { logTail, PortInUseError, PostgresServer, SERVER_LOG } from './server.ts';
+import { placeServerFiles, recallServerFiles, type ServerFilesPlace } from './server-files.ts';
 import { stopStaleServers } from './stale.ts';
 import { ADMIN_USER, buildTemplate, SPARE_DATABASE } from './template.ts';
 
@@ -40,6 +50,10 @@ export class PostgresManager {
   private versionText: Promise<string> | undefined;
   private adminSecret: Promise<string> | undefined;
   private usable: Promise<void> | undefined;
+  private binaries: PostgresBinaries | undefined;
+  private place: ServerFilesPlace | undefined;
+  /** Why the server files have no place the servers can reach (RDS calls then fail saying so). */
+  private unplaced: Error | undefined;
   private closed = false;
 
   /**
@@ -51,36 +65,63 @@ export class PostgresManager {
     private readonly ownedRoot: string = rootDir,
   ) {}
 
+  /** Where template/, servers/ and snapshots/ are for this run (known once open() has run). */
+  get filesRoot(): string {
+    return this.place?.root ?? this.rootDir;
+  }
+
   get serversDir(): string {
-    return join(this.rootDir, 'servers');
+    return join(this.filesRoot, 'servers');
   }
 
   get snapshotsDir(): string {
-    return join(this.rootDir, 'snapshots');
+    return join(this.filesRoot, 'snapshots');
   }
 
   private get templateDir(): string {
-    return join(this.rootDir, 'template');
+    return join(this.filesRoot, 'template');
   }
 
-  /** Creates the layout and stops servers a crashed previous run left behind; returns their pids. */
+  /**
+   * Creates the layout, brings back server files an unclean stop left elsewhere, stops servers a
+   * crashed previous run left behind (returning their pids), and decides where the server files
+   * live for this run.
+   */
   async open(): Promise<number[]> {
-    for (const dir of [this.rootDir, this.serversDir, this.snapshotsDir]) {
-      await mkdir(dir, { recursive: true, mode: 0o711 });
+    await mkdir(this.rootDir, { recursive: true, mode: 0o711 });
+    const stale: number[] = [];
+    await recallServerFiles(this.rootDir, async (location) => {
+      stale.push(...(await stopStaleServers(join(location, 'servers'))));
+    });
+    for (const name of ['servers', 'snapshots']) {
+      await mkdir(join(this.rootDir, name), { recursive: true, mode: 0o711 });
     }
-    return stopStaleServers(this.serversDir);
+    stale.push(...(await stopStaleServers(join(this.rootDir, 'servers'))));
+    try {
+      this.place = await placeServerFiles(this.rootDir, this.ownedRoot, this.identity);
+    } catch (error) {
+      // The other services still run; RDS calls fail with this reason (see ensureUsable).
+      this.unplaced = error as Error;
+    }
+    return stale;
   }
 
   /**
    * Checks, once, that servers can run here: the binaries are installed and, when they run as
-   * another user, that user can reach the data directories. Throws a message that says what to do.
+   * another user, that user can run them (from this user's verified copy of them) and reach the
+   * server files. Throws a message that says what to do.
    */
   ensureUsable(): Promise<void> {
     this.usable ??= (async () => {
-      const binaries = postgresBinaries();
+      if (this.unplaced) throw this.unplaced;
+      const binaries = this.identity ? await cachedBinaries(this.identity) : postgresBinaries();
       await ensureExecutable(binaries.postgres);
       await ensureExecutable(binaries.initdb);
-      await ensureReachable(this.serversDir, this.ownedRoot, this.identity);
+      if (this.identity) {
+        await ensureRunnable(binaries.postgres, this.identity);
+        await ensureReachable(this.serversDir, this.ownedRoot, this.identity);
+      }
+      this.binaries = binaries;
     })().catch((error: unknown) => {
       this.usable = undefined;
       throw error;
@@ -102,7 +143,7 @@ export class PostgresManager {
 
   /** A new, empty home directory for a server or a snapshot. */
   async newHome(kind: 'servers' | 'snapshots'): Promise<string> {
-    const home = join(this.rootDir, kind, randomUUID());
+    const home = join(this.filesRoot, kind, randomUUID());
     await mkdir(home, { mode: 0o700 });
     if (this.identity) await lchown(home, this.identity.uid, this.identity.gid);
     return home;
@@ -147,6 +188,7 @@ export class PostgresManager {
           : await reserveFreePort(avoid);
       try {
         const server = await PostgresServer.start({
+          postgres: this.usableBinaries().postgres,
           dataDir: join(home, 'data'),
           port,
           logPath: join(home, SERVER_LOG),
@@ -199,14 +241,15 @@ export class PostgresManager {
 
   /** Homes present on disk, to find leftovers no record refers to. */
   async listHomes(kind: 'servers' | 'snapshots'): Promise<string[]> {
-    const names = await readdir(join(this.rootDir, kind)).catch(() => []);
-    return names.map((name) => join(this.rootDir, kind, name));
+    const names = await readdir(join(this.filesRoot, kind)).catch(() => []);
+    return names.map((name) => join(this.filesRoot, kind, name));
   }
 
-  /** Stops every server this manager started. */
+  /** Stops every server this manager started, and brings moved server files back. */
   async close(): Promise<void> {
     this.closed = true;
     await Promise.allSettled([...this.servers].map((server) => this.stop(server)));
+    await this.place?.settle();
   }
 
   /** Opens a session as the internal superuser (for setup and backups). */
@@ -248,6 +291,12 @@ export class PostgresManager {
     }
   }
 
+  /** The binaries servers run from; set by {@link ensureUsable}. */
+  private usableBinaries(): PostgresBinaries {
+    if (!this.binaries) throw new Error('PostgresManager: ensureUsable() has not run');
+    return this.binaries;
+  }
+
   private adminPassword(): Promise<string> {
     this.adminSecret ??= (async () => {
       const path = join(this.rootDir, 'admin.secret');
@@ -275,6 +324,7 @@ export class PostgresManager {
   private async buildTemplate(): Promise<void> {
     await this.ensureUsable();
     await buildTemplate(this.templateDir, {
+      binaries: this.usableBinaries(),
       identity: this.identity,
       ownedRoot: this.ownedRoot,
       adminPassword: await this.adminPassword(),

@@ -7,7 +7,6 @@ import { closeSync, openSync, readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { postgresBinaries } from './binaries.ts';
 import type { ServerIdentity } from './identity.ts';
 import { WATCHDOG_SCRIPT } from './watchdog.ts';
 
@@ -26,6 +25,8 @@ export class PortInUseError extends Error {
 }
 
 export interface StartServerOptions {
+  /** The postgres executable. */
+  readonly postgres: string;
   readonly dataDir: string;
   readonly port: number;
   /** The server's log file (appended). */
@@ -65,7 +66,7 @@ export class PostgresServer {
           '-c',
           WATCHDOG_SCRIPT,
           'caretaker-pg-watchdog',
-          postgresBinaries().postgres,
+          options.postgres,
           '-D',
           options.dataDir,
           '-p',

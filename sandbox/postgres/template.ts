@@ -6,7 +6,7 @@ import { spawn } from 'node:child_process';
 import { appendFile, lchown, mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type pg from 'pg';
-import { postgresBinaries } from './binaries.ts';
+import type { PostgresBinaries } from './binaries.ts';
 import { ensureReachable, type ServerIdentity } from './identity.ts';
 import { releasePort, reserveFreePort } from './ports.ts';
 import { PostgresServer } from './server.ts';
@@ -46,6 +46,7 @@ host all all 127.0.0.1/32 scram-sha-256
 `;
 
 export interface TemplateOptions {
+  readonly binaries: PostgresBinaries;
   readonly identity: ServerIdentity | undefined;
   /** The directory the sandbox owns (permissions may be adjusted up to here). */
   readonly ownedRoot: string;
@@ -75,7 +76,7 @@ export async function buildTemplate(templateDir: string, options: TemplateOption
   }
   await ensureReachable(building, options.ownedRoot, identity);
   await run(
-    postgresBinaries().initdb,
+    options.binaries.initdb,
     [
       '-D',
       data,
@@ -111,6 +112,7 @@ async function prepare(data: string, logPath: string, options: TemplateOptions):
   let server: PostgresServer;
   try {
     server = await PostgresServer.start({
+      postgres: options.binaries.postgres,
       dataDir: data,
       port,
       logPath,

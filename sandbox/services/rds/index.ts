@@ -70,7 +70,7 @@ export async function rdsService(context: SandboxContext): Promise<RdsService> {
       `[sandbox rds] stopped ${stale.length} PostgreSQL server(s) left running by an earlier run`,
     );
   }
-  const store = new RdsStore(rootDir);
+  const store = new RdsStore(rootDir, manager.filesRoot);
   const rt = new RdsRuntime(store, manager, settings, context);
   await resume(rt);
   const view = renderContext(rt);

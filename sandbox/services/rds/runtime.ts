@@ -231,8 +231,12 @@ export class RdsRuntime {
   async close(): Promise<void> {
     this.stopping.abort();
     await Promise.allSettled([...this.chains.values()]);
-    await this.manager.close();
-    this.servers.clear();
-    this.store.save();
+    try {
+      await this.manager.close();
+    } finally {
+      // Saved even when the server files could not be brought back: the next start does that.
+      this.servers.clear();
+      this.store.save();
+    }
   }
 }

@@ -2,8 +2,12 @@
  * The RDS records of every region, and the identifier → port book that makes an identifier's
  * endpoint stable (a renamed or restored instance taking a name takes that name's endpoint, as a
  * DNS name would follow it in AWS). Persisted to a JSON state file after every change.
+ *
+ * Homes (server and snapshot directories) are absolute paths in memory and relative ones
+ * (`servers/<uuid>`) in the file: the server files may live elsewhere during a run than in the
+ * data directory (see sandbox/postgres/server-files.ts).
  */
-import { join } from 'node:path';
+import { basename, dirname, isAbsolute, join, relative } from 'node:path';
 import { readStateFile, writeStateFile } from '../../core/state-file.ts';
 import {
   dbClusterNotFound,
@@ -39,29 +43,55 @@ export class RdsStore {
   private readonly ports = new Map<string, number>();
   private readonly path: string;
 
-  constructor(rootDir: string) {
+  /**
+   * @param rootDir where state.json is
+   * @param filesRoot where the homes' servers/ and snapshots/ directories are during this run
+   */
+  constructor(
+    rootDir: string,
+    private readonly filesRoot: string = rootDir,
+  ) {
     this.path = join(rootDir, 'state.json');
     const stored = readStateFile(this.path) as StoredState | undefined;
     if (!stored) return;
     if (stored.version !== 1) throw new Error(`Unsupported RDS state version in ${this.path}`);
-    for (const record of stored.instances) this.instances.set(record.key, record);
-    for (const record of stored.clusters) this.clusters.set(record.key, record);
-    for (const record of stored.snapshots) this.snapshots.set(record.key, record);
+    const load = <T extends { key: string; home?: string }>(records: T[], into: Map<string, T>): void => {
+      for (const record of records) {
+        if (record.home !== undefined) record.home = this.absoluteHome(record.home);
+        into.set(record.key, record);
+      }
+    };
+    load(stored.instances, this.instances);
+    load(stored.clusters, this.clusters);
+    load(stored.snapshots, this.snapshots);
     for (const { arn, actions } of stored.maintenance) this.maintenance.set(arn, actions);
     for (const [name, port] of stored.ports) this.ports.set(name, port);
   }
 
   /** Writes the state file (synchronously, so concurrent requests never interleave writes). */
   save(): void {
+    const stored = <T extends { home?: string }>(records: Iterable<T>): T[] =>
+      [...records].map((record) =>
+        record.home === undefined ? record : { ...record, home: relative(this.filesRoot, record.home) },
+      );
     const state: StoredState = {
       version: 1,
-      instances: [...this.instances.values()],
-      clusters: [...this.clusters.values()],
-      snapshots: [...this.snapshots.values()],
+      instances: stored(this.instances.values()),
+      clusters: stored(this.clusters.values()),
+      snapshots: stored(this.snapshots.values()),
       maintenance: [...this.maintenance].map(([arn, actions]) => ({ arn, actions })),
       ports: [...this.ports],
     };
     writeStateFile(this.path, state);
+  }
+
+  /**
+   * A stored home as a path for this run. Files written before homes were stored relative hold
+   * absolute paths under the data directory; their last two parts (`servers/<uuid>`) still name them.
+   */
+  private absoluteHome(home: string): string {
+    if (!isAbsolute(home)) return join(this.filesRoot, home);
+    return join(this.filesRoot, basename(dirname(home)), basename(home));
   }
 
   /** The port an identifier's endpoint had, if it ever had one. */
