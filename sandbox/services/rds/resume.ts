@@ -7,6 +7,12 @@ import type { RdsRuntime, ServerRecord } from './runtime.ts';
 /**
  * Picks up after a restart with the same data directory: servers start again, interrupted work
  * is finished, and files no record refers to (a crash mid-copy) are removed.
+ *
+ * A `failed` record is tried again too. In the sandbox, failed means a server died or could not
+ * start (killed by hand or by the OOM killer, its files unreachable, a sandbox killed mid-way), not
+ * a lost database: with its data complete it starts again as after any restart, and a creation cut
+ * short is redone while its master password is still known. If it fails again, it is `failed`
+ * again, with its log saying why.
  */
 export async function resume(rt: RdsRuntime): Promise<void> {
   const { store, manager } = rt;
@@ -21,8 +27,13 @@ export async function resume(rt: RdsRuntime): Promise<void> {
     if (record.home) homes.add(record.home);
     if (record.status === 'deleting') {
       rt.background(record.key, () => retire(rt, record), failRecord(record));
-    } else if (record.status === 'failed') {
-      // Left as it is: its log says why.
+    } else if (
+      record.status === 'failed' &&
+      !record.homeReady &&
+      record.masterPassword === undefined &&
+      !(record.kind === 'db' && record.clusterKey)
+    ) {
+      // Nothing to bring back: no complete data, and no password to create it again with.
     } else if (!record.homeReady && !(record.kind === 'db' && record.clusterKey)) {
       record.status = 'creating';
       provision(rt, record);
