@@ -15,6 +15,7 @@ import { failure, waitForInstance, withPg } from './rds-support.ts';
 import {
   createInstance,
   describeInstance,
+  exitedPid,
   killIfRunning,
   rdsClientFor,
   runningServer,
@@ -46,14 +47,6 @@ async function up(dir: string): Promise<SandboxProcess> {
 
 function record(dir: string): { pid: number; command: string } {
   return JSON.parse(readFileSync(join(dir, LOCK_RECORD), 'utf8')) as { pid: number; command: string };
-}
-
-/** The pid of a process that has exited (and been reaped). */
-async function deadPid(): Promise<number> {
-  const child = spawn(process.execPath, ['-e', ''], { stdio: 'ignore' });
-  await new Promise((done) => child.once('close', done));
-  if (child.pid === undefined) throw new Error('could not spawn node');
-  return child.pid;
 }
 
 describe('a data directory that a live sandbox holds', () => {
@@ -139,7 +132,7 @@ describe('the record-file lock (where the kernel lock is not available)', () => 
   it('takes over the record of a dead holder and refuses while it holds the directory', async () => {
     // Prepare
     const dir = dataDir();
-    const pid = await deadPid();
+    const pid = await exitedPid();
     writeFileSync(join(dir, LOCK_RECORD), JSON.stringify({ pid, command: 'gone', since: 'earlier' }));
 
     // Act

@@ -145,6 +145,14 @@ export async function describeInstance(rds: RDSClient, id: string): Promise<DBIn
   return instance;
 }
 
+/** The pid of a process that has exited and been reaped: a holder that is gone. */
+export async function exitedPid(): Promise<number> {
+  const child = spawn(process.execPath, ['-e', ''], { stdio: 'ignore' });
+  await new Promise((done) => child.once('close', done));
+  if (child.pid === undefined) throw new Error('could not spawn node');
+  return child.pid;
+}
+
 /** The uid a process runs as. */
 export function processUid(pid: number): number {
   return Number(/^Uid:\s+(\d+)/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1]);
