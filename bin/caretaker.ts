@@ -2,6 +2,7 @@
  * `npx caretaker <command>`: the operator's CLI.
  * Each command lives in bin/commands/<name>.ts and exports `run(args): Promise<number>`.
  */
+import { readFileSync } from 'node:fs';
 
 interface Command {
   /** One line for `caretaker help`. */
@@ -17,6 +18,10 @@ const COMMANDS: Readonly<Record<string, Command>> = {
   'plan-retention': {
     summary: 'dry-run a retention policy over recovery points from files: keep/delete and why',
     load: () => import('./commands/plan-retention.ts'),
+  },
+  run: {
+    summary: "start a flow after checking its input with the flow's schema; --follow shows it to the end",
+    load: () => import('./commands/run.ts'),
   },
   sandbox: {
     summary: 'run the local AWS endpoint for rehearsals and tests: `caretaker sandbox up`',
@@ -35,12 +40,24 @@ function usage(): string {
     'Commands:',
     ...lines,
     '',
-    'Run `caretaker <command> --help` for its options.',
+    'Run `caretaker <command> --help` for its options; `caretaker --version` for the version.',
   ].join('\n');
+}
+
+/** The package's version, from its package.json. */
+function version(): string {
+  const manifest = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as {
+    version: string;
+  };
+  return manifest.version;
 }
 
 async function main(argv: string[]): Promise<number> {
   const [name, ...args] = argv;
+  if (name === '--version' || name === '-V') {
+    console.log(`caretaker ${version()}`);
+    return 0;
+  }
   if (!name || name === 'help' || name === '--help' || name === '-h') {
     console.log(usage());
     return name ? 0 : 2;
@@ -55,5 +72,3 @@ async function main(argv: string[]): Promise<number> {
 }
 
 process.exitCode = await main(process.argv.slice(2));
-
-export {};

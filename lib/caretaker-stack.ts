@@ -6,6 +6,7 @@ import { flowInputSchema } from '../functions/common/flows/inputs.ts';
 import type { StateMachineFlow } from '../functions/common/flows/names.ts';
 import { AlertTopic } from './alerts/alert-topic.ts';
 import { DeadLetters } from './alerts/dead-letters.ts';
+import { flowContextOf } from './config/flow-context.ts';
 import type { CaretakerConfig } from './config/schema.ts';
 import { CaretakerFlow } from './flows/caretaker-flow.ts';
 import { BackupFunctions } from './functions/backup-functions.ts';
@@ -60,11 +61,7 @@ export class CaretakerStack extends Stack {
       ...props,
     });
     const { config } = props;
-    this.flowContext = {
-      backupSets: config.backupSets,
-      rdsTargets: config.rdsTargets,
-      lambdaFunctions: config.updates.lambdaFunctions,
-    };
+    this.flowContext = flowContextOf(config);
     const environmentName = config.environment.name;
     Tags.of(this).add(MANAGED_TAG.key, MANAGED_TAG.value);
     Tags.of(this).add('caretaker:stack', this.stackName);

@@ -1,0 +1,15 @@
+/**
+ * The part of a config that flow inputs are checked against and planned from (FlowContext): the
+ * stack hands it to flow-input through its environment, checks scheduled inputs against it at
+ * synth, and the CLI checks `caretaker run` inputs against it — one derivation for all three.
+ */
+import type { FlowContext } from '../../functions/common/flows/context.ts';
+import type { CaretakerConfig } from './schema.ts';
+
+export function flowContextOf(config: CaretakerConfig): FlowContext {
+  return {
+    backupSets: config.backupSets,
+    rdsTargets: config.rdsTargets,
+    lambdaFunctions: config.updates.lambdaFunctions,
+  };
+}
