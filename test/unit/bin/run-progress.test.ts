@@ -16,12 +16,22 @@ const machine: AslMachine = {
   },
 };
 
+type PartialEvent = Pick<HistoryEvent, 'type' | 'previousEventId'> & {
+  stateEnteredEventDetails?: { name: string };
+  taskFailedEventDetails?: { error: string };
+};
+
 /** Narrates `events` (ids from 1, each pointing at the one before unless given). */
-function narrate(events: Omit<HistoryEvent, 'id'>[]): string[] {
+function narrate(events: PartialEvent[]): string[] {
   const narrator = new ProgressNarrator(machine);
   const byId = new Map<number, HistoryEvent>();
   return events.flatMap((partial, index) => {
-    const event = { previousEventId: index, ...partial, id: index + 1 } as HistoryEvent;
+    const event = {
+      previousEventId: index,
+      timestamp: new Date(),
+      ...partial,
+      id: index + 1,
+    } as HistoryEvent;
     byId.set(event.id!, event);
     return narrator.lines(event, byId);
   });
