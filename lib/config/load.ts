@@ -5,8 +5,8 @@
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { FieldProblem } from '../../functions/common/errors.ts';
-import { toFieldProblems } from '../../functions/common/validation.ts';
-import { type CaretakerConfig, configSchema } from './schema.ts';
+import { forbiddenKeyProblems, toFieldProblems } from '../../functions/common/validation.ts';
+import { type CaretakerConfig, configSchemaAt } from './schema.ts';
 
 /** The config used when no `-c config=` is given: synthesizes with no account or credentials. */
 export const DEFAULT_CONFIG_PATH = 'config/example.json';
@@ -25,15 +25,31 @@ export class ConfigError extends Error {
   }
 }
 
-/** Validates an already-parsed config document. */
-export function parseConfig(document: unknown, source = '<inline>'): CaretakerConfig {
-  const result = configSchema.safeParse(document, { reportInput: true });
+/** How a config is judged. */
+export interface ParseOptions {
+  /** The time rules such as "an at() in the past" are judged against; default: now (synth time). */
+  readonly now?: Date;
+}
+
+/**
+ * Validates an already-parsed config document. Keys such as `__proto__` are refused anywhere in
+ * it, before the schema sees it (the same shared check the functions' input validation makes).
+ */
+export function parseConfig(
+  document: unknown,
+  source = '<inline>',
+  options: ParseOptions = {},
+): CaretakerConfig {
+  const forbidden = forbiddenKeyProblems(document);
+  if (forbidden.length > 0) throw new ConfigError(source, forbidden);
+  const schema = configSchemaAt(() => options.now ?? new Date());
+  const result = schema.safeParse(document, { reportInput: true });
   if (!result.success) throw new ConfigError(source, toFieldProblems(result.error.issues));
   return result.data;
 }
 
 /** Reads, parses and validates the config file at `path` (relative to the working directory). */
-export function loadConfig(path: string = DEFAULT_CONFIG_PATH): CaretakerConfig {
+export function loadConfig(path: string = DEFAULT_CONFIG_PATH, options: ParseOptions = {}): CaretakerConfig {
   const file = resolve(path);
   let text: string;
   try {
@@ -49,5 +65,5 @@ export function loadConfig(path: string = DEFAULT_CONFIG_PATH): CaretakerConfig 
   } catch (error) {
     throw new ConfigError(path, [{ path: '(file)', message: `not valid JSON: ${(error as Error).message}` }]);
   }
-  return parseConfig(document, path);
+  return parseConfig(document, path, options);
 }

@@ -16,8 +16,12 @@ import {
   positiveInt,
   rdsTarget,
 } from '../../functions/common/config-sections.ts';
-import { retentionPolicySchema, timeZoneSchema } from '../../functions/common/retention-policy.ts';
+import { enforceableRetentionPolicySchema, timeZoneSchema } from '../../functions/common/retention-policy.ts';
+import { isValidTimeZone } from '../../functions/common/time-zone.ts';
+import { bucketProblems } from './bucket-rules.ts';
+import type { ConfigIssue } from './config-issue.ts';
 import { scheduleExpressionProblem } from './schedule-expression.ts';
+import { scheduleRuleProblems } from './schedule-rules.ts';
 
 const SEVERITIES = ['info', 'warning', 'critical'] as const;
 
@@ -167,7 +171,7 @@ const baseSchema = z
     healthChecks: healthChecks.default({ http: [], tls: [], rds: [], queries: [], backupFreshness: true }),
     backupSets: z.array(backupSet).default([]),
     rdsTargets: z.array(rdsTarget).default([]),
-    retentionPolicies: z.record(name, retentionPolicySchema).default({}),
+    retentionPolicies: z.record(name, enforceableRetentionPolicySchema).default({}),
     schedules: schedules.default({
       health: { expression: DEFAULT_SCHEDULES.health, enabled: true, flexibleWindowMinutes: 0 },
       routineMaintenance: {
@@ -212,7 +216,17 @@ function checkUnique(ctx: z.RefinementCtx, items: readonly { name: string }[], p
   });
 }
 
-function crossCheck(config: BaseConfig, ctx: z.RefinementCtx): void {
+function crossCheck(config: BaseConfig, ctx: z.RefinementCtx, now: Date): void {
+  const report = (issue: ConfigIssue) => ctx.addIssue({ code: 'custom', ...issue, path: [...issue.path] });
+  bucketProblems(config).forEach(report);
+  // zod runs this refinement even when a field's own refinement failed: without a valid zone
+  // (already reported) there is no wall clock to judge the schedules by.
+  const zone = config.environment.timeZone;
+  if (isValidTimeZone(zone)) {
+    for (const [scheduleName, schedule] of Object.entries(config.schedules)) {
+      scheduleRuleProblems(scheduleName, schedule.expression, zone, now).forEach(report);
+    }
+  }
   checkUnique(ctx, config.backupSets, 'backupSets');
   checkUnique(ctx, config.rdsTargets, 'rdsTargets');
   for (const kind of ['http', 'tls', 'rds', 'queries'] as const) {
@@ -274,8 +288,16 @@ function crossCheck(config: BaseConfig, ctx: z.RefinementCtx): void {
   });
 }
 
-/** The full config schema, with cross-field checks. */
-export const configSchema = baseSchema.superRefine(crossCheck);
+/**
+ * The full config schema with cross-field checks, judging time-dependent rules (an `at()` in the
+ * past, a cron that never fires again) against `clock()` at parse time: synth time.
+ */
+export function configSchemaAt(clock: () => Date = () => new Date()) {
+  return baseSchema.superRefine((config, ctx) => crossCheck(config, ctx, clock()));
+}
+
+/** The full config schema, with cross-field checks, judged at the time of each parse. */
+export const configSchema = configSchemaAt();
 
 /** A validated config with every default applied. */
 export type CaretakerConfig = z.output<typeof configSchema>;

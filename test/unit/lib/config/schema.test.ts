@@ -138,6 +138,71 @@ describe('config schema', () => {
       (c: any) => c.backupSets.push({ ...c.backupSets[0] }),
       'backupSets[1].name',
     ],
+    [
+      'a retention policy with minKeep 0',
+      (c: any) => (c.retentionPolicies.standard.minKeep = 0),
+      'retentionPolicies.standard.minKeep',
+    ],
+    [
+      'a retention policy whose only option is a zero keepWithin',
+      (c: any) => (c.retentionPolicies.standard = { keepWithin: 'PT0S' }),
+      'retentionPolicies.standard.keepWithin',
+    ],
+    [
+      'an HTTP health check against the instance metadata address',
+      (c: any) => (c.healthChecks.http[0].url = 'http://169.254.169.254/latest/meta-data/'),
+      'healthChecks.http[0].url',
+    ],
+    [
+      'a TLS health check against the IPv6 metadata address',
+      (c: any) => (c.healthChecks.tls[0].host = 'fd00:ec2::254'),
+      'healthChecks.tls[0].host',
+    ],
+    [
+      'a DR restore into the source of a whole-bucket backup set',
+      (c: any) => (c.backupSets[0].prefix = ''),
+      'disasterRecovery.restorePrefix',
+    ],
+    [
+      'a DR restore bucket and prefix inside a backup source',
+      (c: any) =>
+        Object.assign(c.disasterRecovery, {
+          restoreBucket: 'example-app-uploads',
+          restorePrefix: 'uploads/dr/',
+        }),
+      'disasterRecovery.restoreBucket',
+    ],
+    [
+      'a DR restore bucket named like a Caretaker backup bucket',
+      (c: any) =>
+        (c.disasterRecovery.restoreBucket = 'caretaker-example-storagebackups0a1b2c3d-1q2w3e4r5t6y'),
+      'disasterRecovery.restoreBucket',
+    ],
+    [
+      'a cleanup schedule more often than hourly',
+      (c: any) => (c.schedules.cleanup.expression = 'rate(15 minutes)'),
+      'schedules.cleanup.expression',
+    ],
+    [
+      'a DR drill cron firing several times an hour',
+      (c: any) => (c.schedules.drDrill.expression = 'cron(*/10 5 1 1,4,7,10 ? *)'),
+      'schedules.drDrill.expression',
+    ],
+    [
+      'a cron Scheduler would refuse (day-of-week 0)',
+      (c: any) => (c.schedules.cleanup.expression = 'cron(0 3 ? * 0 *)'),
+      'schedules.cleanup.expression',
+    ],
+    [
+      'a one-time schedule in the past',
+      (c: any) => (c.schedules.drDrill.expression = 'at(2020-01-01T05:00:00)'),
+      'schedules.drDrill.expression',
+    ],
+    [
+      'a cron that never fires again',
+      (c: any) => (c.schedules.routineMaintenance.expression = 'cron(0 2 * * ? 2020)'),
+      'schedules.routineMaintenance.expression',
+    ],
   ])('rejects %s, naming %s', (_label, mutate, path) => {
     const problems = problemsOf(variant(mutate));
 
@@ -159,6 +224,38 @@ describe('config schema', () => {
       'healthChecks.tls[0].port',
       'backupSets[0].prefix',
     ]);
+  });
+
+  it('refuses a __proto__ key nested in the config, naming its path, before any schema check', () => {
+    // Prepare: JSON.parse keeps "__proto__" as an own key, as reading a config file does.
+    const text = JSON.stringify(example).replace(
+      '"uploads/",',
+      '"uploads/", "__proto__": {"polluted": true},',
+    );
+    const document = JSON.parse(text) as unknown;
+
+    // Act
+    const problems = problemsOf(document);
+
+    // Assess
+    expect(problems).toEqual([
+      'backupSets[0].__proto__: "__proto__" is not allowed as a key (it reaches the object prototype when copied or merged)',
+    ]);
+  });
+
+  it('judges an at() against the synth time it is given', () => {
+    // Prepare
+    const config = variant((c) => (c.schedules.drDrill.expression = 'at(2030-01-01T05:00:00)'));
+
+    // Act
+    const before = () => parseConfig(config, '<inline>', { now: new Date('2029-12-31T00:00:00Z') });
+    const after = () => parseConfig(config, '<inline>', { now: new Date('2030-01-02T00:00:00Z') });
+
+    // Assess
+    expect(before).not.toThrow();
+    expect(after).toThrow(
+      /schedules\.drDrill\.expression: at\(2030-01-01T05:00:00\) in Europe\/Berlin is already past/,
+    );
   });
 
   it('names the file when it cannot be read or parsed', () => {
