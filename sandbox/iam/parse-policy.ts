@@ -205,10 +205,11 @@ class Parser {
         this.problem(operatorPath, parsed);
         continue;
       }
-      if (!isObject(block) || Object.keys(block).length === 0) {
+      if (!isObject(block)) {
         this.problem(operatorPath, `expected an object of condition keys and values, got ${describe(block)}`);
         continue;
       }
+      if (Object.keys(block).length === 0) this.problem(operatorPath, 'expected at least one condition key');
       for (const [key, values] of Object.entries(block)) {
         conditions.push({
           operator,
