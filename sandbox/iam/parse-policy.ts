@@ -336,6 +336,6 @@ export function parsePolicy(document: unknown, options: ParsePolicyOptions): Pol
     name: options.name,
     type: options.type,
     version: policyVersion,
-    statements: statements as Statement[],
+    statements: statements.filter((statement): statement is Statement => statement !== undefined),
   };
 }
