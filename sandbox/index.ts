@@ -3,6 +3,7 @@
  * Each service registers here; `startDefaultSandbox` runs all of them.
  */
 import { type Sandbox, type SandboxOptions, type ServiceFactory, startSandbox } from './core/server.ts';
+import { iamRegistryService } from './iam-registry/index.ts';
 import { kmsService } from './services/kms/index.ts';
 import { lambdaService } from './services/lambda/index.ts';
 import { rdsService } from './services/rds/index.ts';
@@ -22,6 +23,7 @@ export const DEFAULT_SERVICES: readonly ServiceFactory[] = [
   lambdaService,
   statesService,
   schedulerService,
+  iamRegistryService,
 ];
 
 /** Starts the sandbox with every service. */

@@ -5,7 +5,7 @@
  */
 import { createHash, randomUUID } from 'node:crypto';
 import { readFileSync, statSync } from 'node:fs';
-import { isAbsolute, resolve } from 'node:path';
+import { basename, extname, isAbsolute, resolve } from 'node:path';
 import { AwsError } from '../../core/types.ts';
 import { functionArn, isValidAliasName } from './names.ts';
 
@@ -26,6 +26,11 @@ export interface FunctionRegistration {
   readonly description?: string;
   /** @default the sandbox's default region */
   readonly region?: string;
+  /**
+   * The execution role's ARN (a deployed template's Role), reported by GetFunction and kept so the
+   * function's requests can be attributed to it. @default a role named `caretaker-sandbox-<name>`
+   */
+  readonly role?: string;
 }
 
 /** One version's frozen configuration (`$LATEST` is the mutable one). */
@@ -41,6 +46,12 @@ export interface VersionConfig {
   readonly codeSize: number;
   readonly lastModified: Date;
   readonly revisionId: string;
+  readonly role: string;
+}
+
+/** The Handler setting as Lambda shows it: the module's file name without extension, then the export (`index.handler`). */
+export function handlerSetting(config: Pick<VersionConfig, 'modulePath' | 'handlerName'>): string {
+  return `${basename(config.modulePath, extname(config.modulePath))}.${config.handlerName}`;
 }
 
 export interface AliasRecord {
@@ -79,6 +90,7 @@ function sameConfig(a: VersionConfig, b: VersionConfig): boolean {
     a.timeoutMs === b.timeoutMs &&
     a.memoryMb === b.memoryMb &&
     a.description === b.description &&
+    a.role === b.role &&
     JSON.stringify(a.environment) === JSON.stringify(b.environment)
   );
 }
@@ -154,6 +166,7 @@ export class FunctionRegistry {
       ...codeOf(modulePath),
       lastModified: new Date(),
       revisionId: randomUUID(),
+      role: registration.role ?? `arn:aws:iam::${this.accountId}:role/caretaker-sandbox-${registration.name}`,
     };
     const key = `${region}/${registration.name}`;
     const existing = this.#functions.get(key);

@@ -8,7 +8,7 @@
 import { randomBytes } from 'node:crypto';
 import { Worker } from 'node:worker_threads';
 import type { InvokeMessage, RuntimeErrorDocument, WorkerInit, WorkerMessage } from './protocol.ts';
-import type { ResolvedTarget, VersionConfig } from './registry.ts';
+import { handlerSetting, type ResolvedTarget, type VersionConfig } from './registry.ts';
 
 const BOOTSTRAP = new URL('./worker-bootstrap.mjs', import.meta.url);
 /** Lambda gives the init phase 10 s of its own before it counts against the invocation. */
@@ -216,7 +216,7 @@ export class FunctionRuntime {
         AWS_LAMBDA_LOG_GROUP_NAME: init.logGroupName,
         AWS_LAMBDA_LOG_STREAM_NAME: logStreamName,
         AWS_LAMBDA_INITIALIZATION_TYPE: 'on-demand',
-        _HANDLER: `handler.${config.handlerName}`,
+        _HANDLER: handlerSetting(config),
       },
       execArgv: [],
       stdout: true,

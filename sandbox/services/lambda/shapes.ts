@@ -3,7 +3,7 @@
  */
 import { AwsError } from '../../core/types.ts';
 import { functionArn } from './names.ts';
-import type { AliasRecord, FunctionRecord, VersionConfig } from './registry.ts';
+import { type AliasRecord, type FunctionRecord, handlerSetting, type VersionConfig } from './registry.ts';
 
 /** Lambda's LastModified format: `2024-01-31T12:00:00.000+0000`. */
 export function lambdaDate(date: Date): string {
@@ -18,8 +18,8 @@ export function functionConfiguration(fn: FunctionRecord, config: VersionConfig,
     FunctionName: fn.name,
     FunctionArn: functionArn(fn.region, accountId, fn.name, qualified),
     Runtime: 'nodejs24.x',
-    Role: `arn:aws:iam::${accountId}:role/caretaker-sandbox-${fn.name}`,
-    Handler: `handler.${config.handlerName}`,
+    Role: config.role,
+    Handler: handlerSetting(config),
     CodeSize: config.codeSize,
     Description: config.description,
     Timeout: Math.ceil(config.timeoutMs / 1000),
