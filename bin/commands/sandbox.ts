@@ -1,14 +1,17 @@
 /**
  * `caretaker sandbox up`: runs the local AWS endpoint (DESIGN §9) in the foreground until
  * SIGINT/SIGTERM/SIGHUP, then closes every service (and the PostgreSQL servers behind RDS) before
- * exiting.
+ * exiting. With `--with-stack`, Caretaker's synthesized stack is deployed into it first.
  */
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
+import { ConfigError } from '../../lib/config/load.ts';
 import { DataDirLockedError } from '../../sandbox/core/data-dir-lock.ts';
+import type { DeployResult } from '../../sandbox/deploy/index.ts';
 import { type Sandbox, startDefaultSandbox } from '../../sandbox/index.ts';
 
-const USAGE_LINE = 'Usage: caretaker sandbox up [--port N] [--data-dir DIR] [--region R]';
+const USAGE_LINE =
+  'Usage: caretaker sandbox up [--port N] [--data-dir DIR] [--region R] [--with-stack [-c config=FILE | --template DIR] [--stack NAME] [--pause-schedules]]';
 const USAGE = `${USAGE_LINE}
 
 Runs the Caretaker sandbox: a local AWS endpoint on 127.0.0.1 for rehearsals and tests
@@ -16,12 +19,18 @@ Runs the Caretaker sandbox: a local AWS endpoint on 127.0.0.1 for rehearsals and
 once it accepts requests; stops cleanly on Ctrl-C (SIGINT), SIGTERM or SIGHUP.
 
 Options:
-  --port N        Port on 127.0.0.1; 0 picks a free one. (default: 4566)
-  --data-dir DIR  Where keys, objects and databases are kept across restarts. (default: ./.sandbox)
-  --region R      Region used when a request does not say. (default: us-east-1)
-  -h, --help      Show this help.
+  --port N            Port on 127.0.0.1; 0 picks a free one. (default: 4566)
+  --data-dir DIR      Where keys, objects and databases are kept across restarts. (default: ./.sandbox)
+  --region R          Region used when a request does not say. (default: us-east-1)
+  --with-stack        Deploy Caretaker's stack into the sandbox before it is ready: the functions run
+                      the bundled code, the state machines and schedules are the template's.
+  -c config=FILE      The config to synthesize the stack from, as for cdk. (default: config/example.json)
+  --template DIR      Deploy an already-synthesized cloud assembly (cdk.out) instead.
+  --stack NAME        The stack to deploy when the assembly has several.
+  --pause-schedules   Create the stack's schedules disabled, so nothing runs on its own.
+  -h, --help          Show this help.
 
-See docs/sandbox.md for what the sandbox emulates and what it does not.`;
+See docs/sandbox.md for what the sandbox emulates, what --with-stack creates and what it does not.`;
 
 const DEFAULT_PORT = 4566;
 const STOP_SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
@@ -33,14 +42,34 @@ class UsageError extends Error {
   override readonly name = 'UsageError';
 }
 
+interface StackOptions {
+  /** A config to synthesize, or an assembly to read. */
+  readonly configPath?: string;
+  readonly template?: string;
+  readonly stackName?: string;
+  readonly pauseSchedules: boolean;
+}
+
 interface UpOptions {
   readonly port: number;
   readonly dataDir: string;
   readonly region: string;
+  /** Set with --with-stack. */
+  readonly stack?: StackOptions;
 }
 
 function parseUpOptions(args: string[]): UpOptions | 'help' {
-  let values: { port?: string; 'data-dir'?: string; region?: string; help?: boolean };
+  let values: {
+    port?: string;
+    'data-dir'?: string;
+    region?: string;
+    help?: boolean;
+    'with-stack'?: boolean;
+    c?: string[];
+    template?: string;
+    stack?: string;
+    'pause-schedules'?: boolean;
+  };
   try {
     ({ values } = parseArgs({
       args,
@@ -49,6 +78,11 @@ function parseUpOptions(args: string[]): UpOptions | 'help' {
         'data-dir': { type: 'string' },
         region: { type: 'string' },
         help: { type: 'boolean', short: 'h' },
+        'with-stack': { type: 'boolean' },
+        c: { type: 'string', short: 'c', multiple: true },
+        template: { type: 'string' },
+        stack: { type: 'string' },
+        'pause-schedules': { type: 'boolean' },
       },
       strict: true,
       allowPositionals: false,
@@ -66,7 +100,47 @@ function parseUpOptions(args: string[]): UpOptions | 'help' {
     throw new UsageError(`--region must be an AWS region such as us-east-1 (got "${region}")`);
   }
   if (values['data-dir'] === '') throw new UsageError('--data-dir must not be empty');
-  return { port, dataDir: resolve(values['data-dir'] ?? '.sandbox'), region };
+  const stack = parseStackOptions(values);
+  return { port, dataDir: resolve(values['data-dir'] ?? '.sandbox'), region, ...(stack ? { stack } : {}) };
+}
+
+/** The --with-stack options; they mean nothing without it. */
+function parseStackOptions(values: {
+  'with-stack'?: boolean;
+  c?: string[];
+  template?: string;
+  stack?: string;
+  'pause-schedules'?: boolean;
+}): StackOptions | undefined {
+  const contexts = values.c ?? [];
+  if (!values['with-stack']) {
+    if (
+      contexts.length > 0 ||
+      values.template !== undefined ||
+      values.stack !== undefined ||
+      values['pause-schedules']
+    ) {
+      throw new UsageError('-c, --template, --stack and --pause-schedules go with --with-stack');
+    }
+    return undefined;
+  }
+  let configPath: string | undefined;
+  for (const context of contexts) {
+    const match = /^config=(.+)$/.exec(context);
+    if (!match) throw new UsageError(`-c takes config=FILE (got "${context}")`);
+    configPath = match[1];
+  }
+  if (configPath !== undefined && values.template !== undefined) {
+    throw new UsageError(
+      'give either -c config=FILE (synthesize) or --template DIR (already synthesized), not both',
+    );
+  }
+  return {
+    ...(configPath !== undefined ? { configPath } : {}),
+    ...(values.template !== undefined ? { template: resolve(values.template) } : {}),
+    ...(values.stack !== undefined ? { stackName: values.stack } : {}),
+    pauseSchedules: values['pause-schedules'] ?? false,
+  };
 }
 
 /** `export K=V`, quoting V for POSIX shells when it needs it. */
@@ -100,13 +174,87 @@ function latchStopSignals(): { first: Promise<NodeJS.Signals>; dispose(): void }
   };
 }
 
+interface Assembly {
+  readonly assemblyDir: string;
+  cleanup(): void;
+}
+
+/**
+ * The cloud assembly to deploy: the one given, or the stack synthesized from the config (before
+ * the sandbox starts, so a bad config starts nothing). Undefined, after saying why, when there is
+ * none. The deploy module brings in aws-cdk-lib, so it is loaded only with --with-stack.
+ */
+async function assemblyFor(stack: StackOptions): Promise<Assembly | undefined> {
+  if (stack.template !== undefined) return { assemblyDir: stack.template, cleanup: () => {} };
+  const { synthesize } = await import('../../sandbox/deploy/index.ts');
+  console.error(
+    `Synthesizing the stack from ${stack.configPath ?? 'config/example.json'} (bundling every function)…`,
+  );
+  try {
+    return synthesize(stack.configPath === undefined ? {} : { configPath: stack.configPath });
+  } catch (error) {
+    console.error(
+      error instanceof ConfigError ? error.message : `caretaker sandbox: synthesis failed: ${String(error)}`,
+    );
+    return undefined;
+  }
+}
+
+/** Deploys the assembly into `sandbox`; undefined, after saying why, when it cannot. */
+async function deploy(
+  sandbox: Sandbox,
+  stack: StackOptions,
+  assembly: Assembly,
+): Promise<DeployResult | undefined> {
+  const { deployStack } = await import('../../sandbox/deploy/index.ts');
+  try {
+    return await deployStack(sandbox, {
+      assemblyDir: assembly.assemblyDir,
+      ...(stack.stackName !== undefined ? { stackName: stack.stackName } : {}),
+      pauseSchedules: stack.pauseSchedules,
+    });
+  } catch (error) {
+    console.error(`caretaker sandbox: the stack could not be deployed: ${(error as Error).message}`);
+    return undefined;
+  } finally {
+    // The functions' code was copied into the data directory: the assembly is not needed any more.
+    assembly.cleanup();
+  }
+}
+
+/** The outputs and the commands to drive the deployment (stdout), and what differs from AWS (stderr). */
+async function printDeployment(sandbox: Sandbox, result: DeployResult): Promise<void> {
+  const { differenceLines, outputLines } = await import('../../sandbox/deploy/index.ts');
+  console.log(`# Outputs of ${result.stackName}:`);
+  for (const line of outputLines(result)) console.log(`#   ${line}`);
+  for (const line of differenceLines(result)) console.error(line);
+  const machine = Object.entries(result.outputs).find(([name]) => name.endsWith('StateMachineArn'));
+  if (machine) {
+    console.error(
+      `Start a flow, e.g.: aws --endpoint-url ${sandbox.url} stepfunctions start-execution --state-machine-arn ${machine[1]} --input '<the flow's input>'`,
+    );
+  }
+}
+
 async function up(options: UpOptions): Promise<number> {
   const signals = latchStopSignals();
+  const assembly = options.stack ? await assemblyFor(options.stack) : undefined;
+  if (options.stack && !assembly) {
+    signals.dispose();
+    return 1;
+  }
   let sandbox: Sandbox;
   try {
-    sandbox = await startDefaultSandbox(options);
+    sandbox = await startDefaultSandbox({
+      port: options.port,
+      dataDir: options.dataDir,
+      region: options.region,
+      // With the stack deployed, its functions are the ones that run, not those built from sources.
+      ...(options.stack ? { settings: { lambda: { registerCaretakerFunctions: false } } } : {}),
+    });
   } catch (error) {
     signals.dispose();
+    assembly?.cleanup();
     const code = (error as NodeJS.ErrnoException).code;
     if (code === 'EADDRINUSE') {
       console.error(
@@ -119,8 +267,18 @@ async function up(options: UpOptions): Promise<number> {
     }
     return 1;
   }
+  let deployment: DeployResult | undefined;
+  if (options.stack && assembly) {
+    deployment = await deploy(sandbox, options.stack, assembly);
+    if (!deployment) {
+      await sandbox.stop();
+      signals.dispose();
+      return 1;
+    }
+  }
   console.log(`Sandbox ready at ${sandbox.url}`);
   for (const [name, value] of Object.entries(sandbox.env())) console.log(exportLine(name, value));
+  if (deployment) await printDeployment(sandbox, deployment);
   console.error(
     [
       `Data directory: ${options.dataDir}`,

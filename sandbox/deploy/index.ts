@@ -18,5 +18,6 @@ export {
   deployStack,
   type NotModelledResource,
 } from './deploy.ts';
+export { differenceLines, outputLines } from './report.ts';
 export { type SynthesizedAssembly, type SynthesizeOptions, synthesize } from './synthesize.ts';
 export { TemplateError } from './template.ts';
