@@ -123,7 +123,7 @@ export function referencedResources(value: unknown, resources: ReadonlySet<strin
     if (fn === 'Ref' && typeof node.Ref === 'string' && resources.has(node.Ref)) found.add(node.Ref);
     if (fn === 'Fn::GetAtt') {
       const target = getAttTarget(node['Fn::GetAtt']);
-      if (target) found.add(target[0]);
+      if (target && resources.has(target[0])) found.add(target[0]);
     }
     if (fn === 'Fn::Sub') {
       const argument = node['Fn::Sub'];
@@ -178,6 +178,8 @@ function normalize(value: unknown, hideConditions = false): unknown {
     return { 'Fn::Sub': [text, { ...variables, ...given }] };
   }
   if (fn !== undefined) return { [fn]: normalize(value[fn], hideConditions) };
+  // In the Conditions section, `{"Condition": "Name"}` is a reference the library resolves.
+  if (!hideConditions && Object.keys(value).length === 1 && typeof value.Condition === 'string') return value;
   return Object.fromEntries([
     ...Object.entries(value).map(([key, child]) => [
       hideConditions && key === 'Condition' ? CONDITION_KEY : key,

@@ -29,9 +29,9 @@ export function generateName(stackName: string, logicalId: string, rule: NameRul
   let stack = stackName;
   let logical = logicalId;
   if (stack.length + logical.length > room) {
-    // Keep as much of each as fits, the stack name getting at most half.
-    stack = stack.slice(0, Math.min(stack.length, Math.floor(room / 2)));
-    logical = logical.slice(0, room - stack.length);
+    // Each part keeps at least half the room when it needs it; what one leaves, the other may use.
+    logical = logical.slice(0, Math.max(Math.floor(room / 2), room - stack.length));
+    stack = stack.slice(0, room - logical.length).replace(/-+$/, '');
   }
   const name = `${stack}-${logical}-${suffix}`;
   return rule.lowercase ? name.toLowerCase().replace(/[^a-z0-9.-]/g, '-') : name;
