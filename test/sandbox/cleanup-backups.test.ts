@@ -237,7 +237,7 @@ describe('cleanup of incremental backups', () => {
       }),
     );
 
-    const report = await cleanup({ targets: ['photos'] }, context());
+    const report = await cleanup({ dryRun: false, targets: ['photos'] }, context());
 
     const [target] = report.targets;
     expect(target.status).toBe('done');
@@ -267,7 +267,7 @@ describe('cleanup of incremental backups', () => {
   it('never touches an unmanaged backup, nor the backups it chains to', async () => {
     const before = await listKeys(world().s3, world().backupBucket, 'backups/docs/');
 
-    const report = await cleanup({ targets: ['docs'] }, context());
+    const report = await cleanup({ dryRun: false, targets: ['docs'] }, context());
 
     const decisions = Object.fromEntries(report.targets[0].decisions.map((d: any) => [d.id, d.reasons]));
     expect(decisions).toEqual({
@@ -283,8 +283,8 @@ describe('cleanup of incremental backups', () => {
     const [older, newer] = shared.ids as [string, string];
     const storedBefore = await listKeys(world().s3, world().backupBucket, `backups/shared/${older}/objects/`);
 
-    const report = await cleanup({ targets: ['shared'] }, context());
-    const again = await cleanup({ targets: ['shared'] }, context());
+    const report = await cleanup({ dryRun: false, targets: ['shared'] }, context());
+    const again = await cleanup({ dryRun: false, targets: ['shared'] }, context());
 
     expect(report.targets[0].deletions).toEqual([
       expect.objectContaining({ id: older, outcome: 'deleted', objectsReferenced: storedBefore.length }),

@@ -174,7 +174,7 @@ describe('cleanup of RDS snapshots', () => {
   });
 
   it('deletes only the managed snapshots the planner marked, in both regions, and nothing else', async () => {
-    const report = await cleanup({ targets: ['orders'] }, context());
+    const report = await cleanup({ dryRun: false, targets: ['orders'] }, context());
 
     expect(report.totals).toMatchObject({ deleted: 4, failedTargets: 0, refusedTargets: 0 });
     expect(await snapshotIds(rds)).toEqual(
@@ -184,7 +184,7 @@ describe('cleanup of RDS snapshots', () => {
   });
 
   it('finds nothing left to do when run again', async () => {
-    const report = await cleanup({ targets: ['orders'] }, context());
+    const report = await cleanup({ dryRun: false, targets: ['orders'] }, context());
 
     expect(report.totals).toMatchObject({ deleted: 0, wouldDelete: 0 });
     expect(report.targets.map((t: any) => t.status)).toEqual(['done', 'done']);
@@ -193,7 +193,7 @@ describe('cleanup of RDS snapshots', () => {
   it('refuses an empty inventory with a named error, after cleaning the other targets', async () => {
     const kept = await snapshotIds(rds);
 
-    const error = await cleanup({}, context()).catch((caught: unknown) => caught);
+    const error = await cleanup({ dryRun: false }, context()).catch((caught: unknown) => caught);
 
     expect(error).toMatchObject({
       name: 'PreconditionFailedError',
