@@ -14,6 +14,10 @@ export function outputLines(result: DeployResult): string[] {
   });
 }
 
+function plural(count: number, noun: string): string {
+  return `${count} ${noun}${count === 1 ? '' : 's'}`;
+}
+
 function grouped(entries: readonly [string, string][]): Map<string, string[]> {
   const groups = new Map<string, string[]>();
   for (const [key, value] of entries) groups.set(key, [...(groups.get(key) ?? []), value]);
@@ -25,7 +29,7 @@ export function differenceLines(result: DeployResult): string[] {
   const lines: string[] = [];
   const created = Object.keys(result.resources).length;
   lines.push(
-    `Stack ${result.stackName} in ${result.region}: ${created} resources created, ${result.notModelled.length} not modelled by the sandbox.`,
+    `Stack ${result.stackName} in ${result.region}: ${plural(created, 'resource')} created, ${result.notModelled.length} not modelled by the sandbox.`,
   );
   const byReason = grouped(
     result.notModelled.map((entry) => [`${entry.type}: ${entry.reason}`, entry.logicalId]),
