@@ -4,12 +4,13 @@
  * ids made so far, through the sandbox's service APIs (or in process where a service has none).
  */
 import { randomUUID } from 'node:crypto';
+import { DeleteScheduleCommand, ResourceNotFoundException } from '@aws-sdk/client-scheduler';
 import type { Sandbox } from '../core/server.ts';
 import { readAssembly } from './assembly.ts';
 import { type Created, DeployContext, type ResolvedResource, text } from './context.ts';
 import { conditionHolds, type ResolveScope, resolveValue } from './intrinsics.ts';
 import { creationOrder } from './plan.ts';
-import { type RecordedResource, readRecord, writeRecord } from './record.ts';
+import { type DeploymentRecord, type RecordedResource, readRecord, writeRecord } from './record.ts';
 import { HANDLERS, identifyNotModelled, NOT_MODELLED } from './resources/index.ts';
 import { isObject, TemplateError } from './template.ts';
 
@@ -76,6 +77,34 @@ function checkTypes(resources: Readonly<Record<string, { Type: string }>>): void
         .join(', ')}`,
     );
   }
+}
+
+/**
+ * Deletes the schedules an earlier deployment of this stack made that the template no longer has
+ * (they would go on firing), as a stack update deletes removed resources. Other removed resources
+ * stay, inert, and are named in the returned warnings.
+ */
+async function removeStaleSchedules(
+  context: DeployContext,
+  previous: DeploymentRecord | undefined,
+  resources: Readonly<Record<string, { Type: string }>>,
+): Promise<string[]> {
+  const warnings: string[] = [];
+  for (const [logicalId, earlier] of Object.entries(previous?.resources ?? {})) {
+    if (resources[logicalId]?.Type === earlier.type) continue;
+    if (earlier.type === 'AWS::Scheduler::Schedule') {
+      try {
+        await context.clients.scheduler.send(new DeleteScheduleCommand({ Name: earlier.ref }));
+      } catch (error) {
+        if (!(error instanceof ResourceNotFoundException)) throw error;
+      }
+    } else {
+      warnings.push(
+        `${logicalId} (${earlier.type}) from an earlier deployment is no longer in the template; it was left as it is.`,
+      );
+    }
+  }
+  return warnings;
 }
 
 /**
@@ -181,13 +210,17 @@ export async function deployStack(sandbox: Sandbox, options: DeployOptions): Pro
         ...(created.physicalName ? { physicalName: created.physicalName } : {}),
       };
     }
-  } finally {
-    // Even a failed deployment keeps its names, so a retry updates what it made instead of doubling it.
+    warnings.push(...(await removeStaleSchedules(context, previous, template.Resources)));
+    writeRecord(sandbox.context.dataDir, { stackName, region, resources: recorded });
+  } catch (error) {
+    // A failed deployment keeps every name, so a retry updates what it made instead of doubling it.
     writeRecord(sandbox.context.dataDir, {
       stackName,
       region,
       resources: { ...previous?.resources, ...recorded },
     });
+    throw error;
+  } finally {
     context.destroy();
   }
 

@@ -8,6 +8,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ListBucketsCommand, S3Client } from '@aws-sdk/client-s3';
+import { GetScheduleCommand, SchedulerClient } from '@aws-sdk/client-scheduler';
 import { ReceiveMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { afterAll, describe, expect, it } from 'vitest';
 import { deployStack } from '../../sandbox/deploy/index.ts';
@@ -129,6 +130,36 @@ describe('environments', () => {
     expect(result.region).toBe('eu-west-1');
     expect(result.resources.Queue?.arn).toMatch(/^arn:aws:sqs:eu-west-1:000000000000:Pinned-Queue-/);
     expect(result.warnings.join('\n')).toContain('pinned to account 111122223333');
+  });
+});
+
+describe('deploying again', () => {
+  it('keeps the names of what stays and deletes a schedule the template no longer has', async () => {
+    const schedule = {
+      Type: 'AWS::Scheduler::Schedule',
+      Properties: {
+        ScheduleExpression: 'cron(0 5 1 1 ? *)',
+        FlexibleTimeWindow: { Mode: 'OFF' },
+        Target: { Arn: { 'Fn::GetAtt': ['Queue', 'Arn'] }, RoleArn: { 'Fn::GetAtt': ['Role', 'Arn'] } },
+      },
+    };
+    const first = await deployStack(handle.sandbox, {
+      assemblyDir: assembly('Updated', {
+        Resources: { Queue: { Type: 'AWS::SQS::Queue' }, Role: role, Yearly: schedule },
+      }),
+    });
+
+    const second = await deployStack(handle.sandbox, {
+      assemblyDir: assembly('Updated', { Resources: { Queue: { Type: 'AWS::SQS::Queue' }, Role: role } }),
+    });
+    const scheduler = new SchedulerClient({});
+    const error = await scheduler
+      .send(new GetScheduleCommand({ Name: first.resources.Yearly?.physicalId }))
+      .catch((caught: Error) => caught);
+
+    expect(second.resources.Queue?.physicalId).toBe(first.resources.Queue?.physicalId);
+    expect(second.resources.Role?.arn).toBe(first.resources.Role?.arn);
+    expect((error as Error).name).toBe('ResourceNotFoundException');
   });
 });
 

@@ -30,7 +30,7 @@ function scope(overrides: Partial<ResolveScope> = {}): ResolveScope {
       ['Bucket', 'caretaker-test-bucket-abc'],
       ['Topic', 'arn:aws:sns:eu-central-1:000000000000:alerts'],
     ]),
-    attributes: new Map([
+    attributes: new Map<string, Record<string, string>>([
       ['Bucket', { Arn: 'arn:aws:s3:::caretaker-test-bucket-abc' }],
       ['Key', { Arn: 'arn:aws:kms:eu-central-1:000000000000:key/k-1', KeyId: 'k-1' }],
     ]),
