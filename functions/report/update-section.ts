@@ -51,7 +51,7 @@ export const updateSectionOf = <Health extends z.ZodType>(health: Health) =>
       .object({
         takenAt: isoTime,
         /** RDS: the rollback snapshot. */
-        snapshotIdentifier: z.string().optional(),
+        snapshotIdentifier: z.string().nullish(),
         /** RDS: engine version, parameter group and each member's class at the rollback point. */
         settings: z
           .object({
@@ -86,11 +86,11 @@ export const updateSectionOf = <Health extends z.ZodType>(health: Health) =>
         conflicts: z.array(z.string()).default([]),
         /** Commands that put the rollback point back by hand. */
         manualCommands: z.array(z.string()).default([]),
-        snapshotIdentifier: z.string().optional(),
+        snapshotIdentifier: z.string().nullish(),
         /** Restore: the copy now serving under the original name (before the switch-over). */
-        restoredIdentifier: z.string().optional(),
+        restoredIdentifier: z.string().nullish(),
         /** Restore: where the failed update is parked, renamed and tagged, never deleted. */
-        parkedIdentifier: z.string().optional(),
+        parkedIdentifier: z.string().nullish(),
         /** Restore: writes to the original in this window are only in the parked instance. */
         writeLossWindow: z.object({ from: isoTime, to: isoTime }).optional(),
         /** The rollback step that failed. */

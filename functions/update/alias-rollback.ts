@@ -58,7 +58,12 @@ export async function captureAlias(
 export interface AliasRollbackCheck {
   readonly functionName: string;
   readonly alias: string;
+  readonly method: 'alias';
   readonly decision: AliasRollbackDecision;
+  /** What this update changed and the rollback undoes. */
+  readonly changed: string[];
+  /** What someone else changed. */
+  readonly conflicts: string[];
   readonly found: AliasState;
   readonly description: string;
   /** The command that points the alias back at the original version by hand. */
@@ -76,12 +81,22 @@ export async function checkAliasRollback(
   const found = stateOf(alias);
   const decision = aliasRollbackDecision(found, event.originalVersion, event.targetVersion);
   logger.info('Alias rollback assessed', { alias: event.alias, decision, found });
+  const description = describeAlias(found);
+  const name = `alias ${event.alias} of ${event.functionName}`;
   return {
     functionName: event.functionName,
     alias: event.alias,
+    method: 'alias',
     decision,
+    changed: decision === 'revert' ? [`${name}: version ${event.originalVersion} → ${description}`] : [],
+    conflicts:
+      decision === 'conflict'
+        ? [
+            `${name} points at ${description}, which this update (version ${event.originalVersion} → ${event.targetVersion}) did not set`,
+          ]
+        : [],
     found,
-    description: describeAlias(found),
+    description,
     manualCommands: [
       `aws lambda update-alias --function-name ${event.functionName} --name ${event.alias} --function-version ${event.originalVersion} --routing-config 'AdditionalVersionWeights={}'`,
     ],

@@ -5,10 +5,11 @@
  * change is.
  *
  * The plan says everything the state machine branches on, so the ASL reads data and derives
- * nothing: which kind of update, how it is rolled back (`in-place` for an instance class or a
- * parameter group; `restore` of the rollback snapshot as soon as an engine version is part of the
- * change, since RDS does not downgrade), the health checks to run, how many post-update checks
- * make the stabilisation window, and the poll schedules.
+ * nothing: which kind of update, how it is rolled back (`rollbackMethod`: `in-place` for an
+ * instance class or a parameter group; `restore` of the rollback snapshot as soon as an engine
+ * version is part of the change, since RDS does not downgrade; `alias` for a canary), the health
+ * checks to run, how many post-update checks make the stabilisation window, and the poll
+ * schedules.
  */
 import * as z from 'zod';
 import {
@@ -166,8 +167,8 @@ export const updateFlowInput = (context: FlowContext) => {
             type: target.type,
             identifier: target.identifier,
             change: input.rds.change,
-            rollback: rollbackMethodOf(input.rds.change),
           },
+          rollbackMethod: rollbackMethodOf(input.rds.change),
           lambda: null,
           // A check right after the change, then one a minute until the window has passed.
           stabilization: {
@@ -198,6 +199,7 @@ export const updateFlowInput = (context: FlowContext) => {
           bakeSeconds: lambda.bakeMinutes * 60,
           step: 0,
         },
+        rollbackMethod: 'alias' as const,
         stabilization: null,
         ...common,
       };

@@ -271,7 +271,13 @@ describe('alias rollback point and rollback', () => {
       context(),
     );
 
-    expect(check).toMatchObject({ decision: 'conflict', description: 'version 9' });
+    expect(check).toMatchObject({
+      decision: 'conflict',
+      description: 'version 9',
+      conflicts: [
+        'alias live of checkout points at version 9, which this update (version 7 → 8) did not set',
+      ],
+    });
     expect(check.manualCommands[0]).toMatch(
       /^aws lambda update-alias --function-name checkout --name live --function-version 7/,
     );

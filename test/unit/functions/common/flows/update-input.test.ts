@@ -47,8 +47,8 @@ describe('Update input: RDS changes', () => {
         type: 'instance',
         identifier: 'orders-prod',
         change: { instanceClass: 'db.r6g.xlarge', allowMajorVersionUpgrade: false },
-        rollback: 'in-place',
       },
+      rollbackMethod: 'in-place',
       lambda: null,
       stabilization: { rounds: 4, round: 0, intervalSeconds: 60 },
       request: { target: 'orders', stabilizationMinutes: 3, healthChecks: ['api', 'orders-db'] },
@@ -60,7 +60,7 @@ describe('Update input: RDS changes', () => {
       rds: { target: 'orders', change: { engineVersion: '17.2', instanceClass: 'db.r6g.xlarge' } },
     });
 
-    expect(planned.rds.rollback).toBe('restore');
+    expect(planned.rollbackMethod).toBe('restore');
     expect(planned.stabilization.rounds).toBe(11);
   });
 
@@ -119,6 +119,7 @@ describe('Update input: Lambda canaries', () => {
       kind: 'lambda',
       rds: null,
       stabilization: null,
+      rollbackMethod: 'alias',
       lambda: {
         functionName: ARN,
         alias: 'live',
