@@ -277,7 +277,7 @@ async function update(input: unknown): Promise<{
   execution: DescribeExecutionCommandOutput;
   states: string[];
   report: Record<string, any>;
-  alerts: string[];
+  alerts: { subject: string; message: string }[];
 }> {
   const sns = sandbox.sandbox.context.service<SnsService>('sns')!;
   const before = sns.messages(topicArn).length;
@@ -296,7 +296,7 @@ async function update(input: unknown): Promise<{
   const alerts = sns
     .messages(topicArn)
     .slice(before)
-    .map((m) => m.subject ?? '');
+    .map((m) => ({ subject: m.subject ?? '', message: m.message }));
   return { execution, states, report, alerts };
 }
 
@@ -333,7 +333,7 @@ describe('update flow with the real handlers', () => {
       },
       health: { before: { status: 'healthy' }, after: { status: 'healthy' } },
     });
-    expect(alerts).toEqual([
+    expect(alerts.map((a) => a.subject)).toEqual([
       expect.stringMatching(/^\[INFO\] Caretaker flowtest Update: Update report: everything succeeded/),
     ]);
   }, 180_000);
@@ -382,9 +382,10 @@ describe('update flow with the real handlers', () => {
         ],
       },
     });
-    expect(alerts).toEqual([
+    expect(alerts.map((a) => a.subject)).toEqual([
       expect.stringMatching(/^\[CRITICAL\] Caretaker flowtest Update: Update report: 1 failure/),
     ]);
+    expect(alerts[0]!.message).toContain('was rolled back in place (undid: parameter group of payments-db');
   }, 180_000);
 
   it('rolls an engine upgrade back by restore and switch-over: the original name serves the pre-update rows, the failed update is parked and tagged', async () => {
@@ -451,9 +452,19 @@ describe('update flow with the real handlers', () => {
     expect(report.findings.failures.map((f: { what: string }) => f.what)[1]).toBe(
       `Writes to ledger-db between ${rollback.writeLossWindow.from} and ${rollback.writeLossWindow.to} are not in the restored database`,
     );
-    expect(alerts).toEqual([
+    expect(alerts.map((a) => a.subject)).toEqual([
       expect.stringMatching(/^\[CRITICAL\] Caretaker flowtest Update: Update report: 2 failures/),
     ]);
+    // The one alert says what failed, what was rolled back, which writes were not kept, and links the run.
+    expect(alerts[0]!.message).toContain('FAILURE: Update failed (RDS instance ledger-db (target ledger)');
+    expect(alerts[0]!.message).toContain(
+      `rolled back by restoring the rollback snapshot ${rollback.snapshotIdentifier}`,
+    );
+    expect(alerts[0]!.message).toContain(
+      `FAILURE: Writes to ledger-db between ${rollback.writeLossWindow.from}`,
+    );
+    expect(alerts[0]!.message).toContain(`Open in console: https://`);
+    expect(alerts[0]!.message).toContain(encodeURIComponent(execution.executionArn!));
   }, 300_000);
 
   it('shifts a Lambda alias through every canary step to the new version when health holds', async () => {
@@ -510,7 +521,7 @@ describe('update flow with the real handlers', () => {
       rollback: { method: 'alias', status: 'done' },
       health: { afterRollback: { status: 'healthy' } },
     });
-    expect(alerts).toEqual([
+    expect(alerts.map((a) => a.subject)).toEqual([
       expect.stringMatching(/^\[CRITICAL\] Caretaker flowtest Update: Update report: 1 failure/),
     ]);
   }, 120_000);

@@ -181,6 +181,34 @@ describe('rds-capture', () => {
   });
 });
 
+describe('rds-rollback-check', () => {
+  it('finds the update’s own change, names it, and gives the command to undo it by hand, changing nothing', async () => {
+    rdsMock.on(DescribeDBInstancesCommand).resolves(ordersDb({ DBInstanceClass: 'db.r6g.xlarge' }));
+
+    const check = await handler(
+      {
+        action: 'rds-rollback-check',
+        target: 'orders',
+        change: { instanceClass: 'db.r6g.xlarge' },
+        captured: capturedOrders,
+        method: 'in-place',
+      },
+      context(),
+    );
+
+    expect(check).toMatchObject({
+      method: 'in-place',
+      decision: 'revert',
+      changed: ['instance class of orders-db: db.r6g.large → db.r6g.xlarge'],
+      found: { members: [{ identifier: 'orders-db', instanceClass: 'db.r6g.xlarge' }] },
+      manualCommands: [
+        'aws rds modify-db-instance --db-instance-identifier orders-db --db-instance-class db.r6g.large --apply-immediately',
+      ],
+    });
+    expect(rdsMock.commandCalls(ModifyDBInstanceCommand)).toHaveLength(0);
+  });
+});
+
 describe('rds-revert', () => {
   it('sends the original class back once, then waits for it', async () => {
     rdsMock
