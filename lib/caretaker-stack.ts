@@ -54,6 +54,7 @@ export class CaretakerStack extends Stack {
   public readonly cleanupFlow: CaretakerFlow;
   public readonly backups: BackupFunctions;
   public readonly backupFlow: CaretakerFlow;
+  public readonly updateFlow: CaretakerFlow;
 
   constructor(scope: Construct, id: string, props: CaretakerStackProps) {
     super(scope, id, {
@@ -241,12 +242,33 @@ export class CaretakerStack extends Stack {
       });
     });
 
+    this.updateFlow = new CaretakerFlow(this, 'UpdateFlow', {
+      name: 'Update',
+      environmentName,
+      definitionFile: 'statemachines/update.asl.json',
+      tasks: {
+        FlowInputFunctionArn: this.flowInput,
+        HealthCheckFunctionArn: this.healthCheck.function,
+        UpdateFunctionArn: this.rds.update,
+        SnapshotFunctionArn: this.rds.snapshot,
+        RestoreFunctionArn: this.rds.restore,
+        ReportFunctionArn: this.report.function,
+      },
+      logRetention: functionDefaults.logRetention,
+      logKey: this.key.key,
+      notifications: this.alarmNotifications,
+      alarmSeverity: 'critical',
+      // A snapshot, a modification, a restore and a switch-over of a large database each take hours.
+      timeout: Duration.days(2),
+    });
+
     this.dashboard = new CaretakerDashboard(this, 'Dashboard', {
       environmentName,
       checks: watchedChecks(config),
       flows: [
         { name: 'Backup', stateMachine: this.backupFlow.stateMachine },
         { name: 'Cleanup', stateMachine: this.cleanupFlow.stateMachine },
+        { name: 'Update', stateMachine: this.updateFlow.stateMachine },
       ],
       snapshotQuota: config.quotas.manualSnapshots,
     });
@@ -270,6 +292,11 @@ export class CaretakerStack extends Stack {
         'CleanupStateMachineArn',
         this.cleanupFlow.stateMachine.stateMachineArn,
         'Cleanup flow (start with {"dryRun": true} to see what would go and why)',
+      ],
+      [
+        'UpdateStateMachineArn',
+        this.updateFlow.stateMachine.stateMachineArn,
+        'Update flow: an RDS change or a Lambda alias canary, rolled back when health fails (docs/flows/update.md)',
       ],
       ['DashboardName', this.dashboard.dashboard.dashboardName, 'CloudWatch dashboard'],
     ];

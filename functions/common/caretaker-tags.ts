@@ -22,7 +22,17 @@ export const TAG = {
   protectOnPromote: 'caretaker:protect-on-promote',
   /** On a cross-region copy: the region of the snapshot it was copied from. */
   copiedFrom: 'caretaker:copied-from',
+  /** On an original a switch-over parked as `<id>-old-<time>`: the execution that parked it. */
+  parkedBy: 'caretaker:parked-by',
+  /** On a parked original: when the switch-over parked it. */
+  parkedAt: 'caretaker:parked-at',
 } as const;
+
+/**
+ * `caretaker:kind` of the database an Update rolled back by restore: the updated original, parked
+ * under `<id>-old-<time>` and kept (never `caretaker:managed`, so nothing Caretaker does deletes it).
+ */
+export const FAILED_UPDATE_KIND = 'failed-update';
 
 /** The kinds of the shared data contract. */
 export const CARETAKER_KINDS = ['snapshot', 'backup', 'rollback-point', 'drill'] as const;

@@ -12,6 +12,11 @@
  * The promoted copy drops `caretaker:managed` (it is production now, and nothing Caretaker
  * deletes may be production) and gets back deletion protection if the original had it; the undo
  * reverses both before renaming it back, so a rollback can then delete it.
+ *
+ * When the copy is an Update's rollback point (`caretaker:kind=rollback-point`), the original it
+ * replaces is the failed update: before the promotion, the parked original is tagged as such
+ * ({@link parkedOriginalTags}) so that whoever finds `<id>-old-<time>` knows what it is and which
+ * execution parked it. It never gets `caretaker:managed`, so nothing Caretaker does deletes it.
  */
 import {
   AddTagsToResourceCommand,
@@ -20,7 +25,7 @@ import {
   type RDSClient,
   RemoveTagsFromResourceCommand,
 } from '@aws-sdk/client-rds';
-import { isFromExecution, TAG } from '#common/caretaker-tags';
+import { FAILED_UPDATE_KIND, isFromExecution, TAG, tagValue } from '#common/caretaker-tags';
 import { NotFoundError, PreconditionFailedError } from '#common/errors';
 import { logger } from '#common/observability';
 import { type DatabaseView, findDatabase } from '#common/rds-lookup';
@@ -112,6 +117,26 @@ export function nextUndoStep({ source, old, restored }: SwitchState): SwitchStep
   return { kind: 'rename', from: 'old', to: 'source', holder: 'original' };
 }
 
+/**
+ * Tags for the original a rollback-point switch-over parks: the failed update of `executionId`.
+ * Pure; undefined when the promoted copy is not a rollback point (a DR failover parks the original
+ * as it is).
+ */
+export function parkedOriginalTags(
+  promotedTags: Readonly<Record<string, string>>,
+  owner: { readonly executionId: string; readonly stack: string; readonly target: string },
+  at: Date,
+): Record<string, string> | undefined {
+  if (promotedTags[TAG.kind] !== 'rollback-point') return undefined;
+  return {
+    [TAG.kind]: FAILED_UPDATE_KIND,
+    [TAG.parkedBy]: tagValue(owner.executionId),
+    [TAG.parkedAt]: at.toISOString(),
+    [TAG.stack]: tagValue(owner.stack),
+    [TAG.target]: tagValue(owner.target),
+  };
+}
+
 export interface SwitchResult {
   readonly target: string;
   readonly action: 'switch-over' | 'undo-switch-over';
@@ -122,6 +147,10 @@ export interface SwitchResult {
   readonly sourceIdentifier: string;
   readonly oldIdentifier: string;
   readonly restoredIdentifier: string;
+  /** When the restored copy took over the original's name (set once the switch-over is done). */
+  readonly completedAt?: string;
+  /** Tags put on the parked original (a rollback point's switch-over). */
+  readonly parkedTags?: Record<string, string>;
 }
 
 function seen(view: DatabaseView | undefined, executionId: string): Seen | undefined {
@@ -208,7 +237,7 @@ export async function switchOver(
   };
   const undo = event.action === 'undo-switch-over';
   const step = undo ? nextUndoStep(state) : nextSwitchOverStep(state);
-  const result = (done: boolean, phase: string): SwitchResult => ({
+  const result = (done: boolean, phase: string, extra: Partial<SwitchResult> = {}): SwitchResult => ({
     target: target.name,
     action: event.action,
     done,
@@ -216,12 +245,15 @@ export async function switchOver(
     sourceIdentifier: names.source,
     oldIdentifier: names.old,
     restoredIdentifier: names.restored,
+    ...extra,
   });
   const details = { ...names, state };
 
   switch (step.kind) {
-    case 'done':
-      return result(true, 'done');
+    case 'done': {
+      const promotedAt = !undo ? source?.tags[TAG.promotedAt] : undefined;
+      return result(true, 'done', promotedAt ? { completedAt: promotedAt } : {});
+    }
     case 'wait':
       return result(false, step.phase);
     case 'fail': {
@@ -232,11 +264,27 @@ export async function switchOver(
     }
     case 'promote': {
       const promoted = views.source!;
-      await db.tag(promoted.arn, { [TAG.promotedAt]: now().toISOString() }, [TAG.managed]);
+      const at = now();
+      // Tagged before the promotion, so a retry after a failure in between tags it again.
+      const parked = old
+        ? parkedOriginalTags(
+            promoted.tags,
+            { executionId: event.executionId, stack: deps.stack, target: target.name },
+            at,
+          )
+        : undefined;
+      if (old && parked) {
+        await db.tag(old.arn, parked, []);
+        logger.info('Parked original tagged as the failed update', { identifier: names.old, tags: parked });
+      }
+      await db.tag(promoted.arn, { [TAG.promotedAt]: at.toISOString() }, [TAG.managed]);
       if (promoted.tags[TAG.protectOnPromote] === 'true')
         await db.modify(names.source, { deletionProtection: true });
       logger.info('Switch-over done: the restored copy serves the original endpoint', details);
-      return result(true, 'promoted');
+      return result(true, 'promoted', {
+        completedAt: at.toISOString(),
+        ...(parked ? { parkedTags: parked } : {}),
+      });
     }
     case 'rename': {
       const from = views[step.from]!;

@@ -4,6 +4,7 @@
  */
 import type { Severity } from '#common/alert-schema';
 import type { RunRecord } from './run-record.ts';
+import { updateFindings } from './update-findings.ts';
 
 export interface Finding {
   /** What happened, one line. */
@@ -140,6 +141,12 @@ export function findings(record: RunRecord): Findings {
         action: 'Take snapshots and backups more often, or check why recent ones were not usable.',
       });
     }
+  }
+
+  if (record.update) {
+    const update = updateFindings(record.update);
+    failures.push(...update.failures);
+    warnings.push(...update.warnings);
   }
 
   const severity: Severity = failures.length > 0 ? 'critical' : warnings.length > 0 ? 'warning' : 'info';

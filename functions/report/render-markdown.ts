@@ -5,6 +5,7 @@
 import { executionConsoleUrl } from '#common/alert-message';
 import { type Findings, formatBytes, formatSeconds, outcomeText } from './findings.ts';
 import type { RunRecord } from './run-record.ts';
+import { renderUpdate } from './update-markdown.ts';
 
 /** How each flow is named in reports and report alerts. */
 export const FLOW_TITLES: Readonly<Record<RunRecord['flow'], string>> = {
@@ -196,6 +197,8 @@ export function renderMarkdown(
       lines.push(`- Restored resources torn down: ${d.tornDown ? 'yes' : 'NO (delete them by hand)'}`);
     lines.push('');
   }
+
+  if (record.update) lines.push(...renderUpdate(record.update));
 
   lines.push('---', 'The JSON report next to this file has every figure and the evidence of each check.');
   return `${lines.join('\n')}\n`;

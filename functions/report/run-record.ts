@@ -5,6 +5,7 @@
  */
 import * as z from 'zod';
 import { FLOWS } from '#common/alert-schema';
+import { updateSectionOf } from './update-section.ts';
 
 const isoTime = z.iso.datetime({ offset: true });
 const errorInfo = z.object({ name: z.string(), message: z.string() });
@@ -130,6 +131,8 @@ export const runRecordSchema = z
     snapshots: z.array(snapshotEntry).default([]),
     cleanup: cleanupSection.optional(),
     drill: drillSection.optional(),
+    /** The Update flow's section: what was asked, the rollback point, health, the rollback. */
+    update: updateSectionOf(healthSection).optional(),
     /** Steps that failed outright (Catch branches), with the error the flow caught. */
     failures: z
       .array(z.object({ step: z.string(), error: z.string(), cause: z.string().optional() }))

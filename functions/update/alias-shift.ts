@@ -11,19 +11,21 @@ import {
   type LambdaClient,
   UpdateAliasCommand,
 } from '@aws-sdk/client-lambda';
-import { isErrorNamed, ResourceBusyError } from '#common/errors';
+import { isErrorNamed, PreconditionFailedError, ResourceBusyError } from '#common/errors';
 import { logger } from '#common/observability';
 import {
   type AliasState,
   type AliasTarget,
   aliasAt,
+  aliasRollbackDecision,
   currentPercent,
+  describeAlias,
   originalVersionOf,
   sameAlias,
 } from './canary.ts';
 import type { AliasRollbackEvent, AliasShiftEvent } from './input.ts';
 
-function stateOf(alias: AliasConfiguration): AliasState {
+export function stateOf(alias: AliasConfiguration): AliasState {
   return {
     functionVersion: alias.FunctionVersion ?? '',
     weights: { ...(alias.RoutingConfig?.AdditionalVersionWeights ?? {}) },
@@ -135,6 +137,15 @@ export async function rollbackAlias(
     new GetAliasCommand({ FunctionName: event.functionName, Name: event.alias }),
   );
   const state = stateOf(alias);
+  if (
+    event.targetVersion !== undefined &&
+    aliasRollbackDecision(state, event.originalVersion, event.targetVersion) === 'conflict'
+  ) {
+    throw new PreconditionFailedError(
+      `Refusing to roll back alias ${event.alias} of ${event.functionName}: it points at ${describeAlias(state)}, which this update (version ${event.originalVersion} → ${event.targetVersion}) did not set`,
+      { functionName: event.functionName, alias: event.alias, found: state },
+    );
+  }
   const wanted = { functionVersion: event.originalVersion, weights: {} };
   const changed = !sameAlias(state, wanted);
   if (changed) await update(lambda, event.functionName, event.alias, wanted, alias.RevisionId);

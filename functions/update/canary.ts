@@ -64,3 +64,33 @@ export function sameAlias(alias: AliasState, wanted: AliasTarget): boolean {
     keys.every((key) => Math.abs((alias.weights[key] ?? 0) - (wanted.weights[key] ?? -1)) < 1e-9)
   );
 }
+
+/** Whether an alias can be rolled back to `original`: untouched, ours to revert, or someone else's. */
+export type AliasRollbackDecision = 'unchanged' | 'revert' | 'conflict';
+
+/**
+ * What rolling the alias back would overwrite. The shift only ever leaves the alias on the original
+ * version routing a share to the target, or on the target alone; anything else (another primary
+ * version, routing to a third version) was set by someone else and is not overwritten. Pure.
+ */
+export function aliasRollbackDecision(
+  alias: AliasState,
+  original: string,
+  targetVersion: string,
+): AliasRollbackDecision {
+  const routed = Object.keys(alias.weights);
+  if (alias.functionVersion === original && routed.length === 0) return 'unchanged';
+  if (alias.functionVersion === original && routed.every((version) => version === targetVersion)) {
+    return 'revert';
+  }
+  if (alias.functionVersion === targetVersion && routed.length === 0) return 'revert';
+  return 'conflict';
+}
+
+/** An alias in words: `version 7, 10 % to version 8`. */
+export function describeAlias(alias: AliasState): string {
+  const routing = Object.entries(alias.weights).map(
+    ([version, weight]) => `${Math.round(weight * 10_000) / 100} % to version ${version}`,
+  );
+  return [`version ${alias.functionVersion}`, ...routing].join(', ');
+}

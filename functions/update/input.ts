@@ -3,6 +3,7 @@
  * to a new version in canary steps (one step per call) and back.
  */
 import * as z from 'zod';
+import { isValidIdentifier, MAX_SNAPSHOT_IDENTIFIER } from '#common/rds-names';
 import { type RdsTarget, targetNameSchema } from '#common/rds-targets';
 
 /** Canary weights (percent) when the event gives none. */
@@ -44,16 +45,21 @@ export const rdsChangeSchema = z
 
 export type RdsChange = z.output<typeof rdsChangeSchema>;
 
-const functionName = z
+/** A Lambda function name or unqualified ARN. */
+export const functionName = z
   .string()
   .regex(
     /^(arn:aws[\w-]*:lambda:[a-z0-9-]+:\d{12}:function:)?[A-Za-z0-9_-]{1,64}$/,
     'expected a Lambda function name or ARN (without a qualifier)',
   );
-const aliasName = z
+/** A Lambda alias name (never a version number). */
+export const aliasName = z
   .string()
   .regex(/^(?!\d+$)[A-Za-z0-9_-]{1,128}$/, 'expected an alias name (not a version number)');
-const version = z.string().regex(/^\d+$/, 'expected a published version number such as 7 (not $LATEST)');
+/** A published Lambda version. */
+export const version = z
+  .string()
+  .regex(/^\d+$/, 'expected a published version number such as 7 (not $LATEST)');
 
 /** Ascending percentages ending at 100. */
 export const stepsSchema = z
@@ -64,6 +70,38 @@ export const stepsSchema = z
     'expected ascending weights',
   )
   .refine((steps) => steps.at(-1) === 100, 'expected the last weight to be 100');
+
+/** An RDS target's settings at the rollback point, as `rds-capture` returns them. */
+export const capturedSettingsSchema = z.object({
+  target: z.string(),
+  type: z.enum(['instance', 'cluster']),
+  identifier: z.string(),
+  engineVersion: z.string().optional(),
+  /** DB parameter group (instances) or DB cluster parameter group (clusters). */
+  parameterGroup: z.string().optional(),
+  /** The instance, or each cluster member, with its class. */
+  members: z.array(
+    z.object({
+      identifier: z.string(),
+      instanceClass: z.string().optional(),
+      writer: z.boolean().optional(),
+    }),
+  ),
+  capturedAt: z.iso.datetime({ offset: true }),
+});
+
+export type CapturedSettings = z.output<typeof capturedSettingsSchema>;
+
+/** How a change is rolled back: set back in place, or by restoring the rollback snapshot. */
+export const rollbackMethodSchema = z.enum(['in-place', 'restore']);
+export type RollbackMethod = z.output<typeof rollbackMethodSchema>;
+
+const snapshotIdentifier = z
+  .string()
+  .refine(
+    (text) => isValidIdentifier(text, MAX_SNAPSHOT_IDENTIFIER),
+    'expected a DB snapshot identifier (letters, digits, single hyphens, starting with a letter)',
+  );
 
 export function updateEventSchema(targets: readonly RdsTarget[]) {
   const target = targetNameSchema(targets);
@@ -112,6 +150,40 @@ export function updateEventSchema(targets: readonly RdsTarget[]) {
         functionName,
         alias: aliasName,
         originalVersion: version,
+        /** The version this update shifted to: when given, an alias pointing anywhere else is refused. */
+        targetVersion: version.optional(),
+      })
+      .strict(),
+    z.object({ action: z.literal('rds-capture'), target }).strict(),
+    z
+      .object({
+        action: z.literal('rds-rollback-check'),
+        target,
+        change: rdsChangeSchema,
+        captured: capturedSettingsSchema,
+        method: rollbackMethodSchema,
+        /** The rollback snapshot, named in the manual commands. */
+        snapshotIdentifier: snapshotIdentifier.optional(),
+      })
+      .strict(),
+    z
+      .object({
+        action: z.literal('rds-revert'),
+        target,
+        change: rdsChangeSchema,
+        captured: capturedSettingsSchema,
+      })
+      .strict(),
+    z
+      .object({ action: z.literal('alias-capture'), functionName, alias: aliasName, targetVersion: version })
+      .strict(),
+    z
+      .object({
+        action: z.literal('alias-rollback-check'),
+        functionName,
+        alias: aliasName,
+        originalVersion: version,
+        targetVersion: version,
       })
       .strict(),
   ]);
@@ -122,3 +194,7 @@ export type RdsApplyEvent = Extract<UpdateEvent, { action: 'rds-apply' }>;
 export type RdsProgressEvent = Extract<UpdateEvent, { action: 'rds-progress' }>;
 export type AliasShiftEvent = Extract<UpdateEvent, { action: 'alias-shift' }>;
 export type AliasRollbackEvent = Extract<UpdateEvent, { action: 'alias-rollback' }>;
+export type RdsRollbackCheckEvent = Extract<UpdateEvent, { action: 'rds-rollback-check' }>;
+export type RdsRevertEvent = Extract<UpdateEvent, { action: 'rds-revert' }>;
+export type AliasCaptureEvent = Extract<UpdateEvent, { action: 'alias-capture' }>;
+export type AliasRollbackCheckEvent = Extract<UpdateEvent, { action: 'alias-rollback-check' }>;

@@ -11,5 +11,6 @@ export function flowContextOf(config: CaretakerConfig): FlowContext {
     backupSets: config.backupSets,
     rdsTargets: config.rdsTargets,
     lambdaFunctions: config.updates.lambdaFunctions,
+    healthChecks: config.healthChecks,
   };
 }

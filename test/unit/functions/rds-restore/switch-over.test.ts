@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import {
   nextSwitchOverStep,
   nextUndoStep,
+  parkedOriginalTags,
   type Seen,
 } from '../../../../functions/rds-restore/switch-over.ts';
 
@@ -123,5 +124,31 @@ describe('nextUndoStep', () => {
 
   it('fails when neither the original name nor the parking name exists', () => {
     expect(nextUndoStep({ restored: copy() })).toMatchObject({ kind: 'fail', error: 'not-found' });
+  });
+});
+
+describe('parkedOriginalTags', () => {
+  const owner = {
+    executionId: 'arn:aws:states:eu-central-1:1:execution:Update:run-1',
+    stack: 'caretaker-prod',
+    target: 'orders',
+  };
+  const at = new Date('2026-03-10T12:30:00.000Z');
+
+  it('marks the original a rollback point replaces as the failed update of the execution, never as managed', () => {
+    const tags = parkedOriginalTags({ 'caretaker:kind': 'rollback-point' }, owner, at);
+
+    expect(tags).toEqual({
+      'caretaker:kind': 'failed-update',
+      'caretaker:parked-by': 'arn:aws:states:eu-central-1:1:execution:Update:run-1',
+      'caretaker:parked-at': '2026-03-10T12:30:00.000Z',
+      'caretaker:stack': 'caretaker-prod',
+      'caretaker:target': 'orders',
+    });
+    expect(tags).not.toHaveProperty('caretaker:managed');
+  });
+
+  it('leaves the original of any other switch-over (a DR failover) as it is', () => {
+    expect(parkedOriginalTags({ 'caretaker:kind': 'drill' }, owner, at)).toBeUndefined();
   });
 });

@@ -1,7 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import {
   aliasAt,
+  aliasRollbackDecision,
   currentPercent,
+  describeAlias,
   originalVersionOf,
   sameAlias,
 } from '../../../../functions/update/canary.ts';
@@ -55,6 +57,30 @@ describe('originalVersionOf', () => {
         name: 'PreconditionFailedError',
         message: expect.stringMatching(/changed by someone else/),
       }),
+    );
+  });
+});
+
+describe('aliasRollbackDecision', () => {
+  it('finds nothing to roll back on the original version without routing', () => {
+    expect(aliasRollbackDecision({ functionVersion: '7', weights: {} }, '7', '8')).toBe('unchanged');
+  });
+
+  it('rolls back what a shift leaves: a share to the target, or the target alone', () => {
+    expect(aliasRollbackDecision({ functionVersion: '7', weights: { '8': 0.5 } }, '7', '8')).toBe('revert');
+    expect(aliasRollbackDecision({ functionVersion: '8', weights: {} }, '7', '8')).toBe('revert');
+  });
+
+  it('refuses what someone else set: another primary, or routing to a third version', () => {
+    expect(aliasRollbackDecision({ functionVersion: '9', weights: {} }, '7', '8')).toBe('conflict');
+    expect(aliasRollbackDecision({ functionVersion: '7', weights: { '9': 0.1 } }, '7', '8')).toBe('conflict');
+  });
+});
+
+describe('describeAlias', () => {
+  it('says which version serves and what is routed elsewhere', () => {
+    expect(describeAlias({ functionVersion: '7', weights: { '8': 0.1 } })).toBe(
+      'version 7, 10 % to version 8',
     );
   });
 });
