@@ -2,23 +2,15 @@
  * The CDK app: one Caretaker stack for the environment described by `-c config=<path>`
  * (default config/example.json), checked by cdk-nag's AwsSolutions rules.
  */
-import { App, Validations } from 'aws-cdk-lib';
-import { AwsSolutionsChecks } from 'cdk-nag';
-import { CaretakerStack } from '../lib/caretaker-stack.ts';
+import { App } from 'aws-cdk-lib';
+import { caretakerApp } from '../lib/app.ts';
 import { ConfigError, DEFAULT_CONFIG_PATH, loadConfig } from '../lib/config/load.ts';
-import { FEATURE_FLAGS } from '../lib/feature-flags.ts';
 
-const app = new App({ context: FEATURE_FLAGS });
-const configPath = (app.node.tryGetContext('config') as string | undefined) ?? DEFAULT_CONFIG_PATH;
+// The config path is context; read it before building the real app.
+const configPath = (new App().node.tryGetContext('config') as string | undefined) ?? DEFAULT_CONFIG_PATH;
 
 try {
-  const config = loadConfig(configPath);
-  const { account, region } = config.environment;
-  new CaretakerStack(app, `Caretaker-${config.environment.name}`, {
-    config,
-    env: account || region ? { account, region } : undefined,
-  });
-  Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
+  caretakerApp({ config: loadConfig(configPath) });
 } catch (error) {
   if (error instanceof ConfigError) {
     console.error(error.message);

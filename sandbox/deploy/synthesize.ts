@@ -1,16 +1,12 @@
 /**
- * Synthesizes Caretaker's stack in this process, as `cdk synth` runs bin/app.ts: the same feature
- * flags, config loading, stack id (`Caretaker-<environment name>`), pinned environment and cdk-nag
- * checks, with Lambda code bundled by the local esbuild, into a temporary cloud assembly.
+ * Synthesizes Caretaker's stack in this process with the app `cdk synth` runs (lib/app.ts), Lambda
+ * code bundled by the local esbuild, into a temporary cloud assembly.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { App, Validations } from 'aws-cdk-lib';
-import { AwsSolutionsChecks } from 'cdk-nag';
-import { CaretakerStack } from '../../lib/caretaker-stack.ts';
+import { caretakerApp } from '../../lib/app.ts';
 import { DEFAULT_CONFIG_PATH, loadConfig } from '../../lib/config/load.ts';
-import { FEATURE_FLAGS } from '../../lib/feature-flags.ts';
 
 export interface SynthesizeOptions {
   /** The Caretaker config file (as `-c config=`). @default config/example.json */
@@ -36,13 +32,7 @@ export function synthesize(options: SynthesizeOptions = {}): SynthesizedAssembly
   const temporary = options.outdir === undefined;
   const outdir = options.outdir ?? mkdtempSync(join(tmpdir(), 'caretaker-assembly-'));
   try {
-    const app = new App({ context: { ...FEATURE_FLAGS }, outdir });
-    const { account, region } = config.environment;
-    const stack = new CaretakerStack(app, `Caretaker-${config.environment.name}`, {
-      config,
-      env: account || region ? { account, region } : undefined,
-    });
-    Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
+    const { app, stack } = caretakerApp({ config, outdir });
     app.synth();
     return {
       assemblyDir: outdir,
