@@ -61,9 +61,12 @@ export class CaretakerStack extends Stack {
     });
     const { config } = props;
     this.flowContext = {
+      environmentName: config.environment.name,
       backupSets: config.backupSets,
       rdsTargets: config.rdsTargets,
       lambdaFunctions: config.updates.lambdaFunctions,
+      healthChecks: config.healthChecks,
+      disasterRecovery: config.disasterRecovery,
     };
     const environmentName = config.environment.name;
     Tags.of(this).add(MANAGED_TAG.key, MANAGED_TAG.value);

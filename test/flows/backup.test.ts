@@ -22,7 +22,7 @@ import {
 } from '@aws-sdk/client-sfn';
 import { CreateTopicCommand, SNSClient } from '@aws-sdk/client-sns';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { backupSet } from '../../functions/common/config-sections.ts';
+import { backupSet, disasterRecovery, healthChecks } from '../../functions/common/config-sections.ts';
 import { type BackupSet, flowContextEnvironment } from '../../functions/common/flows/context.ts';
 import { kmsService } from '../../sandbox/services/kms/index.ts';
 import type { LambdaService } from '../../sandbox/services/lambda/index.ts';
@@ -130,7 +130,14 @@ function registerFlowInput(): void {
   sandbox.sandbox.context.service<LambdaService>('lambda')!.register({
     name: 'caretaker-flow-input',
     modulePath: module('../../functions/flow-input/handler.ts'),
-    environment: flowContextEnvironment({ backupSets: configured, rdsTargets: [], lambdaFunctions: [] }),
+    environment: flowContextEnvironment({
+      environmentName: 'flowtest',
+      backupSets: configured,
+      rdsTargets: [],
+      lambdaFunctions: [],
+      healthChecks: healthChecks.parse({}),
+      disasterRecovery: disasterRecovery.parse({}),
+    }),
   });
 }
 

@@ -8,12 +8,14 @@ import type * as z from 'zod';
 import { backupFlowInput } from './backup-input.ts';
 import { cleanupFlowInput } from './cleanup-input.ts';
 import type { FlowContext } from './context.ts';
+import { disasterRecoveryFlowInput } from './disaster-recovery-input.ts';
 import type { StateMachineFlow } from './names.ts';
 
 /** The schema of each flow's input, given the config it runs with. */
 export const FLOW_INPUTS: { readonly [F in StateMachineFlow]?: (context: FlowContext) => z.ZodType } = {
   Backup: backupFlowInput,
   Cleanup: cleanupFlowInput,
+  DisasterRecovery: disasterRecoveryFlowInput,
 };
 
 /** The input schema of `flow`; throws for a flow without one. */

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { backupSet } from '#common/config-sections';
+import { backupSet, disasterRecovery, healthChecks } from '#common/config-sections';
 import { ValidationError } from '#common/errors';
 import type { FlowContext } from '#common/flows/context';
 import { flowInputSchema } from '#common/flows/inputs';
@@ -17,6 +17,9 @@ const context: FlowContext = {
   ],
   rdsTargets: [],
   lambdaFunctions: [],
+  environmentName: 'prod',
+  healthChecks: healthChecks.parse({}),
+  disasterRecovery: disasterRecovery.parse({}),
 };
 
 function problems(flow: 'Backup' | 'Cleanup', input: unknown): string[] {
