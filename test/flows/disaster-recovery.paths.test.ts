@@ -274,6 +274,8 @@ describe.sequential('disaster-recovery flow paths', () => {
         startedAt: expect.any(String),
       },
     ]);
+    // One start time names the restore and its teardown (taken once: a Map iteration's own clock must not leak in).
+    expect(new Set([...backupCalls('restore'), ...backupCalls('teardown')].map((e) => e.startedAt)).size).toBe(1);
     // Verified against the restored copy: its RDS status and the target's query check pointed at it.
     const verify = flow.script
       .eventsOf('health-check')
@@ -605,6 +607,8 @@ describe.sequential('disaster-recovery flow paths', () => {
     expect(run.status).toBe('FAILED');
     expect(run.error).toBe('PreconditionFailedError');
     expect(run.states).toContain('DescribeSwitchOverFailure');
+    // The undo looks for the original under the parking name the switch-over gave it: same start time.
+    expect(rdsCalls('undo-switch-over')[0]!.startedAt).toBe(rdsCalls('switch-over')[0]!.startedAt);
     const undo = run.states.indexOf('UndoSwitchOver');
     expect(undo).toBeGreaterThan(-1);
     expect(run.states.indexOf('DeleteDatabase')).toBeGreaterThan(undo);
