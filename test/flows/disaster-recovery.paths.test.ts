@@ -275,7 +275,9 @@ describe.sequential('disaster-recovery flow paths', () => {
       },
     ]);
     // One start time names the restore and its teardown (taken once: a Map iteration's own clock must not leak in).
-    expect(new Set([...backupCalls('restore'), ...backupCalls('teardown')].map((e) => e.startedAt)).size).toBe(1);
+    expect(
+      new Set([...backupCalls('restore'), ...backupCalls('teardown')].map((e) => e.startedAt)).size,
+    ).toBe(1);
     // Verified against the restored copy: its RDS status and the target's query check pointed at it.
     const verify = flow.script
       .eventsOf('health-check')
