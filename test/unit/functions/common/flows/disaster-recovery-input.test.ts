@@ -207,7 +207,10 @@ describe('DisasterRecovery input: failover', () => {
 
   it('cannot be confirmed when flow-input does not know the environment name', () => {
     expect(
-      problems({ mode: 'failover', rdsTargets: ['orders'], confirm: '' }, contextWith({ environmentName: '' })),
+      problems(
+        { mode: 'failover', rdsTargets: ['orders'], confirm: '' },
+        contextWith({ environmentName: '' }),
+      ),
     ).toEqual(['confirm: expected the environment\'s name ""']);
   });
 
