@@ -76,11 +76,20 @@ export function drillFigures(record: RunRecord): Drill | undefined {
   };
 }
 
-/** The record with its `drill` section derived from `disasterRecovery` (when a drill gives one). */
+/**
+ * The record with what the report measures from `disasterRecovery`: its `measured` RTO/RPO (any
+ * mode) and, for a drill, the `drill` section (unless the record has one already).
+ */
 export function withDrillFigures(record: RunRecord): RunRecord {
-  if (record.drill) return record;
-  const drill = drillFigures(record);
-  return drill ? { ...record, drill } : record;
+  const section = record.disasterRecovery;
+  if (!section) return record;
+  const measured = recoveryTimes(section, record.startedAt);
+  const drill = record.drill ?? drillFigures(record);
+  return {
+    ...record,
+    disasterRecovery: { ...section, ...(measured ? { measured } : {}) },
+    ...(drill ? { drill } : {}),
+  };
 }
 
 /** The message of a Step Functions error cause (a Lambda error document), else the cause itself. */

@@ -222,6 +222,14 @@ export const disasterRecoverySection = z.object({
     })
     .nullable(),
   failure: z.object({ step: z.string(), error: z.string(), cause: z.string().optional() }).nullable(),
+  /** Filled by the report, not the flow: RTO and RPO once everything was restored and verified. */
+  measured: z
+    .object({
+      verifiedAt: isoTime,
+      rtoSeconds: z.number().nonnegative(),
+      rpoSeconds: z.number().nonnegative(),
+    })
+    .optional(),
 });
 
 export type DisasterRecoverySection = z.output<typeof disasterRecoverySection>;

@@ -460,6 +460,8 @@ describe.sequential('disaster-recovery flow on the sandbox', () => {
     expect(await instanceIds(rds)).toEqual(['orders-db', parked].sort());
     expect((await contentOf(parked)).late).toBe(1);
     expect(report.disasterRecovery.recheck).toMatchObject({ status: 'healthy' });
+    expect(report.disasterRecovery.measured.rtoSeconds).toBeGreaterThan(0);
+    expect(report.drill).toBeUndefined();
     // The data is back, byte for byte.
     const restored = await readAll(s3, RESTORE_BUCKET, RESTORED_PREFIX);
     expect(

@@ -174,6 +174,17 @@ describe('the drill section', () => {
     expect(withDrillFigures(record({ restored: null })).drill).toBeUndefined();
   });
 
+  it('records the measured RTO and RPO in the section for a failover too', () => {
+    const failover = withDrillFigures(record({ mode: 'failover', teardown: false, removal: null }));
+
+    expect(failover.disasterRecovery!.measured).toEqual({
+      verifiedAt: '2026-04-01T05:40:02.000Z',
+      rtoSeconds: 2402,
+      rpoSeconds: 97200,
+    });
+    expect(withDrillFigures(record({ restored: null })).disasterRecovery).not.toHaveProperty('measured');
+  });
+
   it('turns the RPO over its target into the drill warning, and a tampered recovery point into another', () => {
     const found = findings(withDrillFigures(record({})));
 
