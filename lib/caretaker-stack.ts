@@ -4,6 +4,7 @@ import type { Construct } from 'constructs';
 import { type FlowContext, flowContextEnvironment } from '../functions/common/flows/context.ts';
 import { flowInputSchema } from '../functions/common/flows/inputs.ts';
 import type { StateMachineFlow } from '../functions/common/flows/names.ts';
+import { toFieldProblems } from '../functions/common/validation.ts';
 import { AlertTopic } from './alerts/alert-topic.ts';
 import { DeadLetters } from './alerts/dead-letters.ts';
 import { flowContextOf } from './config/flow-context.ts';
@@ -55,6 +56,7 @@ export class CaretakerStack extends Stack {
   public readonly backups: BackupFunctions;
   public readonly backupFlow: CaretakerFlow;
   public readonly updateFlow: CaretakerFlow;
+  public readonly disasterRecoveryFlow: CaretakerFlow;
 
   constructor(scope: Construct, id: string, props: CaretakerStackProps) {
     super(scope, id, {
@@ -262,6 +264,36 @@ export class CaretakerStack extends Stack {
       timeout: Duration.days(2),
     });
 
+    this.disasterRecoveryFlow = new CaretakerFlow(this, 'DisasterRecoveryFlow', {
+      name: 'DisasterRecovery',
+      environmentName,
+      definitionFile: 'statemachines/disaster-recovery.asl.json',
+      tasks: {
+        FlowInputFunctionArn: this.flowInput,
+        RdsRestoreFunctionArn: this.rds.restore,
+        BackupRestoreFunctionArn: this.backups.restore,
+        HealthCheckFunctionArn: this.healthCheck.function,
+        ReportFunctionArn: this.report.function,
+      },
+      logRetention: functionDefaults.logRetention,
+      logKey: this.key.key,
+      notifications: this.alarmNotifications,
+      alarmSeverity: 'critical',
+      // Restores of large databases take hours; a rollback after them needs time too.
+      timeout: Duration.hours(24),
+    });
+    if (config.rdsTargets.length > 0 || config.backupSets.length > 0) {
+      new FlowSchedule(this, 'DisasterRecoveryDrillSchedule', {
+        description: 'Caretaker quarterly disaster-recovery drill',
+        ...this.scheduleOf(config, 'drDrill'),
+        target: {
+          stateMachine: this.disasterRecoveryFlow.stateMachine,
+          input: this.flowInputFor('DisasterRecovery', { mode: 'drill' }),
+        },
+        deadLetterQueue: this.deadLetters.queue,
+      });
+    }
+
     this.dashboard = new CaretakerDashboard(this, 'Dashboard', {
       environmentName,
       checks: watchedChecks(config),
@@ -269,6 +301,7 @@ export class CaretakerStack extends Stack {
         { name: 'Backup', stateMachine: this.backupFlow.stateMachine },
         { name: 'Cleanup', stateMachine: this.cleanupFlow.stateMachine },
         { name: 'Update', stateMachine: this.updateFlow.stateMachine },
+        { name: 'DisasterRecovery', stateMachine: this.disasterRecoveryFlow.stateMachine },
       ],
       snapshotQuota: config.quotas.manualSnapshots,
     });
@@ -298,6 +331,21 @@ export class CaretakerStack extends Stack {
         this.updateFlow.stateMachine.stateMachineArn,
         'Update flow: an RDS change or a Lambda alias canary, rolled back when health fails (docs/flows/update.md)',
       ],
+      [
+        'DisasterRecoveryStateMachineArn',
+        this.disasterRecoveryFlow.stateMachine.stateMachineArn,
+        'DisasterRecovery flow (drill quarterly; failover by hand with {"mode": "failover", ..., "confirm": "<environment>"})',
+      ],
+      [
+        'RdsRestoreFunctionName',
+        this.rds.restore.fn.functionName,
+        'rds-restore function (finishing a DR rollback by hand: docs/flows/disaster-recovery.md)',
+      ],
+      [
+        'BackupRestoreFunctionName',
+        this.backups.restore.fn.functionName,
+        'backup-restore function (restores; removing restored objects by hand: docs/flows/disaster-recovery.md)',
+      ],
       ['DashboardName', this.dashboard.dashboard.dashboardName, 'CloudWatch dashboard'],
     ];
     for (const [id, value, description] of outputs) new CfnOutput(this, id, { value, description });
@@ -310,7 +358,8 @@ export class CaretakerStack extends Stack {
   private flowInputFor(flow: StateMachineFlow, input: Record<string, unknown>): Record<string, unknown> {
     const checked = flowInputSchema(flow, this.flowContext).safeParse(input);
     if (!checked.success) {
-      throw new Error(`The scheduled input of ${flow} is invalid: ${checked.error.message}`);
+      const problems = toFieldProblems(checked.error.issues).map((p) => `${p.path}: ${p.message}`);
+      throw new Error(`The scheduled input of ${flow} is invalid: ${problems.join('; ')}`);
     }
     return input;
   }

@@ -3,41 +3,54 @@
  * bucket/prefix, verifying every object as it is written. It refuses a backup that fails
  * verification, takes a rollback point of the target first, and if the restore fails midway
  * puts the target back as it was before throwing. Resumable: while `done` is false, call again
- * with the returned `continuation`.
+ * with the returned `continuation`. For disaster recovery it also chooses the backup to restore
+ * (`choose`) and removes what one execution restored (`teardown`).
  */
 import type { Context } from 'aws-lambda';
 import { budgetFrom } from '#common/backup/budget';
-import { latestCompleteBackup } from '#common/backup/catalog';
+import { chooseBackup, latestCompleteBackup } from '#common/backup/catalog';
 import { backupEnvironment, cryptoFor, engineFor } from '#common/backup/environment';
-import { newBackupId } from '#common/backup/layout';
 import { restoreStep } from '#common/backup/restore';
 import { s3 } from '#common/clients';
 import { NotFoundError } from '#common/errors';
 import { caretakerHandler } from '#common/middleware';
 import { correlate } from '#common/observability';
-import { type RestoreEvent, restoreEventSchema } from './input.ts';
+import { restoreIdentity, restoreTags } from './identity.ts';
+import {
+  type BackupRestoreEvent,
+  type ChooseEvent,
+  type RestoreEvent,
+  restoreEventSchema,
+  type TeardownEvent,
+} from './input.ts';
+import { teardownStep } from './teardown.ts';
 
 const ENVIRONMENT = backupEnvironment();
 const CRYPTO = cryptoFor(ENVIRONMENT);
 
-/** Restores, or continues a restore. */
-export async function restore(event: RestoreEvent, context: Context) {
-  const engine = engineFor(ENVIRONMENT, s3(), CRYPTO);
-  const backupId =
-    event.continuation?.backupId ?? event.backupId ?? (await latestCompleteBackup(engine, event.set));
-  if (!backupId)
-    throw new NotFoundError(`Backup set ${event.set} has no complete backup`, { set: event.set });
-  const startedAt = event.startedAt ? new Date(event.startedAt) : new Date();
-  const seed = event.startedAt ? `restore\n${event.executionId}\n${event.set}` : undefined;
-  const rollbackPointId = event.continuation?.rollbackPointId ?? newBackupId(startedAt, seed);
-  const restoreId = event.continuation?.state.restoreId ?? `restore-${rollbackPointId}`;
-  correlate({ backupId, executionId: event.executionId });
-  const budget = budgetFrom({
+function budgetFor(event: { timeBudgetMs?: number | undefined }, context: Context) {
+  return budgetFrom({
     remainingMs: context.getRemainingTimeInMillis(),
     safetyMarginMs: ENVIRONMENT.safetyMarginMs,
     bytesPerSecond: ENVIRONMENT.bytesPerSecond,
     ...(event.timeBudgetMs === undefined ? {} : { timeBudgetMs: event.timeBudgetMs }),
   });
+}
+
+/** Restores, or continues a restore. */
+export async function restore(event: Omit<RestoreEvent, 'action'>, context: Context) {
+  const engine = engineFor(ENVIRONMENT, s3(), CRYPTO);
+  const backupId =
+    event.continuation?.backupId ?? event.backupId ?? (await latestCompleteBackup(engine, event.set));
+  if (!backupId)
+    throw new NotFoundError(`Backup set ${event.set} has no complete backup`, { set: event.set });
+  const derived = restoreIdentity(event.executionId, event.set, event.startedAt);
+  const identity = {
+    rollbackPointId: event.continuation?.rollbackPointId ?? derived.rollbackPointId,
+    restoreId: event.continuation?.state.restoreId ?? derived.restoreId,
+  };
+  const { rollbackPointId, restoreId } = identity;
+  correlate({ backupId, executionId: event.executionId });
   const outcome = await restoreStep(
     engine,
     {
@@ -50,9 +63,10 @@ export async function restore(event: RestoreEvent, context: Context) {
       executionId: event.executionId,
       restoreId,
       rollbackPointId,
+      objectTags: restoreTags(identity, event.executionId),
     },
     event.continuation?.state,
-    budget,
+    budgetFor(event, context),
     ENVIRONMENT.concurrency,
   );
   if (outcome.done) return { done: true as const, ...outcome.result };
@@ -64,4 +78,50 @@ export async function restore(event: RestoreEvent, context: Context) {
   };
 }
 
-export const handler = caretakerHandler('backup-restore', restoreEventSchema(ENVIRONMENT.bucket), restore);
+/** Chooses the backup a restore of the set starts from. */
+export async function choose(event: ChooseEvent) {
+  return chooseBackup(
+    engineFor(ENVIRONMENT, s3(), CRYPTO),
+    event.set,
+    new Date(),
+    event.backupId ?? undefined,
+  );
+}
+
+/** Tears down (or continues tearing down) what this execution's restore of the set wrote. */
+export async function teardown(event: TeardownEvent, context: Context) {
+  const engine = engineFor(ENVIRONMENT, s3(), CRYPTO);
+  correlate({ executionId: event.executionId });
+  const outcome = await teardownStep(
+    engine,
+    {
+      set: event.set,
+      targetBucket: event.targetBucket,
+      targetPrefix: event.targetPrefix,
+      identity: restoreIdentity(event.executionId, event.set, event.startedAt),
+    },
+    event.continuation,
+    budgetFor(event, context),
+    ENVIRONMENT.concurrency,
+  );
+  if (outcome.done) return { done: true as const, ...outcome.result };
+  return { done: false as const, set: event.set, continuation: outcome.cursor };
+}
+
+/** Runs one action. */
+export async function backupRestore(event: BackupRestoreEvent, context: Context): Promise<unknown> {
+  switch (event.action) {
+    case 'restore':
+      return restore(event, context);
+    case 'choose':
+      return choose(event);
+    case 'teardown':
+      return teardown(event, context);
+  }
+}
+
+export const handler = caretakerHandler(
+  'backup-restore',
+  restoreEventSchema(ENVIRONMENT.bucket),
+  backupRestore,
+);

@@ -7,6 +7,7 @@
  */
 import * as z from 'zod';
 import {
+  awsRegion,
   healthChecks,
   httpCheck as httpCheckSchema,
   name,
@@ -36,7 +37,15 @@ export type ResolvedQueryCheck = Omit<QueryCheck, 'rdsTarget'> & {
   readonly rdsTarget?: string;
   readonly type: 'instance' | 'cluster';
   readonly identifier: string;
+  /** Overrides only: the database is in this region (a restored copy in the DR region); null: the function's. */
+  readonly region?: string | null;
 };
+
+/** An RDS check; an override's may name another region (a restored copy in the DR region). */
+export type RegionalRdsCheck = RdsCheck & { readonly region?: string | null };
+
+/** An override RDS check: the config's, optionally in another region (null: the function's). */
+const overrideRdsSchema = rdsCheckSchema.extend({ region: awsRegion.nullish() });
 
 /**
  * `HEALTH_CHECKS`: the config's `healthChecks` section plus the backup sets and RDS targets whose
@@ -70,6 +79,8 @@ const overrideQuerySchema = queryCheckSchema
     rdsTarget: queryCheckSchema.shape.rdsTarget.optional(),
     identifier: rdsCheckSchema.shape.identifier.optional(),
     type: rdsCheckSchema.shape.type,
+    /** With `identifier`: the database is in this region (null or absent: the function's). */
+    region: awsRegion.nullish(),
   })
   .refine((query) => query.rdsTarget !== undefined || query.identifier !== undefined, {
     message: 'expected rdsTarget (a configured RDS target) or identifier (a DB instance or cluster)',
@@ -91,7 +102,7 @@ export function eventSchema(configuredTargets: readonly string[]) {
         .object({
           http: z.array(httpCheckSchema).default([]),
           tls: z.array(tlsCheckSchema).default([]),
-          rds: z.array(rdsCheckSchema).default([]),
+          rds: z.array(overrideRdsSchema).default([]),
           queries: z.array(overrideQuerySchema).default([]),
           backupFreshness: z.boolean().default(false),
         })
@@ -124,7 +135,7 @@ export type HealthCheckEvent = z.output<ReturnType<typeof eventSchema>>;
 export interface RunPlan {
   readonly http: readonly HttpCheck[];
   readonly tls: readonly TlsCheck[];
-  readonly rds: readonly RdsCheck[];
+  readonly rds: readonly RegionalRdsCheck[];
   readonly queries: readonly ResolvedQueryCheck[];
   readonly backupSets: CheckSet['backupSets'];
   readonly rdsTargets: CheckSet['rdsTargets'];

@@ -4,7 +4,7 @@
  * and as a flow step with `failOn` throws UnhealthyError so the flow can Catch it.
  */
 import type { Context } from 'aws-lambda';
-import { rds, s3 } from '#common/clients';
+import { rds, rdsIn, s3 } from '#common/clients';
 import { MissingEnvironmentError, optionalEnv, requireEnv } from '#common/env';
 import { UnhealthyError } from '#common/errors';
 import { caretakerHandler } from '#common/middleware';
@@ -56,7 +56,7 @@ const CHECK_SET = parseOrThrow(
   'HEALTH_CHECKS environment variable',
 );
 const DEPS: ProbeDeps = {
-  rds,
+  rds: (region) => (region ? rdsIn(region) : rds()),
   s3,
   ...(CHECK_SET.backupSets.length > 0 ? { backupBucket: requireEnv('BACKUP_BUCKET') } : {}),
   password: cachedPasswords(readSecretString),

@@ -17,7 +17,8 @@ import type { PlannedCheck } from './runner.ts';
 import type { PasswordProvider } from './secrets.ts';
 
 export interface ProbeDeps {
-  readonly rds: () => RDSClient;
+  /** RDS in the function's region, or in `region` (an override's restored copy in the DR region). */
+  readonly rds: (region?: string) => RDSClient;
   readonly s3: () => S3Client;
   /** The backup bucket; required when the plan has backup sets. */
   readonly backupBucket?: string;
@@ -64,7 +65,7 @@ export function buildChecks(plan: RunPlan, deps: ProbeDeps): PlannedCheck[] {
       kind: 'rds',
       target: `${check.type} ${check.identifier}`,
       timeoutMs: RDS_TIMEOUT_MS,
-      run: () => probeRds(deps.rds(), check),
+      run: () => probeRds(deps.rds(check.region ?? undefined), check),
     });
   }
   for (const check of plan.queries) {
@@ -75,7 +76,12 @@ export function buildChecks(plan: RunPlan, deps: ProbeDeps): PlannedCheck[] {
       // Describe + secret, then connect and query, each under the check's timeout.
       timeoutMs: RDS_TIMEOUT_MS + 2 * check.timeoutMs + SLACK_MS,
       run: (signal) =>
-        probeQuery(check, { rds: deps.rds(), password: deps.password, tls: deps.databaseTls, signal }),
+        probeQuery(check, {
+          rds: deps.rds(check.region ?? undefined),
+          password: deps.password,
+          tls: deps.databaseTls,
+          signal,
+        }),
     });
   }
   for (const set of plan.backupSets) {

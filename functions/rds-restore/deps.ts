@@ -13,7 +13,10 @@ export interface RestoreDeps {
 }
 
 /** The client and region name for an optional region (default: the stack's). */
-export function regional(deps: RestoreDeps, region: string | undefined): { rds: RDSClient; region: string } {
+export function regional(
+  deps: RestoreDeps,
+  region: string | null | undefined,
+): { rds: RDSClient; region: string } {
   const name = region ?? deps.region;
   return { rds: name === deps.region ? deps.rds : deps.rdsIn(name), region: name };
 }

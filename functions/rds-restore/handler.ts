@@ -1,13 +1,15 @@
 /**
  * rds-restore: restores a configured RDS target from a snapshot with the settings recorded with
  * it, reports status for polling, switches over by renaming (and undoes it), and deletes what an
- * execution restored. Actions: `restore`, `status`, `switch-over`, `undo-switch-over`, `delete`.
+ * execution restored; for disaster recovery it also chooses the snapshot to restore from.
+ * Actions: `choose`, `restore`, `status`, `switch-over`, `undo-switch-over`, `delete`.
  * docs/rds-restore.md describes the contract.
  */
 import { rds, rdsIn } from '#common/clients';
 import { requireEnv } from '#common/env';
 import { caretakerHandler } from '#common/middleware';
 import { rdsTargetsFromEnv, targetNamed } from '#common/rds-targets';
+import { chooseSnapshot } from './choose.ts';
 import type { RestoreDeps } from './deps.ts';
 import { type RestoreEvent, restoreEventSchema } from './input.ts';
 import { restoreDatabase } from './restore.ts';
@@ -27,6 +29,8 @@ const DEPS: RestoreDeps = {
 export async function restoreAction(event: RestoreEvent) {
   const target = targetNamed(TARGETS, event.target);
   switch (event.action) {
+    case 'choose':
+      return chooseSnapshot(DEPS, target, event);
     case 'restore':
       return restoreDatabase(DEPS, target, event);
     case 'status':

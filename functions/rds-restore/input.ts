@@ -1,7 +1,9 @@
 /**
- * The rds-restore event: one of five actions on a configured RDS target, each idempotent per
+ * The rds-restore event: one of six actions on a configured RDS target, each idempotent per
  * execution (a re-run continues where the last call stopped).
  *
+ * - `choose`: the snapshot a disaster-recovery restore starts from (the newest available managed
+ *   one, or the one given), and the identifier `restore` will create;
  * - `restore`: a new instance/cluster from a snapshot, with the settings recorded with it;
  * - `status`: where a restored (or any) instance/cluster stands, for polling;
  * - `switch-over`: park the original as `<id>-old-<time>` and give the restored copy its name;
@@ -67,20 +69,31 @@ export function restoreEventSchema(targets: readonly RdsTarget[]) {
   return z.discriminatedUnion('action', [
     z
       .object({
+        action: z.literal('choose'),
+        target,
+        executionId,
+        /** Look in this region (the DR copies); null or absent: the stack's region. */
+        region: region.nullish(),
+        /** The snapshot to use; null or absent: the newest available managed one. */
+        snapshotIdentifier: snapshotIdentifier.nullish(),
+      })
+      .strict(),
+    z
+      .object({
         action: z.literal('restore'),
         target,
         executionId,
         snapshotIdentifier,
-        /** Restore in this region (a DR copy); default: the stack's region. */
-        region: region.optional(),
-        /** The new identifier; default `<source>-r<8 hex of the execution>`. */
-        identifier: dbIdentifier.optional(),
+        /** Restore in this region (a DR copy); null or absent: the stack's region. */
+        region: region.nullish(),
+        /** The new identifier; null or absent: `<source>-r<8 hex of the execution>`. */
+        identifier: dbIdentifier.nullish(),
         kind: z.enum(['drill', 'rollback-point']).default('drill'),
         overrides: overridesSchema.default({}),
       })
       .strict(),
     z
-      .object({ action: z.literal('status'), target, identifier: dbIdentifier, region: region.optional() })
+      .object({ action: z.literal('status'), target, identifier: dbIdentifier, region: region.nullish() })
       .strict(),
     z
       .object({
@@ -106,13 +119,14 @@ export function restoreEventSchema(targets: readonly RdsTarget[]) {
         target,
         executionId,
         identifier: dbIdentifier,
-        region: region.optional(),
+        region: region.nullish(),
       })
       .strict(),
   ]);
 }
 
 export type RestoreEvent = z.output<ReturnType<typeof restoreEventSchema>>;
+export type ChooseAction = Extract<RestoreEvent, { action: 'choose' }>;
 export type RestoreAction = Extract<RestoreEvent, { action: 'restore' }>;
 export type StatusAction = Extract<RestoreEvent, { action: 'status' }>;
 export type SwitchAction = Extract<RestoreEvent, { action: 'switch-over' | 'undo-switch-over' }>;

@@ -3,6 +3,7 @@
  * but something is close to going wrong). Pure.
  */
 import type { Severity } from '#common/alert-schema';
+import { disasterRecoveryFindings } from './disaster-recovery.ts';
 import type { RunRecord } from './run-record.ts';
 import { updateFindings } from './update-findings.ts';
 
@@ -124,6 +125,10 @@ export function findings(record: RunRecord): Findings {
       });
     }
   }
+
+  const recovery = disasterRecoveryFindings(record);
+  failures.push(...recovery.failures);
+  warnings.push(...recovery.warnings);
 
   const drill = record.drill;
   if (drill) {

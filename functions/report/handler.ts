@@ -8,6 +8,7 @@ import { requireEnv } from '#common/env';
 import { caretakerHandler } from '#common/middleware';
 import { metrics } from '#common/observability';
 import { publishAlert } from '#common/publish-alert';
+import { withDrillFigures } from './disaster-recovery.ts';
 import { findings, outcomeText } from './findings.ts';
 import { FLOW_TITLES, renderMarkdown } from './render-markdown.ts';
 import { reportKey } from './report-key.ts';
@@ -27,7 +28,9 @@ export interface ReportResult {
 }
 
 /** Writes both report files (same keys on a re-run, so a retry overwrites rather than duplicates) and alerts. */
-export async function report(record: RunRecord, now = new Date()): Promise<ReportResult> {
+export async function report(input: RunRecord, now = new Date()): Promise<ReportResult> {
+  // A DisasterRecovery drill's RTO/RPO (the `drill` section and its metrics) come from what it recorded.
+  const record = withDrillFigures(input);
   const finishedAt = record.finishedAt ?? now.toISOString();
   const found = findings(record);
   const markdown = renderMarkdown(record, found, ENVIRONMENT, finishedAt);

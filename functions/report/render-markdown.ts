@@ -3,6 +3,7 @@
  * what ran, the outcome first, what needs doing, then each section with its figures. Pure.
  */
 import { executionConsoleUrl } from '#common/alert-message';
+import { disasterRecoveryMarkdown } from './disaster-recovery.ts';
 import { type Findings, formatBytes, formatSeconds, outcomeText } from './findings.ts';
 import type { RunRecord } from './run-record.ts';
 import { renderUpdate } from './update-markdown.ts';
@@ -199,6 +200,7 @@ export function renderMarkdown(
   }
 
   if (record.update) lines.push(...renderUpdate(record.update));
+  lines.push(...disasterRecoveryMarkdown(record));
 
   lines.push('---', 'The JSON report next to this file has every figure and the evidence of each check.');
   return `${lines.join('\n')}\n`;

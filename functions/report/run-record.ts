@@ -119,6 +119,122 @@ export const drillSection = z.object({
   tornDown: z.boolean().optional(),
 });
 
+const skippedPoint = z.object({ id: z.string(), kind: z.string().optional(), why: z.string() });
+const chosenPoint = z.object({
+  snapshotIdentifier: z.string().optional(),
+  backupId: z.string().optional(),
+  createdAt: isoTime,
+  verifiedAt: isoTime.nullable().optional(),
+  source: z.enum(['newest-verified', 'given']),
+  managed: z.boolean().optional(),
+  reason: z.string(),
+  skipped: z.array(skippedPoint).default([]),
+  skippedCount: z.number().int().nonnegative().default(0),
+  restoredIdentifier: z.string().optional(),
+});
+const removalError = errorInfo.partial({ message: true });
+
+/**
+ * What a DisasterRecovery run did, step by step (statemachines/disaster-recovery.asl.json): a
+ * step that did not run is null. The report derives RTO/RPO (and for drills the `drill` section)
+ * from it.
+ */
+export const disasterRecoverySection = z.object({
+  mode: z.enum(['drill', 'failover']),
+  /** The region databases were restored in; null: the stack's. */
+  region: z.string().nullable(),
+  teardown: z.boolean(),
+  objectives: z.object({ rtoSeconds: z.number().positive(), rpoSeconds: z.number().positive() }),
+  chosen: z
+    .object({
+      databases: z.array(z.object({ target: z.string(), region: z.string().nullable(), point: chosenPoint })),
+      backups: z.array(
+        z.object({ set: z.string(), targetBucket: z.string(), targetPrefix: z.string(), point: chosenPoint }),
+      ),
+    })
+    .nullable(),
+  restored: z
+    .object({
+      databases: z.array(
+        z.object({
+          target: z.string(),
+          type: z.enum(['instance', 'cluster']),
+          region: z.string(),
+          identifier: z.string(),
+          snapshotIdentifier: z.string(),
+          settingsSource: z.string().optional(),
+          notes: z.array(z.string()).default([]),
+          verification: healthSection.extend({ durationMs: z.number().nonnegative() }),
+        }),
+      ),
+      backups: z.array(
+        z.object({
+          set: z.string(),
+          backupId: z.string(),
+          target: z.object({ bucket: z.string(), prefix: z.string() }),
+          restoreId: z.string(),
+          rollbackPointId: z.string(),
+          verified: z.enum(['objects', 'manifest']),
+          objects: z.number().int().nonnegative(),
+          bytes: z.number().nonnegative(),
+          completedAt: isoTime,
+          durationMs: z.number().nonnegative(),
+        }),
+      ),
+    })
+    .nullable(),
+  switchOverStarted: z.boolean().optional(),
+  switchOver: z
+    .array(
+      z.object({
+        target: z.string(),
+        sourceIdentifier: z.string(),
+        oldIdentifier: z.string(),
+        restoredIdentifier: z.string(),
+        phase: z.string(),
+      }),
+    )
+    .nullable(),
+  recheck: healthSection.nullable(),
+  removal: z
+    .object({
+      databases: z.array(
+        z.object({
+          target: z.string(),
+          identifier: z.string(),
+          region: z.string().nullable(),
+          removed: z.boolean(),
+          switchOverUndone: z.boolean(),
+          error: removalError.optional(),
+        }),
+      ),
+      backups: z.array(
+        z.object({
+          set: z.string(),
+          target: z.object({ bucket: z.string(), prefix: z.string() }),
+          restoreId: z.string().optional(),
+          removed: z.boolean(),
+          deleted: z.number().int().nonnegative().optional(),
+          putBack: z.number().int().nonnegative().optional(),
+          kept: z.number().int().nonnegative().optional(),
+          error: removalError.optional(),
+        }),
+      ),
+    })
+    .nullable(),
+  failure: z.object({ step: z.string(), error: z.string(), cause: z.string().optional() }).nullable(),
+  /** Filled by the report, not the flow: RTO and RPO once everything was restored and verified. */
+  measured: z
+    .object({
+      verifiedAt: isoTime,
+      rtoSeconds: z.number().nonnegative(),
+      rpoSeconds: z.number().nonnegative(),
+    })
+    .optional(),
+});
+
+export type DisasterRecoverySection = z.output<typeof disasterRecoverySection>;
+
 export const runRecordSchema = z
   .object({
     flow: z.enum(FLOWS),
@@ -133,6 +249,7 @@ export const runRecordSchema = z
     drill: drillSection.optional(),
     /** The Update flow's section: what was asked, the rollback point, health, the rollback. */
     update: updateSectionOf(healthSection).optional(),
+    disasterRecovery: disasterRecoverySection.optional(),
     /** Steps that failed outright (Catch branches), with the error the flow caught. */
     failures: z
       .array(z.object({ step: z.string(), error: z.string(), cause: z.string().optional() }))

@@ -8,9 +8,11 @@ import type { CaretakerConfig } from './schema.ts';
 
 export function flowContextOf(config: CaretakerConfig): FlowContext {
   return {
+    environmentName: config.environment.name,
     backupSets: config.backupSets,
     rdsTargets: config.rdsTargets,
     lambdaFunctions: config.updates.lambdaFunctions,
     healthChecks: config.healthChecks,
+    disasterRecovery: config.disasterRecovery,
   };
 }

@@ -10,7 +10,7 @@ import * as z from 'zod';
 import {
   awsRegion,
   backupSet,
-  bucketName,
+  disasterRecovery,
   healthChecks,
   name,
   positiveInt,
@@ -83,25 +83,6 @@ const schedules = z
     routineMaintenance: schedule(DEFAULT_SCHEDULES.routineMaintenance),
     cleanup: schedule(DEFAULT_SCHEDULES.cleanup),
     drDrill: schedule(DEFAULT_SCHEDULES.drDrill),
-  })
-  .strict();
-
-const disasterRecovery = z
-  .object({
-    /** Region to restore into; defaults to the stack's region. */
-    region: awsRegion.optional(),
-    /** Instance class for restored databases; defaults to the source's class. */
-    instanceClass: z
-      .string()
-      .regex(/^db\.[a-z0-9]+\.[a-z0-9]+$/, 'expected an instance class such as db.r6g.large')
-      .optional(),
-    rtoTargetMinutes: positiveInt.default(60),
-    rpoTargetMinutes: positiveInt.default(1440),
-    /** Delete what a drill restored once it has been measured. */
-    teardownAfterDrill: z.boolean().default(true),
-    /** Bucket (and prefix) that DR restores S3 data into; defaults to each set's source. */
-    restoreBucket: bucketName.optional(),
-    restorePrefix: z.string().default('dr-restore/'),
   })
   .strict();
 

@@ -124,7 +124,15 @@ export class BackupFunctions extends Construct {
       allow(
         this.restore.role,
         new iam.PolicyStatement({
-          actions: ['s3:GetObject', 's3:PutObject', 's3:DeleteObject', 's3:AbortMultipartUpload'],
+          actions: [
+            's3:GetObject',
+            's3:PutObject',
+            's3:DeleteObject',
+            's3:AbortMultipartUpload',
+            // Restored objects carry their restore's id; a teardown reads it to remove only those.
+            's3:PutObjectTagging',
+            's3:GetObjectTagging',
+          ],
           resources: [`arn:${stack.partition}:s3:::${bucket}/*`],
         }),
         `A restore writes objects anywhere under the prefix an operator chooses in ${bucket}; it takes a rollback point first.`,

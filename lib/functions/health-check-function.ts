@@ -86,6 +86,37 @@ export class HealthCheckFunction extends Construct {
       );
     }
 
+    // DisasterRecovery checks its restored copies (<identifier>-r<execution hash>), in the stack's
+    // region and in disasterRecovery.region: status, pending maintenance and endpoint only.
+    if (config.rdsTargets.length > 0) {
+      const regions = [
+        undefined,
+        ...(config.disasterRecovery.region ? [config.disasterRecovery.region] : []),
+      ];
+      allow(
+        fn.role,
+        new iam.PolicyStatement({
+          actions: [
+            'rds:DescribeDBInstances',
+            'rds:DescribeDBClusters',
+            'rds:DescribePendingMaintenanceActions',
+          ],
+          resources: [
+            ...new Set(
+              regions.flatMap((region) =>
+                config.rdsTargets.flatMap(({ type, identifier }) => [
+                  rdsResourceArn(type, `${identifier}-r*`, region),
+                  // A restored cluster's writer instance.
+                  ...(type === 'cluster' ? [rdsResourceArn('instance', `${identifier}-r*`, region)] : []),
+                ]),
+              ),
+            ),
+          ],
+        }),
+        'Disaster recovery checks the copies it restored, named <identifier>-r<execution hash> per run; read-only.',
+      );
+    }
+
     const secrets = config.healthChecks.queries.map((query) => query.passwordSecretArn);
     if (secrets.length > 0) {
       allow(

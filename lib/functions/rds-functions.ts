@@ -244,18 +244,25 @@ export class RdsFunctions extends Construct {
         ),
         conditions: MANAGED_REQUEST,
       }),
-      // Switch-over and undo rename the source and its restored copy, and toggle deletion protection.
-      new iam.PolicyStatement({
-        actions: ['rds:ModifyDBInstance', 'rds:ModifyDBCluster', 'rds:AddTagsToResource'],
-        resources: rdsArns(regions, ...sources, ...derived),
-      }),
-      new iam.PolicyStatement({
-        actions: ['rds:RemoveTagsFromResource'],
-        resources: rdsArns(regions, ...sources, ...derived),
-        conditions: {
-          'ForAllValues:StringEquals': { 'aws:TagKeys': ['caretaker:managed', 'caretaker:promoted-at'] },
-        },
-      }),
+      // Switch-over and undo rename the source and its restored copy, and toggle deletion protection
+      // (without targets there is nothing to rename: no statement, which would have no resource).
+      ...(sources.length === 0
+        ? []
+        : [
+            new iam.PolicyStatement({
+              actions: ['rds:ModifyDBInstance', 'rds:ModifyDBCluster', 'rds:AddTagsToResource'],
+              resources: rdsArns(regions, ...sources, ...derived),
+            }),
+            new iam.PolicyStatement({
+              actions: ['rds:RemoveTagsFromResource'],
+              resources: rdsArns(regions, ...sources, ...derived),
+              conditions: {
+                'ForAllValues:StringEquals': {
+                  'aws:TagKeys': ['caretaker:managed', 'caretaker:promoted-at'],
+                },
+              },
+            }),
+          ]),
       // Tear-down deletes only what Caretaker restored.
       new iam.PolicyStatement({
         actions: ['rds:DeleteDBInstance'],

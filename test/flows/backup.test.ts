@@ -31,6 +31,7 @@ import { s3Service } from '../../sandbox/services/s3/index.ts';
 import { type SnsService, snsService } from '../../sandbox/services/sns/index.ts';
 import { statesService } from '../../sandbox/services/states/index.ts';
 import { historyOf, ROLE_ARN, run } from '../fixtures/statemachines/harness.ts';
+import { flowContext } from '../support/flow-context.ts';
 import { fakeContext } from '../support/lambda-context.ts';
 import { withSandbox } from '../support/sandbox.ts';
 
@@ -130,7 +131,7 @@ function registerFlowInput(): void {
   sandbox.sandbox.context.service<LambdaService>('lambda')!.register({
     name: 'caretaker-flow-input',
     modulePath: module('../../functions/flow-input/handler.ts'),
-    environment: flowContextEnvironment({ backupSets: configured, rdsTargets: [], lambdaFunctions: [] }),
+    environment: flowContextEnvironment(flowContext({ environmentName: 'flowtest', backupSets: configured })),
   });
 }
 

@@ -14,6 +14,7 @@ import { flowInputSchema } from '#common/flows/inputs';
 import { parseOrThrow } from '#common/validation';
 import { findings } from '../../functions/report/findings.ts';
 import { type RunRecord, runRecordSchema } from '../../functions/report/run-record.ts';
+import { flowContext } from '../support/flow-context.ts';
 import { type FlowRun, flowHarness } from './support/flow-harness.ts';
 import { fail } from './support/script-server.ts';
 
@@ -27,14 +28,14 @@ const flow = flowHarness('update.asl.json', {
 });
 
 const CHECKOUT = 'arn:aws:lambda:eu-central-1:111122223333:function:checkout';
-const CONTEXT: FlowContext = {
+const CONTEXT: FlowContext = flowContext({
   backupSets: [],
   rdsTargets: [
     { name: 'orders', type: 'instance', identifier: 'orders-prod', retention: 'standard', rpo: 'PT26H' },
   ],
   lambdaFunctions: [CHECKOUT],
   healthChecks: healthChecks.parse({ http: [{ name: 'api', url: 'https://api.example.com/health' }] }),
-};
+});
 
 const CLASS_CHANGE = {
   rds: { target: 'orders', change: { instanceClass: 'db.r6g.xlarge' } },

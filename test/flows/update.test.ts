@@ -49,6 +49,7 @@ import { type SnsService, snsService } from '../../sandbox/services/sns/index.ts
 import { statesService } from '../../sandbox/services/states/index.ts';
 import { historyOf, ROLE_ARN, run } from '../fixtures/statemachines/harness.ts';
 import { waitForInstance, withPg } from '../sandbox/rds-support.ts';
+import { flowContext } from '../support/flow-context.ts';
 import { withSandbox } from '../support/sandbox.ts';
 
 const ASL = fileURLToPath(new URL('../../statemachines/update.asl.json', import.meta.url));
@@ -203,12 +204,13 @@ function registerHandlers(port: number): void {
   service.register({
     name: 'caretaker-flow-input',
     modulePath: module('../../functions/flow-input/handler.ts'),
-    environment: flowContextEnvironment({
-      backupSets: [],
-      rdsTargets: TARGETS,
-      lambdaFunctions: [checkoutArn, billingArn],
-      healthChecks: checks,
-    }),
+    environment: flowContextEnvironment(
+      flowContext({
+        rdsTargets: TARGETS,
+        lambdaFunctions: [checkoutArn, billingArn],
+        healthChecks: checks,
+      }),
+    ),
   });
   service.register({
     name: 'caretaker-health-check',

@@ -26,17 +26,21 @@ export function targetKeyOf(
   return `${targetPrefix}${entry.key.slice(sourcePrefix.length)}`;
 }
 
-/** Restores one entry of backup `backupId` (set `set`) to `targetKey`, verifying it as it is written. */
+/**
+ * Restores one entry of backup `backupId` (set `set`) to `targetKey`, verifying it as it is
+ * written, with `tags` on the restored object (a restore's provenance; none when putting back).
+ */
 export async function restoreObject(
   source: ReadSource,
   target: RestoreTarget,
   backup: { readonly set: string; readonly backupId: string; readonly frameLength: number },
   entry: ManifestEntry,
   targetKey: string,
+  tags: Readonly<Record<string, string>> = {},
 ): Promise<void> {
   await readVerified(source, { ...backup, entry }, (plaintext) =>
     uploadStream(target.s3, target.bucket, targetKey, plaintext, {
-      tags: {},
+      tags,
       tuning: target.tuning,
       ...(entry.metadata ? { metadata: entry.metadata } : {}),
       headers: {

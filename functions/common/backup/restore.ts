@@ -39,6 +39,8 @@ export interface RestoreRequest {
   readonly restoreId: string;
   /** The rollback point's backup id (derived from the restore id by the caller). */
   readonly rollbackPointId: string;
+  /** Tags on every restored object (provenance: which restore wrote it), default none. */
+  readonly objectTags?: Readonly<Record<string, string>>;
 }
 
 const position = z.object({ part: z.number().int().min(0), index: z.number().int().min(0) }).strict();
@@ -274,7 +276,7 @@ async function restorePhase(
       lastDispatched = position;
       dispatched++;
       await pool.start(memoryWeight(engine, entry.size), async () => {
-        await restoreObject(engine, target, backup, entry, targetKey);
+        await restoreObject(engine, target, backup, entry, targetKey, request.objectTags);
         state.objects++;
         state.bytes += entry.size;
       });

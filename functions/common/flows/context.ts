@@ -4,51 +4,61 @@
  * naming a backup set or RDS target that is not configured is refused before anything runs.
  */
 import * as z from 'zod';
-import { backupSet, healthChecks } from '../config-sections.ts';
+import { backupSet, disasterRecovery, healthChecks } from '../config-sections.ts';
+import { optionalEnv } from '../env.ts';
 import { jsonEnv } from '../json-env.ts';
 import { type RdsTarget, rdsTargetsFromEnv } from '../rds-targets.ts';
 
 export type BackupSet = z.output<typeof backupSet>;
 export type HealthChecks = z.output<typeof healthChecks>;
+export type DisasterRecoveryConfig = z.output<typeof disasterRecovery>;
 
 export interface FlowContext {
+  /** `environment.name`: what a failover must be confirmed with. */
+  readonly environmentName: string;
   readonly backupSets: readonly BackupSet[];
   readonly rdsTargets: readonly RdsTarget[];
   /** Lambda functions (unqualified ARNs) whose aliases Update may shift. */
   readonly lambdaFunctions: readonly string[];
-  /**
-   * The configured health checks (the config's `healthChecks`), which Update runs before and after
-   * a change, all or the ones its input names.
-   * @default - none
-   */
-  readonly healthChecks?: HealthChecks;
+  /** The configured health checks (DisasterRecovery points the query checks at restored copies). */
+  readonly healthChecks: HealthChecks;
+  /** The `disasterRecovery` section: where and how DisasterRecovery restores. */
+  readonly disasterRecovery: DisasterRecoveryConfig;
 }
 
 /** Environment variables of `flow-input`, each the config section of the same meaning as JSON. */
 export const FLOW_CONTEXT_ENV = {
+  // Every Caretaker function already has it; the stack sets the same value again.
+  environmentName: 'CARETAKER_ENVIRONMENT',
   backupSets: 'BACKUP_SETS',
   rdsTargets: 'RDS_TARGETS',
   lambdaFunctions: 'LAMBDA_FUNCTIONS',
   healthChecks: 'HEALTH_CHECKS',
+  disasterRecovery: 'DISASTER_RECOVERY',
 } as const satisfies Record<keyof FlowContext, string>;
 
 /** Reads the context from the environment (at cold start). */
 export function flowContextFromEnv(): FlowContext {
   return {
+    // Without a name no failover can be confirmed (confirm must be non-empty): safe by default.
+    environmentName: optionalEnv(FLOW_CONTEXT_ENV.environmentName, ''),
     backupSets: jsonEnv(FLOW_CONTEXT_ENV.backupSets, z.array(backupSet), '[]'),
     rdsTargets: rdsTargetsFromEnv(FLOW_CONTEXT_ENV.rdsTargets),
     lambdaFunctions: jsonEnv(FLOW_CONTEXT_ENV.lambdaFunctions, z.array(z.string()), '[]'),
     healthChecks: jsonEnv(FLOW_CONTEXT_ENV.healthChecks, healthChecks, '{}'),
+    disasterRecovery: jsonEnv(FLOW_CONTEXT_ENV.disasterRecovery, disasterRecovery, '{}'),
   };
 }
 
 /** The environment `flow-input` needs for a config's context (what the stack sets). */
 export function flowContextEnvironment(context: FlowContext): Record<string, string> {
   return {
+    [FLOW_CONTEXT_ENV.environmentName]: context.environmentName,
     [FLOW_CONTEXT_ENV.backupSets]: JSON.stringify(context.backupSets),
     [FLOW_CONTEXT_ENV.rdsTargets]: JSON.stringify(context.rdsTargets),
     [FLOW_CONTEXT_ENV.lambdaFunctions]: JSON.stringify(context.lambdaFunctions),
-    [FLOW_CONTEXT_ENV.healthChecks]: JSON.stringify(context.healthChecks ?? {}),
+    [FLOW_CONTEXT_ENV.healthChecks]: JSON.stringify(context.healthChecks),
+    [FLOW_CONTEXT_ENV.disasterRecovery]: JSON.stringify(context.disasterRecovery),
   };
 }
 

@@ -8,6 +8,7 @@ import type * as z from 'zod';
 import { backupFlowInput } from './backup-input.ts';
 import { cleanupFlowInput } from './cleanup-input.ts';
 import type { FlowContext } from './context.ts';
+import { disasterRecoveryFlowInput } from './disaster-recovery-input.ts';
 import type { StateMachineFlow } from './names.ts';
 import { updateFlowInput } from './update-input.ts';
 
@@ -16,6 +17,7 @@ export const FLOW_INPUTS: { readonly [F in StateMachineFlow]?: (context: FlowCon
   Backup: backupFlowInput,
   Cleanup: cleanupFlowInput,
   Update: updateFlowInput,
+  DisasterRecovery: disasterRecoveryFlowInput,
 };
 
 /** The input schema of `flow`; throws for a flow without one. */

@@ -115,6 +115,34 @@ describe('the event', () => {
     expect(plan.rdsTargets.map((t) => t.name)).toEqual(['orders']);
   });
 
+  it("points override checks at a restored copy in another region, or the function's own with null", () => {
+    // Act
+    const event = parseOrThrow(schema, {
+      checks: {
+        rds: [
+          { name: 'orders', identifier: 'orders-prod-r1a2b3c4d', region: 'eu-west-1' },
+          { name: 'billing', identifier: 'billing-r1a2b3c4d', region: null },
+        ],
+        queries: [
+          { ...query, rdsTarget: undefined, identifier: 'orders-prod-r1a2b3c4d', region: 'eu-west-1' },
+        ],
+      },
+    });
+    const plan = resolvePlan(configured, event.checks);
+
+    // Assess
+    expect(plan.rds.map((c) => [c.identifier, c.region])).toEqual([
+      ['orders-prod-r1a2b3c4d', 'eu-west-1'],
+      ['billing-r1a2b3c4d', null],
+    ]);
+    expect(plan.queries[0]).toMatchObject({ identifier: 'orders-prod-r1a2b3c4d', region: 'eu-west-1' });
+    expect(
+      problemsOf(() =>
+        parseOrThrow(schema, { checks: { rds: [{ name: 'x', identifier: 'x', region: 'moon' }] } }),
+      ).map((p) => p.path),
+    ).toEqual(['checks.rds[0].region']);
+  });
+
   it('rejects unknown fields and bad values, naming each', () => {
     // Act
     const problems = problemsOf(() =>

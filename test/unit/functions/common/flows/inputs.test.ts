@@ -4,8 +4,10 @@ import { ValidationError } from '#common/errors';
 import type { FlowContext } from '#common/flows/context';
 import { flowInputSchema } from '#common/flows/inputs';
 import { parseOrThrow } from '#common/validation';
+import { flowContext } from '../../../../support/flow-context.ts';
 
-const context: FlowContext = {
+const context: FlowContext = flowContext({
+  environmentName: 'prod',
   backupSets: [
     backupSet.parse({
       name: 'uploads',
@@ -15,9 +17,7 @@ const context: FlowContext = {
       verifySubset: '1/7',
     }),
   ],
-  rdsTargets: [],
-  lambdaFunctions: [],
-};
+});
 
 function problems(flow: 'Backup' | 'Cleanup', input: unknown): string[] {
   try {

@@ -5,10 +5,11 @@ import type { FlowContext } from '#common/flows/context';
 import { flowInputSchema } from '#common/flows/inputs';
 import { pollSchedules } from '#common/flows/polling';
 import { parseOrThrow } from '#common/validation';
+import { flowContext } from '../../../../support/flow-context.ts';
 
 const ARN = 'arn:aws:lambda:eu-central-1:111122223333:function:checkout';
 
-const context: FlowContext = {
+const context: FlowContext = flowContext({
   backupSets: [],
   rdsTargets: [
     { name: 'orders', type: 'instance', identifier: 'orders-prod', retention: 'standard', rpo: 'PT26H' },
@@ -18,7 +19,7 @@ const context: FlowContext = {
     http: [{ name: 'api', url: 'https://api.example.com/health' }],
     rds: [{ name: 'orders-db', identifier: 'orders-prod' }],
   }),
-};
+});
 
 const plan = (input: unknown, given: FlowContext = context) =>
   parseOrThrow(flowInputSchema('Update', given), input) as Record<string, any>;
