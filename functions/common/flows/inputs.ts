@@ -9,11 +9,13 @@ import { backupFlowInput } from './backup-input.ts';
 import { cleanupFlowInput } from './cleanup-input.ts';
 import type { FlowContext } from './context.ts';
 import type { StateMachineFlow } from './names.ts';
+import { routineMaintenanceFlowInput } from './routine-maintenance-input.ts';
 
 /** The schema of each flow's input, given the config it runs with. */
 export const FLOW_INPUTS: { readonly [F in StateMachineFlow]?: (context: FlowContext) => z.ZodType } = {
   Backup: backupFlowInput,
   Cleanup: cleanupFlowInput,
+  RoutineMaintenance: routineMaintenanceFlowInput,
 };
 
 /** The input schema of `flow`; throws for a flow without one. */
