@@ -8,6 +8,8 @@ import { FLOWS } from '#common/alert-schema';
 
 const isoTime = z.iso.datetime({ offset: true });
 const errorInfo = z.object({ name: z.string(), message: z.string() });
+/** A step's error as a Catch hands it over (`Error`, `Cause`). */
+const stepError = z.object({ step: z.string(), error: z.string(), cause: z.string().optional() });
 
 const healthCheck = z.object({
   name: z.string(),
@@ -134,6 +136,10 @@ export const runRecordSchema = z
     failures: z
       .array(z.object({ step: z.string(), error: z.string(), cause: z.string().optional() }))
       .default([]),
+    /** Steps that could not run but whose absence does not fail the run (reported as warnings). */
+    unavailable: z.array(stepError).default([]),
+    /** What the run's rollback branch undid, one line each; absent when nothing was rolled back. */
+    rolledBack: z.array(z.string()).default([]),
   })
   .strict();
 
