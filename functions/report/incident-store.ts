@@ -8,12 +8,7 @@ import { GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { s3 } from '#common/clients';
 import { isErrorNamed } from '#common/errors';
 import { logger } from '#common/observability';
-import { type IncidentState, incidentStateSchema } from './incident.ts';
-
-/** The key of `flow`'s incident state. */
-export function incidentKey(flow: string): string {
-  return `reports/${flow}/incident.json`;
-}
+import { type IncidentState, incidentKey, incidentStateSchema } from './incident.ts';
 
 /** The stored state of `flow`, or undefined when there is none (or it cannot be trusted). */
 export async function readIncidentState(bucket: string, flow: string): Promise<IncidentState | undefined> {

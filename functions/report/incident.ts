@@ -18,6 +18,14 @@ import { FLOWS } from '#common/alert-schema';
 
 export const INCIDENT_STATE_FORMAT = 'caretaker.report.incident-state';
 
+/** The file name of a flow's incident state, under `reports/<flow>/` (the stack grants reading it). */
+export const INCIDENT_STATE_FILE = 'incident.json';
+
+/** The key of `flow`'s incident state in the backup bucket. */
+export function incidentKey(flow: string): string {
+  return `reports/${flow}/${INCIDENT_STATE_FILE}`;
+}
+
 const isoTime = z.iso.datetime({ offset: true });
 /** An execution ARN, or the run key of a report without one. */
 const runRef = z.string().regex(/^[\w.:/-]{1,700}$/, 'expected an execution ARN or a run key');
