@@ -47,6 +47,7 @@ export async function report(record: RunRecord, now = new Date()): Promise<Repor
     run: record.executionArn ?? record.executionId ?? key,
     startedAt: record.startedAt,
     failed: found.failures.length > 0,
+    canResolve: record.cleanup?.dryRun !== true,
   });
 
   const markdown = renderMarkdown(record, found, ENVIRONMENT, finishedAt, decided);

@@ -79,6 +79,12 @@ export interface ReportedRun {
   readonly startedAt: string;
   /** Whether the run had failures. */
   readonly failed: boolean;
+  /**
+   * Whether a clean run of this kind shows the cause is gone: a cleanup dry run deletes nothing,
+   * so it cannot resolve a failed real cleanup.
+   * @default true
+   */
+  readonly canResolve?: boolean;
 }
 
 export interface IncidentDecision {
@@ -135,7 +141,7 @@ export function decideIncident(previous: IncidentState | undefined, run: Reporte
         };
     decision = open ? 'ongoing' : 'opened';
     open = concerned;
-  } else if (open && time(run.startedAt) > time(open.lastFailedAt)) {
+  } else if (open && run.canResolve !== false && time(run.startedAt) > time(open.lastFailedAt)) {
     // Only a run that started after the latest failure says the cause is gone.
     decision = 'resolved';
     concerned = open;

@@ -70,6 +70,16 @@ describe('decideIncident', () => {
     expect(state?.open?.openedBy).toBe(run('c', 3, true).run);
   });
 
+  it('does not resolve with a run that cannot show the cause is gone (a cleanup dry run)', () => {
+    const { decisions } = sequence(
+      run('b', 2, true),
+      { ...run('dry', 3, false), canResolve: false },
+      run('c', 4, false),
+    );
+
+    expect(decisions).toEqual(['opened', 'none', 'resolved']);
+  });
+
   it('writes states its own schema accepts', () => {
     const { state } = sequence(run('b', 2, true), run('c', 3, false));
 
