@@ -10,7 +10,13 @@ import { caretakerHandler } from '#common/middleware';
 import { logger, metrics } from '#common/observability';
 import { publishAlert } from '#common/publish-alert';
 import { findings } from './findings.ts';
-import { type Decision, decideIncident, withPublished } from './incident.ts';
+import {
+  type Decision,
+  decideIncident,
+  type IncidentDecision,
+  type ReportedRun,
+  withPublished,
+} from './incident.ts';
 import { readIncidentState, writeIncidentState } from './incident-store.ts';
 import { renderMarkdown } from './render-markdown.ts';
 import { reportAlert } from './report-alert.ts';
@@ -41,14 +47,15 @@ export async function report(record: RunRecord, now = new Date()): Promise<Repor
   const finishedAt = record.finishedAt ?? now.toISOString();
   const found = findings(record);
   const key = reportKey(record);
-  const previous = await readIncidentState(BUCKET, record.flow);
-  const decided = decideIncident(previous, {
+  const run: ReportedRun = {
     flow: record.flow,
     run: record.executionArn ?? record.executionId ?? key,
     startedAt: record.startedAt,
     failed: found.failures.length > 0,
     canResolve: record.cleanup?.dryRun !== true,
-  });
+  };
+  // Decided and stored before anything is published, so a retry words the alert the same way.
+  const decided = await decideAndStore(run);
 
   const markdown = renderMarkdown(record, found, ENVIRONMENT, finishedAt, decided);
   const json = JSON.stringify(
@@ -98,17 +105,40 @@ export async function report(record: RunRecord, now = new Date()): Promise<Repor
   }
   metrics.addMetric('ReportFailures', 'Count', found.failures.length);
 
-  // The decision is stored before the alert goes out, so a retry after a failed publish words
-  // the alert the same way.
-  await writeIncidentState(BUCKET, decided.next);
   const published = await publishAlert(
     TOPIC_ARN,
     ENVIRONMENT,
     reportAlert({ record, findings: found, incident: decided, reportLocation: `s3://${BUCKET}/${key}.md` }),
     now,
   );
-  await writeIncidentState(BUCKET, withPublished(decided.next, published.messageId));
+  await rememberPublished(run, published.messageId);
   return { ...result, messageId: published.messageId };
+}
+
+/** How often a decision is made again because another run of the flow stored its own meanwhile. */
+const STORE_ATTEMPTS = 5;
+
+/** Decides what `run` means for its flow's incident and stores it, over whatever was stored last. */
+async function decideAndStore(run: ReportedRun): Promise<IncidentDecision> {
+  for (let attempt = 1; ; attempt++) {
+    const { state, etag } = await readIncidentState(BUCKET, run.flow);
+    const decided = decideIncident(state, run);
+    if (decided.alreadyPublished || (await writeIncidentState(BUCKET, decided.next, etag))) return decided;
+    if (attempt >= STORE_ATTEMPTS) {
+      // Still contended: alert as decided (a failure is alerted whatever the state says).
+      logger.warn('Incident state kept changing: alerting without storing the decision', { run: run.run });
+      return decided;
+    }
+  }
+}
+
+/** Records that `run`'s alert went out, unless another run has reported since (then it no longer matters). */
+async function rememberPublished(run: ReportedRun, messageId: string): Promise<void> {
+  const { state, etag } = await readIncidentState(BUCKET, run.flow);
+  if (state?.last?.run !== run.run) return;
+  if (!(await writeIncidentState(BUCKET, withPublished(state, messageId), etag))) {
+    logger.info('Another run reported meanwhile: its state stands', { run: run.run });
+  }
 }
 
 export const handler = caretakerHandler('report', runRecordSchema, (record) => report(record));

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { GetObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
@@ -14,6 +15,9 @@ let handler: typeof import('../../../../functions/report/handler.ts')['handler']
 const objects = new Map<string, string>();
 /** How many of the next publishes fail. */
 let publishFailures = 0;
+/** Runs before each PutObject (to make another writer act in between). */
+let beforeWrite: ((key: string) => void) | undefined;
+const etagOf = (text: string) => `"${createHash('md5').update(text).digest('hex')}"`;
 const INCIDENT_KEY = 'reports/RoutineMaintenance/incident.json';
 
 beforeAll(async () => {
@@ -27,15 +31,27 @@ beforeEach(() => {
   s3Mock.reset();
   snsMock.reset();
   objects.clear();
+  beforeWrite = undefined;
   s3Mock.on(PutObjectCommand).callsFake((input) => {
+    beforeWrite?.(input.Key);
+    const current = objects.get(input.Key);
+    // S3's conditional writes, as the incident state uses them.
+    if (
+      (input.IfNoneMatch === '*' && current !== undefined) ||
+      (input.IfMatch !== undefined && (current === undefined || etagOf(current) !== input.IfMatch))
+    ) {
+      throw Object.assign(new Error('At least one of the pre-conditions you specified did not hold'), {
+        name: 'PreconditionFailed',
+      });
+    }
     objects.set(input.Key, String(input.Body));
-    return {};
+    return { ETag: etagOf(String(input.Body)) };
   });
   s3Mock.on(GetObjectCommand).callsFake((input) => {
     const text = objects.get(input.Key);
     if (text === undefined)
       throw Object.assign(new Error('The specified key does not exist.'), { name: 'NoSuchKey' });
-    return { Body: { transformToString: async () => text } };
+    return { Body: { transformToString: async () => text }, ETag: etagOf(text) };
   });
   let messages = 0;
   snsMock.on(PublishCommand).callsFake(() => {
@@ -145,6 +161,28 @@ describe('report handler', () => {
     expect(subjects().at(-1)).toBe(
       '[CRITICAL] Caretaker prod RoutineMaintenance: Resolved: Routine maintenance succeeded again',
     );
+  });
+
+  it('decides again when another run of the flow stored its decision meanwhile', async () => {
+    await handler(run('night-1', '2026-11-21T01:00:00Z', true), fakeContext('report'));
+    const concurrent = JSON.parse(objects.get(INCIDENT_KEY)!);
+    concurrent.open.failedRuns = 2;
+    concurrent.last = null;
+    beforeWrite = (key) => {
+      if (key !== INCIDENT_KEY) return;
+      beforeWrite = undefined;
+      // Another run (a second failure) stores its state between this run's read and write.
+      objects.set(INCIDENT_KEY, JSON.stringify(concurrent));
+    };
+
+    await handler(run('night-3', '2026-11-23T01:00:00Z', false), fakeContext('report'));
+
+    const messages = snsMock.commandCalls(PublishCommand).map((call) => call.args[0].input.Message!);
+    expect(messages.at(-1)).toContain('after 2 failed runs');
+    expect(JSON.parse(objects.get(INCIDENT_KEY)!)).toMatchObject({
+      open: null,
+      last: { decision: 'resolved' },
+    });
   });
 
   it('does not resolve an incident with a run that started before the failure', async () => {
