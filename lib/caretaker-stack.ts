@@ -130,12 +130,6 @@ export class CaretakerStack extends Stack {
     this.healthAlarms = new HealthAlarms(this, 'HealthAlarms', {
       config,
       notifications: this.alarmNotifications,
-      functionErrors: functionErrorsAlarm(
-        this,
-        `${this.healthCheck.function.node.path.replace(/\W/g, '')}ErrorsAlarm`,
-        this.healthCheck.function,
-        'health-check',
-      ),
     });
 
     this.report = new ReportFunction(this, 'Report', {

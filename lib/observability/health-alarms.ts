@@ -15,12 +15,6 @@ export interface HealthAlarmsProps {
   readonly config: CaretakerConfig;
   /** Routes each alarm to notify (raised and cleared). */
   readonly notifications: AlarmNotifications;
-  /**
-   * The alarm on the health-check function's own errors. While the schedule runs, it is announced
-   * together with "not reporting" (a failing function also stops reporting: one incident, one
-   * alert); it is routed on its own when the schedule is disabled.
-   */
-  readonly functionErrors: cloudwatch.Alarm;
 }
 
 /** A check the health function runs on schedule, as its metrics name it. */
@@ -121,6 +115,10 @@ const ACTIONS: Readonly<Record<WatchedCheck['kind'], { failing: string; degraded
  * reporting. All are routed through notify, so each condition alerts once when it starts and once
  * when it clears.
  *
+ * "Not reporting" is also the alarm on the health-check function failing on its schedule (a run that
+ * fails publishes no results). There is no alarm on the function's Errors metric: flows call it too
+ * (with `failOn`, an unhealthy result is an error there, on purpose) and report that themselves.
+ *
  * A freshness check fails exactly when no verified recovery point is younger than the RPO (or none
  * can be found), so its failing alarm IS the staleness alarm, worded as such; there is no second
  * alarm on `BackupAgeSeconds`, which would go off for the same incident (and miss a set without any
@@ -131,12 +129,12 @@ export class HealthAlarms extends Construct {
   public readonly alarms: {
     readonly check: string;
     readonly purpose: string;
-    readonly alarm: cloudwatch.IAlarm;
+    readonly alarm: cloudwatch.Alarm;
   }[] = [];
 
   constructor(scope: Construct, id: string, props: HealthAlarmsProps) {
     super(scope, id);
-    const { config, notifications, functionErrors } = props;
+    const { config, notifications } = props;
     const period = healthPeriod(config.schedules.health.expression);
     const flow = 'HealthCheck' as const;
 
@@ -212,28 +210,13 @@ export class HealthAlarms extends Construct {
         evaluationPeriods: 1,
         treatMissingData: cloudwatch.TreatMissingData.BREACHING,
       });
-      // Either condition is the same incident (health is not being checked): one composite alarm
-      // announces it once, whichever shows first, and clears when both have.
-      const notRunning = new cloudwatch.CompositeAlarm(this, 'NotRunning', {
-        alarmDescription:
-          'Scheduled health checks are not running: the health-check function fails, or no results arrive.',
-        alarmRule: cloudwatch.AlarmRule.anyOf(silent, functionErrors),
-      });
-      this.add({ name: 'all', kind: 'http', where: '' }, 'not-running', notRunning, notifications, {
+      this.add({ name: 'all', kind: 'http', where: '' }, 'not-reporting', silent, notifications, {
         severity: 'warning',
         flow,
-        summary: 'Health checks are not running',
+        summary: 'Health checks have stopped reporting',
         where: 'the health-check function and its schedule',
         action:
           "Read the health-check function's log group (errors, timeouts) and check that the health schedule is enabled; until health runs again, health alarms cannot see new problems.",
-      });
-    } else {
-      this.add({ name: 'all', kind: 'http', where: '' }, 'function-errors', functionErrors, notifications, {
-        severity: 'warning',
-        flow,
-        summary: 'The health-check function failed',
-        where: 'the health-check function',
-        action: "Read the health-check function's log group.",
       });
     }
   }
@@ -252,7 +235,7 @@ export class HealthAlarms extends Construct {
   private add(
     check: WatchedCheck,
     purpose: string,
-    alarm: cloudwatch.IAlarm,
+    alarm: cloudwatch.Alarm,
     notifications: AlarmNotifications,
     alert: AlarmAlert,
   ): void {

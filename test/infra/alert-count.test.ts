@@ -309,7 +309,7 @@ describe('alerts per incident', () => {
     expect(alerts).toMatchObject({ raised: 1, cleared: 1 });
   });
 
-  it('the health-check function fails on its schedule: one (its errors and the missing results together)', () => {
+  it('the health-check function fails on its schedule: one (its results stop)', () => {
     const alerts = count(
       [
         errors(stack.healthCheck.function),
@@ -324,6 +324,12 @@ describe('alerts per incident', () => {
     );
 
     expect(alerts).toMatchObject({ raised: 1, cleared: 1 });
+  });
+
+  it("a flow's health step finds the service unhealthy (failOn, an error on purpose): only the flow's report", () => {
+    const alerts = count([errors(stack.healthCheck.function)], 0);
+
+    expect(alerts).toEqual({ raised: 0, cleared: 0, alarms: [] });
   });
 
   it('report itself fails at the end of a failed run: one, from its own alarm', () => {
