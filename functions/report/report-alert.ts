@@ -23,8 +23,12 @@ export interface ReportAlertInput {
   readonly reportLocation: string;
 }
 
-const ordinal = (n: number) =>
-  `${n}${n % 10 === 1 && n % 100 !== 11 ? 'st' : n % 10 === 2 && n % 100 !== 12 ? 'nd' : n % 10 === 3 && n % 100 !== 13 ? 'rd' : 'th'}`;
+/** `2` → `2nd`. */
+function ordinal(n: number): string {
+  const suffixes: Readonly<Record<number, string>> = { 1: 'st', 2: 'nd', 3: 'rd' };
+  const teen = n % 100 >= 11 && n % 100 <= 13;
+  return `${n}${teen ? 'th' : (suffixes[n % 10] ?? 'th')}`;
+}
 
 /** The lines every alert of a run with failures carries: what failed, what was rolled back, warnings. */
 function findingLines(record: RunRecord, findings: Findings): string[] {
