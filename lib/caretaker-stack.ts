@@ -57,6 +57,7 @@ export class CaretakerStack extends Stack {
   public readonly backupFlow: CaretakerFlow;
   public readonly updateFlow: CaretakerFlow;
   public readonly disasterRecoveryFlow: CaretakerFlow;
+  public readonly routineMaintenanceFlow: CaretakerFlow;
 
   constructor(scope: Construct, id: string, props: CaretakerStackProps) {
     super(scope, id, {
@@ -117,12 +118,6 @@ export class CaretakerStack extends Stack {
       config,
       backupBucket: this.storage.bucket,
     });
-    this.watchErrors(
-      this.healthCheck.function,
-      'health-check',
-      'HealthCheck',
-      'until it runs again, health alarms cannot see new problems.',
-    );
     new FlowSchedule(this, 'HealthSchedule', {
       description: 'Caretaker health checks',
       ...this.scheduleOf(config, 'health'),
@@ -142,11 +137,13 @@ export class CaretakerStack extends Stack {
       backupBucket: this.storage.bucket,
       alertTopic: this.alerts.topic,
     });
+    // The one function whose failure no flow can report: the run's own alert is what is missing.
     this.watchErrors(
       this.report.function,
       'report',
       'Report',
-      'the run it was reporting on finished, but its report and summary are missing.',
+      'the run it was reporting on finished (or failed) but its report and its alert are missing: open the flow executions that ended meanwhile.',
+      'critical',
     );
 
     this.flowInput = new CaretakerFunction(this, 'FlowInput', {
@@ -171,15 +168,9 @@ export class CaretakerStack extends Stack {
       backupBucket: this.storage.bucket,
       key: this.key.key,
     });
-    const flowStep =
-      'the flow that called it retried or caught the error, and its own alert says what it did.';
-    this.watchErrors(this.backups.backup, 's3-backup', 'Backup', flowStep);
-    this.watchErrors(this.backups.verify, 'backup-verify', 'Backup', flowStep);
-    this.watchErrors(this.backups.restore, 'backup-restore', 'Backup', flowStep);
-    this.watchErrors(this.rds.snapshot, 'rds-snapshot', 'RoutineMaintenance', flowStep);
-    this.watchErrors(this.rds.restore, 'rds-restore', 'DisasterRecovery', flowStep);
-    this.watchErrors(this.rds.update, 'update', 'Update', flowStep);
-    this.watchErrors(this.cleanup.function, 'cleanup', 'Cleanup', flowStep);
+    // No error alarms on the functions only flows invoke (s3-backup, backup-verify, backup-restore,
+    // rds-snapshot, rds-restore, update, cleanup): the flow retries or catches their errors and its
+    // report alerts once for the run (DESIGN §6).
 
     this.cleanupFlow = new CaretakerFlow(this, 'CleanupFlow', {
       name: 'Cleanup',
@@ -215,7 +206,6 @@ export class CaretakerStack extends Stack {
         BackupFunctionArn: this.backups.backup,
         VerifyFunctionArn: this.backups.verify,
         ReportFunctionArn: this.report.function,
-        NotifyFunctionArn: this.notifyFunction,
       },
       values: {
         BackupBucket: this.storage.bucket.bucketName,
@@ -230,18 +220,34 @@ export class CaretakerStack extends Stack {
       timeout: Duration.hours(12),
       distributedMapBucket: { bucket: this.storage.bucket, prefix: 'backups/' },
     });
-    // Until the routine-maintenance flow chains them, each set is backed up, verified and reported
-    // on the routine-maintenance schedule.
-    config.backupSets.forEach((set, index) => {
-      new FlowSchedule(this, `BackupSchedule${index}`, {
-        description: `Caretaker nightly backup of ${set.name}`,
-        ...this.scheduleOf(config, 'routineMaintenance'),
-        target: {
-          stateMachine: this.backupFlow.stateMachine,
-          input: this.flowInputFor('Backup', { set: set.name }),
-        },
-        deadLetterQueue: this.deadLetters.queue,
-      });
+    this.routineMaintenanceFlow = new CaretakerFlow(this, 'RoutineMaintenanceFlow', {
+      name: 'RoutineMaintenance',
+      environmentName,
+      definitionFile: 'statemachines/routine-maintenance.asl.json',
+      tasks: {
+        FlowInputFunctionArn: this.flowInput,
+        HealthCheckFunctionArn: this.healthCheck.function,
+        SnapshotFunctionArn: this.rds.snapshot,
+        ReportFunctionArn: this.report.function,
+        BackupStateMachineArn: this.backupFlow,
+      },
+      logRetention: functionDefaults.logRetention,
+      logKey: this.key.key,
+      notifications: this.alarmNotifications,
+      alarmSeverity: 'critical',
+      // Longer than any branch can take (the snapshot and copy poll schedules add up to 20 h, a
+      // nested Backup stops at its own 12 h), shorter than the day to the next scheduled run.
+      timeout: Duration.hours(23),
+    });
+    // The only nightly schedule (DESIGN §1): health, every backup set and every RDS target.
+    new FlowSchedule(this, 'RoutineMaintenanceSchedule', {
+      description: 'Caretaker nightly routine maintenance (health, backups, snapshots, report)',
+      ...this.scheduleOf(config, 'routineMaintenance'),
+      target: {
+        stateMachine: this.routineMaintenanceFlow.stateMachine,
+        input: this.flowInputFor('RoutineMaintenance', {}),
+      },
+      deadLetterQueue: this.deadLetters.queue,
     });
 
     this.updateFlow = new CaretakerFlow(this, 'UpdateFlow', {
@@ -302,6 +308,7 @@ export class CaretakerStack extends Stack {
         { name: 'Cleanup', stateMachine: this.cleanupFlow.stateMachine },
         { name: 'Update', stateMachine: this.updateFlow.stateMachine },
         { name: 'DisasterRecovery', stateMachine: this.disasterRecoveryFlow.stateMachine },
+        { name: 'RoutineMaintenance', stateMachine: this.routineMaintenanceFlow.stateMachine },
       ],
       snapshotQuota: config.quotas.manualSnapshots,
     });
@@ -320,6 +327,11 @@ export class CaretakerStack extends Stack {
         'BackupStateMachineArn',
         this.backupFlow.stateMachine.stateMachineArn,
         'Backup flow: back up, verify and report one backup set',
+      ],
+      [
+        'RoutineMaintenanceStateMachineArn',
+        this.routineMaintenanceFlow.stateMachine.stateMachineArn,
+        'RoutineMaintenance flow (nightly; start with {} for everything, or {"backupSets": [...], "rdsTargets": [...]})',
       ],
       [
         'CleanupStateMachineArn',
@@ -370,17 +382,18 @@ export class CaretakerStack extends Stack {
     return { expression, enabled, flexibleWindowMinutes, timeZone: config.environment.timeZone };
   }
 
-  /** A warning alert, through notify, when `fn` fails (once when it starts, once when it clears). */
+  /** An alert, through notify, when `fn` fails (once when it starts, once when it clears). */
   private watchErrors(
     fn: CaretakerFunction,
     name: string,
     flow: AlarmAlert['flow'],
     consequence: string,
+    severity: AlarmAlert['severity'],
   ): void {
     this.alarmNotifications.route(
       functionErrorsAlarm(this, `${fn.node.path.replace(/\W/g, '')}ErrorsAlarm`, fn, name),
       {
-        severity: 'warning',
+        severity,
         flow,
         summary: `The ${name} function failed`,
         where: `Lambda function ${fn.fn.functionName}`,

@@ -2,9 +2,10 @@
  * What in a run needs a person: failures (something did not happen) and warnings (it happened,
  * but something is close to going wrong). Pure.
  */
-import type { Severity } from '#common/alert-schema';
+import type { FlowName, Severity } from '#common/alert-schema';
 import { disasterRecoveryFindings } from './disaster-recovery.ts';
 import type { RunRecord } from './run-record.ts';
+import { unwrapError } from './step-error.ts';
 import { updateFindings } from './update-findings.ts';
 
 export interface Finding {
@@ -23,8 +24,24 @@ export interface Findings {
   readonly severity: Severity;
 }
 
-const errorText = (error?: { name: string; message: string }) =>
-  error ? `${error.name}: ${error.message}` : '';
+const errorText = (error?: { name: string; message: string }) => {
+  if (!error) return '';
+  const inner = unwrapError(error);
+  return `${inner.name}: ${inner.message}`;
+};
+
+/** ` (execution <arn>)` when the error came from a nested execution. */
+const childExecution = (error?: { name: string; message: string }) => {
+  const execution = error ? unwrapError(error).execution : undefined;
+  return execution ? ` (execution ${execution})` : '';
+};
+
+/**
+ * Flows whose health step only observes: routine maintenance records the configured checks for
+ * its report, but a failing check is the health alarms' incident (they alert on it once, from the
+ * scheduled checks), so here it is a warning and does not fail the run.
+ */
+const HEALTH_OBSERVED_BY: ReadonlySet<FlowName> = new Set(['RoutineMaintenance']);
 
 /** Collects the failures and warnings of a run, in the order the report lists them. */
 export function findings(record: RunRecord): Findings {
@@ -32,8 +49,9 @@ export function findings(record: RunRecord): Findings {
   const warnings: Finding[] = [];
 
   for (const failure of record.failures) {
+    const inner = unwrapError({ name: failure.error, message: failure.cause ?? '' });
     failures.push({
-      what: `Step ${failure.step} failed: ${failure.error}${failure.cause ? ` (${failure.cause})` : ''}`,
+      what: `Step ${failure.step} failed: ${inner.name}${inner.message ? ` (${inner.message})` : ''}`,
       where: `${record.flow} execution ${record.executionId ?? record.executionArn ?? ''}`.trim(),
       action:
         'Open the execution, read the failed step’s input and error, fix the cause and re-run the flow.',
@@ -45,7 +63,13 @@ export function findings(record: RunRecord): Findings {
       what: `Health check ${check.name} (${check.kind}): ${check.summary}`,
       where: check.name,
     };
-    if (check.status === 'fail') {
+    if (check.status === 'fail' && HEALTH_OBSERVED_BY.has(record.flow)) {
+      warnings.push({
+        ...finding,
+        action:
+          'The health alarms alert on this check from its schedule; restore service first. This run went on regardless.',
+      });
+    } else if (check.status === 'fail') {
       failures.push({
         ...finding,
         action: 'Restore service first; the evidence in the JSON report has the measured values.',
@@ -61,12 +85,21 @@ export function findings(record: RunRecord): Findings {
     }
   }
 
+  for (const step of record.unavailable) {
+    const inner = unwrapError({ name: step.error, message: step.cause ?? '' });
+    warnings.push({
+      what: `Step ${step.step} could not run: ${inner.name}${inner.message ? ` (${inner.message})` : ''}`,
+      where: `${record.flow} execution ${record.executionId ?? record.executionArn ?? ''}`.trim(),
+      action: 'The run went on without it. If it keeps happening, read the step’s error in the execution.',
+    });
+  }
+
   for (const backup of record.backups) {
     const where = `backup set ${backup.set}${backup.backupId ? ` (backup ${backup.backupId})` : ''}`;
     if (backup.status === 'failed') {
       failures.push({
         what: `Backup of ${backup.set} failed${backup.error ? `: ${errorText(backup.error)}` : ''}`,
-        where,
+        where: `${where}${childExecution(backup.error)}`,
         action: 'Fix the cause and start a backup by hand; until then the RPO clock keeps running.',
       });
     } else if (backup.verification && !backup.verification.ok) {

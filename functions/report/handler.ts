@@ -1,16 +1,26 @@
 /**
  * report: writes the maintenance report of a run (JSON and Markdown) to the backup bucket and
- * publishes its summary through the alert topic.
+ * publishes its one alert through the alert topic, worded by what the run means for its flow's
+ * incident (opened, still failing, resolved; incident.ts).
  */
 import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { s3 } from '#common/clients';
 import { requireEnv } from '#common/env';
 import { caretakerHandler } from '#common/middleware';
-import { metrics } from '#common/observability';
+import { logger, metrics } from '#common/observability';
 import { publishAlert } from '#common/publish-alert';
 import { withDrillFigures } from './disaster-recovery.ts';
-import { findings, outcomeText } from './findings.ts';
-import { FLOW_TITLES, renderMarkdown } from './render-markdown.ts';
+import { findings } from './findings.ts';
+import {
+  type Decision,
+  decideIncident,
+  type IncidentDecision,
+  type ReportedRun,
+  withPublished,
+} from './incident.ts';
+import { readIncidentState, writeIncidentState } from './incident-store.ts';
+import { renderMarkdown } from './render-markdown.ts';
+import { reportAlert } from './report-alert.ts';
 import { reportKey } from './report-key.ts';
 import { type RunRecord, runRecordSchema } from './run-record.ts';
 
@@ -25,17 +35,37 @@ export interface ReportResult {
   readonly jsonKey: string;
   readonly markdownKey: string;
   readonly messageId: string;
+  /** What the run meant for its flow's incident. */
+  readonly incident: Decision;
 }
 
-/** Writes both report files (same keys on a re-run, so a retry overwrites rather than duplicates) and alerts. */
+/**
+ * Writes both report files (same keys on a re-run, so a retry overwrites rather than duplicates),
+ * decides the incident and alerts once: a retry for the same run replays the decision, and does not
+ * publish again once the alert went out.
+ */
 export async function report(input: RunRecord, now = new Date()): Promise<ReportResult> {
   // A DisasterRecovery drill's RTO/RPO (the `drill` section and its metrics) come from what it recorded.
   const record = withDrillFigures(input);
   const finishedAt = record.finishedAt ?? now.toISOString();
   const found = findings(record);
-  const markdown = renderMarkdown(record, found, ENVIRONMENT, finishedAt);
   const key = reportKey(record);
-  const json = JSON.stringify({ environment: ENVIRONMENT, ...record, finishedAt, findings: found }, null, 2);
+  const run: ReportedRun = {
+    flow: record.flow,
+    run: record.executionArn ?? record.executionId ?? key,
+    startedAt: record.startedAt,
+    failed: found.failures.length > 0,
+    canResolve: record.cleanup?.dryRun !== true,
+  };
+  // Decided and stored before anything is published, so a retry words the alert the same way.
+  const decided = await decideAndStore(run);
+
+  const markdown = renderMarkdown(record, found, ENVIRONMENT, finishedAt, decided);
+  const json = JSON.stringify(
+    { environment: ENVIRONMENT, ...record, finishedAt, findings: found, incident: decided.decision },
+    null,
+    2,
+  );
   const tags = `caretaker:managed=true&caretaker:kind=report&caretaker:flow=${record.flow}`;
   await Promise.all([
     s3().send(
@@ -57,6 +87,20 @@ export async function report(input: RunRecord, now = new Date()): Promise<Report
       }),
     ),
   ]);
+  const result = {
+    severity: found.severity,
+    failures: found.failures.length,
+    warnings: found.warnings.length,
+    jsonKey: `${key}.json`,
+    markdownKey: `${key}.md`,
+    incident: decided.decision,
+  };
+  if (decided.alreadyPublished) {
+    logger.info('This run was reported and alerted before: not alerting again', {
+      messageId: decided.messageId,
+    });
+    return { ...result, messageId: decided.messageId ?? '' };
+  }
 
   if (record.drill) {
     metrics.addMetric('DrillRtoSeconds', 'Seconds', record.drill.rtoSeconds);
@@ -67,32 +111,37 @@ export async function report(input: RunRecord, now = new Date()): Promise<Report
   const published = await publishAlert(
     TOPIC_ARN,
     ENVIRONMENT,
-    {
-      severity: found.severity,
-      flow: record.flow,
-      summary: `${FLOW_TITLES[record.flow]} report: ${outcomeText(found)}`,
-      where: `s3://${BUCKET}/${key}.md`,
-      action:
-        found.severity === 'info'
-          ? 'Nothing to do. The full report is in the backup bucket.'
-          : 'Read the failures and warnings below; the full report is in the backup bucket.',
-      details: [
-        ...found.failures.map((f) => `FAILURE: ${f.what} (${f.where}). ${f.action}`),
-        ...found.warnings.map((w) => `WARNING: ${w.what} (${w.where}). ${w.action}`),
-      ].join('\n'),
-      ...(record.executionArn ? { executionArn: record.executionArn } : {}),
-    },
+    reportAlert({ record, findings: found, incident: decided, reportLocation: `s3://${BUCKET}/${key}.md` }),
     now,
   );
+  await rememberPublished(run, published.messageId);
+  return { ...result, messageId: published.messageId };
+}
 
-  return {
-    severity: found.severity,
-    failures: found.failures.length,
-    warnings: found.warnings.length,
-    jsonKey: `${key}.json`,
-    markdownKey: `${key}.md`,
-    messageId: published.messageId,
-  };
+/** How often a decision is made again because another run of the flow stored its own meanwhile. */
+const STORE_ATTEMPTS = 5;
+
+/** Decides what `run` means for its flow's incident and stores it, over whatever was stored last. */
+async function decideAndStore(run: ReportedRun): Promise<IncidentDecision> {
+  for (let attempt = 1; ; attempt++) {
+    const { state, etag } = await readIncidentState(BUCKET, run.flow);
+    const decided = decideIncident(state, run);
+    if (decided.alreadyPublished || (await writeIncidentState(BUCKET, decided.next, etag))) return decided;
+    if (attempt >= STORE_ATTEMPTS) {
+      // Still contended: alert as decided (a failure is alerted whatever the state says).
+      logger.warn('Incident state kept changing: alerting without storing the decision', { run: run.run });
+      return decided;
+    }
+  }
+}
+
+/** Records that `run`'s alert went out, unless another run has reported since (then it no longer matters). */
+async function rememberPublished(run: ReportedRun, messageId: string): Promise<void> {
+  const { state, etag } = await readIncidentState(BUCKET, run.flow);
+  if (state?.last?.run !== run.run) return;
+  if (!(await writeIncidentState(BUCKET, withPublished(state, messageId), etag))) {
+    logger.info('Another run reported meanwhile: its state stands', { run: run.run });
+  }
 }
 
 export const handler = caretakerHandler('report', runRecordSchema, (record) => report(record));

@@ -5,6 +5,7 @@
 import { executionConsoleUrl } from '#common/alert-message';
 import { disasterRecoveryMarkdown } from './disaster-recovery.ts';
 import { type Findings, formatBytes, formatSeconds, outcomeText } from './findings.ts';
+import type { IncidentDecision } from './incident.ts';
 import type { RunRecord } from './run-record.ts';
 import { renderUpdate } from './update-markdown.ts';
 
@@ -47,6 +48,7 @@ export function renderMarkdown(
   findings: Findings,
   environment: string,
   finishedAt: string,
+  incident?: Pick<IncidentDecision, 'decision' | 'incident'>,
 ): string {
   const title = FLOW_TITLES[record.flow];
   const started = new Date(record.startedAt);
@@ -74,7 +76,25 @@ export function renderMarkdown(
     lines.push('');
   };
   list('Failures', findings.failures);
+  if (findings.failures.length > 0) {
+    lines.push('## Rolled back', '');
+    if (record.rolledBack.length === 0) lines.push('Nothing: no step of this run had anything to undo.');
+    for (const item of record.rolledBack) lines.push(`- ${item}`);
+    lines.push('');
+  }
   list('Warnings', findings.warnings);
+
+  const open = incident?.incident;
+  if (open && incident.decision !== 'none') {
+    const since = `opened by \`${open.openedBy}\` (started ${open.openedAt})`;
+    const runs = `${open.failedRuns} failed run${open.failedRuns === 1 ? '' : 's'} in a row`;
+    const text = {
+      opened: `This run opened an incident for the ${title} flow; the next run without failures resolves it.`,
+      ongoing: `The incident ${since} is still open: ${runs}.`,
+      resolved: `This run resolves the incident ${since}, after ${runs}.`,
+    }[incident.decision];
+    lines.push('## Incident', '', text, '');
+  }
 
   if (record.health) {
     const { checks, status } = record.health;

@@ -9,6 +9,8 @@ import { updateSectionOf } from './update-section.ts';
 
 const isoTime = z.iso.datetime({ offset: true });
 const errorInfo = z.object({ name: z.string(), message: z.string() });
+/** A step's error as a Catch hands it over (`Error`, `Cause`). */
+const stepError = z.object({ step: z.string(), error: z.string(), cause: z.string().optional() });
 
 const healthCheck = z.object({
   name: z.string(),
@@ -254,6 +256,10 @@ export const runRecordSchema = z
     failures: z
       .array(z.object({ step: z.string(), error: z.string(), cause: z.string().optional() }))
       .default([]),
+    /** Steps that could not run but whose absence does not fail the run (reported as warnings). */
+    unavailable: z.array(stepError).default([]),
+    /** What the run's rollback branch undid, one line each; absent when nothing was rolled back. */
+    rolledBack: z.array(z.string()).default([]),
   })
   .strict();
 

@@ -2,6 +2,7 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
 import type * as sns from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
+import { INCIDENT_STATE_FILE } from '../../functions/report/incident.ts';
 import { acknowledgeGrant } from '../security/nag.ts';
 import { CaretakerFunction, type CaretakerFunctionProps } from './caretaker-function.ts';
 
@@ -13,7 +14,10 @@ export interface ReportFunctionProps
   readonly alertTopic: sns.ITopic;
 }
 
-/** The report function: writes run reports under `reports/` in the backup bucket and publishes their summary. */
+/**
+ * The report function: writes run reports under `reports/` in the backup bucket, keeps each flow's
+ * incident state there, and publishes one alert per run.
+ */
 export class ReportFunction extends Construct {
   public readonly function: CaretakerFunction;
 
@@ -26,8 +30,18 @@ export class ReportFunction extends Construct {
     })
       .bindTopic('ALERT_TOPIC_ARN', props.alertTopic)
       .bind('BACKUP_BUCKET', props.backupBucket.bucketName, (grantee) => {
-        // SSE-KMS under the bucket's key: a single PutObject needs GenerateDataKey only.
-        props.backupBucket.encryptionKey?.grant(grantee, 'kms:GenerateDataKey');
+        // SSE-KMS under the bucket's key: a single PutObject needs GenerateDataKey, reading the
+        // incident state back needs Decrypt.
+        props.backupBucket.encryptionKey?.grant(grantee, 'kms:GenerateDataKey', 'kms:Decrypt');
+        acknowledgeGrant(
+          this,
+          iam.Grant.addToPrincipal({
+            grantee,
+            actions: ['s3:GetObject'],
+            resourceArns: [props.backupBucket.arnForObjects(`reports/*/${INCIDENT_STATE_FILE}`)],
+          }),
+          "Each flow's incident state is reports/<flow>/incident.json; the role may read nothing else in the bucket.",
+        );
         return acknowledgeGrant(
           this,
           iam.Grant.addToPrincipal({
@@ -35,7 +49,7 @@ export class ReportFunction extends Construct {
             actions: ['s3:PutObject', 's3:PutObjectTagging'],
             resourceArns: [props.backupBucket.arnForObjects('reports/*')],
           }),
-          'Report keys are made per run (flow, day, execution name) under reports/; the role may write there only.',
+          'Report keys are made per run (flow, day, execution name) under reports/, with one incident state per flow; the role may write there only.',
         );
       });
   }

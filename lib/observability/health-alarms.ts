@@ -25,6 +25,8 @@ export interface WatchedCheck {
   readonly where: string;
   /** For freshness: the recovery-point objective in seconds. */
   readonly rpoSeconds?: number;
+  /** For freshness: what is protected (a backup set or RDS target name) and the flow that makes its recovery points. */
+  readonly protects?: { readonly name: string; readonly flow: AlarmAlert['flow'] };
 }
 
 /** The scheduled checks from config, with the names and kinds health-check publishes them under. */
@@ -55,12 +57,14 @@ export function watchedChecks(config: CaretakerConfig): WatchedCheck[] {
             kind: 'freshness' as const,
             where: `backup set ${set.name} (s3://${set.sourceBucket}/${set.prefix})`,
             rpoSeconds: rpoSeconds(set.rpo),
+            protects: { name: set.name, flow: 'Backup' as const },
           })),
           ...config.rdsTargets.map((target) => ({
             name: freshnessCheckName.rdsTarget(target.name),
             kind: 'freshness' as const,
             where: `snapshots of RDS ${target.type} ${target.identifier}`,
             rpoSeconds: rpoSeconds(target.rpo),
+            protects: { name: target.name, flow: 'RoutineMaintenance' as const },
           })),
         ]
       : []),
@@ -107,9 +111,18 @@ const ACTIONS: Readonly<Record<WatchedCheck['kind'], { failing: string; degraded
 
 /**
  * Alarms on the health metrics: for every scheduled check one alarm when it fails (critical) and
- * one when it is degraded but not failing (warning), backup staleness against each RPO (critical),
- * and one that goes off when health checks stop reporting. All are routed through notify, so each
- * condition alerts once when it starts and once when it clears.
+ * one when it is degraded but not failing (warning), and one that goes off when health checks stop
+ * reporting. All are routed through notify, so each condition alerts once when it starts and once
+ * when it clears.
+ *
+ * "Not reporting" is also the alarm on the health-check function failing on its schedule (a run that
+ * fails publishes no results). There is no alarm on the function's Errors metric: flows call it too
+ * (with `failOn`, an unhealthy result is an error there, on purpose) and report that themselves.
+ *
+ * A freshness check fails exactly when no verified recovery point is younger than the RPO (or none
+ * can be found), so its failing alarm IS the staleness alarm, worded as such; there is no second
+ * alarm on `BackupAgeSeconds`, which would go off for the same incident (and miss a set without any
+ * verified backup, whose age is not published).
  */
 export class HealthAlarms extends Construct {
   /** Every alarm, by purpose, for dashboards and tests. */
@@ -136,13 +149,27 @@ export class HealthAlarms extends Construct {
         datapointsToAlarm: 2,
         treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
       });
-      this.add(check, 'failing', failing, notifications, {
-        severity: 'critical',
-        flow,
-        summary: `Health check ${check.name} is failing`,
-        where: check.where,
-        action: ACTIONS[check.kind].failing,
-      });
+      this.add(
+        check,
+        check.protects ? 'stale' : 'failing',
+        failing,
+        notifications,
+        check.protects
+          ? {
+              severity: 'critical',
+              flow: check.protects.flow,
+              summary: `No verified recovery point of ${check.protects.name} within its RPO`,
+              where: check.where,
+              action: ACTIONS.freshness.failing,
+            }
+          : {
+              severity: 'critical',
+              flow,
+              summary: `Health check ${check.name} is failing`,
+              where: check.where,
+              action: ACTIONS[check.kind].failing,
+            },
+      );
 
       // Degraded only (between fail and pass), so a failing check does not also raise this one.
       const degraded = new cloudwatch.Alarm(this, `Degraded${index}`, {
@@ -166,24 +193,6 @@ export class HealthAlarms extends Construct {
         where: check.where,
         action: ACTIONS[check.kind].degraded,
       });
-
-      if (check.rpoSeconds !== undefined) {
-        const stale = new cloudwatch.Alarm(this, `Stale${index}`, {
-          alarmDescription: `The newest verified recovery point of ${check.where} is older than its RPO (${check.rpoSeconds} s).`,
-          metric: this.metric(METRIC.backupAgeSeconds, check, period, 'Maximum'),
-          threshold: check.rpoSeconds,
-          comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
-          evaluationPeriods: 1,
-          treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
-        });
-        this.add(check, 'stale', stale, notifications, {
-          severity: 'critical',
-          flow: 'Backup',
-          summary: `Backups of ${check.name.replace(/^[a-z-]+:/, '')} are older than the RPO`,
-          where: check.where,
-          action: ACTIONS.freshness.failing,
-        });
-      }
     });
 
     if (config.schedules.health.enabled) {
@@ -207,7 +216,7 @@ export class HealthAlarms extends Construct {
         summary: 'Health checks have stopped reporting',
         where: 'the health-check function and its schedule',
         action:
-          'Check that the health schedule is enabled and the health-check function is not failing or timing out.',
+          "Read the health-check function's log group (errors, timeouts) and check that the health schedule is enabled; until health runs again, health alarms cannot see new problems.",
       });
     }
   }

@@ -29,10 +29,7 @@ const STATES_ERRORS = [
 ];
 
 /** Retry blocks that deliberately differ from RETRYABLE_TASK_ERRORS, by `<file>#<state>`, with why. */
-const RETRY_EXCEPTIONS: Readonly<Record<string, string>> = {
-  'backup.asl.json#NotifyFailure':
-    'The failure alert is the last thing the flow does: any error of notify is worth three more tries.',
-};
+const RETRY_EXCEPTIONS: Readonly<Record<string, string>> = {};
 
 const FILES = readdirSync('statemachines').filter((file) => file.endsWith('.asl.json'));
 const machine = (file: string) => JSON.parse(readFileSync(`statemachines/${file}`, 'utf8')) as AslMachine;

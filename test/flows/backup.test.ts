@@ -2,7 +2,7 @@
  * statemachines/backup.asl.json executed on the sandbox Step Functions (Distributed Map with
  * its S3 item reader, batcher and result writer), its Tasks invoking the real s3-backup handler
  * in the sandbox Lambda, per path: inline copy, Distributed Map fan-out, loops over many calls,
- * re-run of a finished backup, invalid input and a failing step that notifies.
+ * re-run of a finished backup, invalid input and a failing step that is reported once.
  */
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
@@ -54,7 +54,6 @@ const SUBSTITUTIONS = {
   VerifyFunctionArn: 'caretaker-backup-verify',
   ReportFunctionArn: 'caretaker-report',
   BackupBucket: 'flow-backups',
-  NotifyFunctionArn: 'caretaker-notify',
   BackupMaxConcurrency: '3',
   BackupBatchesPerChild: '2',
   BackupInlineBatchLimit: '2',
@@ -109,10 +108,6 @@ beforeAll(async () => {
       CARETAKER_ENVIRONMENT: 'flowtest',
     },
     timeoutMs: 60_000,
-  });
-  lambda.register({
-    name: 'caretaker-notify',
-    modulePath: module('../fixtures/statemachines/handlers/echo.ts'),
   });
   registerFlowInput();
   Object.assign(process.env, environment);
@@ -202,6 +197,7 @@ describe('backup flow', () => {
       'Verify',
       'Verified?',
       'DescribeVerified',
+      'ReportVerified?',
       'Report',
     ]);
     expect(await verified(set.name, output.backup.backupId)).toMatchObject({ ok: true, objectsChecked: 3 });
@@ -246,8 +242,15 @@ describe('backup flow', () => {
     const again = await run(sfn, machineArn, { set: set.name, backupId: first.backup.backupId });
     const states = statesEntered(await historyOf(sfn, again.executionArn!));
 
-    expect(JSON.parse(again.output ?? '{}')).toEqual(first);
-    expect(states.slice(-5)).toEqual(['AlreadyDone', 'Verify', 'Verified?', 'DescribeVerified', 'Report']);
+    expect(JSON.parse(again.output ?? '{}').backup).toEqual(first.backup);
+    expect(states.slice(-6)).toEqual([
+      'AlreadyDone',
+      'Verify',
+      'Verified?',
+      'DescribeVerified',
+      'ReportVerified?',
+      'Report',
+    ]);
   });
 
   it('writes the report of a verified backup under the execution name', async () => {
@@ -302,15 +305,18 @@ describe('backup flow', () => {
 
     expect(again.status).toBe('FAILED');
     expect(again.error).toBe('IntegrityError');
-    expect(states.slice(-4)).toEqual([
+    expect(states.slice(-5)).toEqual([
       'Verify',
       'DescribeUnverified',
+      'ReportUnverified?',
       'ReportUnverified',
       'VerificationFailed',
     ]);
     expect(
       alerts.some((m) =>
-        m.subject?.startsWith('[CRITICAL] Caretaker flowtest Backup: Backup report: 1 failure'),
+        m.subject?.startsWith(
+          `[CRITICAL] Caretaker flowtest Backup: Verification of backup ${first.backup.backupId}`,
+        ),
       ),
     ).toBe(true);
   });
@@ -334,29 +340,29 @@ describe('backup flow', () => {
     expect(execution.cause).toMatch(/set: expected a configured backup set \(flow-set-1/);
   });
 
-  it("notifies and fails with the step's error name when a step fails", async () => {
+  it("reports a failed step once, critical, then fails with the step's error name", async () => {
     // A configured set whose source bucket is gone: Plan fails with NotFoundError.
     const set = configure('flow-source-deleted');
+    const sns = sandbox.sandbox.context.service<SnsService>('sns')!;
+    const before = sns.messages().length;
 
     const execution = await run(sfn, machineArn, { set: set.name });
     const history = await historyOf(sfn, execution.executionArn!);
-    const notified = history.find(
-      (event) => event.taskScheduledEventDetails && statesEntered(history).includes('NotifyFailure'),
-    );
+    const alerts = sns.messages().slice(before);
 
     expect(execution.status).toBe('FAILED');
     expect(execution.error).toBe('NotFoundError');
     expect(execution.cause).toMatch(/NoSuchBucket/);
-    expect(statesEntered(history).slice(-2)).toEqual(['NotifyFailure', 'BackupFailed']);
-    expect(notified).toBeDefined();
-    const alert = JSON.parse(
-      history.filter((event) => event.taskScheduledEventDetails).at(-1)!.taskScheduledEventDetails!
-        .parameters!,
-    ).Payload;
-    expect(alert).toMatchObject({
-      severity: 'critical',
-      flow: 'Backup',
-      summary: `Backup of set ${set.name} failed: NotFoundError`,
-    });
+    expect(statesEntered(history).slice(-4)).toEqual([
+      'DescribeFailure',
+      'ReportFailure?',
+      'ReportFailure',
+      'BackupFailed',
+    ]);
+    expect(alerts.map((m) => m.subject)).toEqual([
+      expect.stringMatching(
+        new RegExp(`^\\[CRITICAL\\] Caretaker flowtest Backup: Backup of ${set.name} failed: NotFoundError`),
+      ),
+    ]);
   });
 });

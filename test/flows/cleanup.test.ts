@@ -144,7 +144,9 @@ describe('cleanup flow', () => {
     const alerts = sandbox.sandbox.context.service<SnsService>('sns')!.messages(topicArn);
     expect(
       alerts.some((m) =>
-        m.subject?.startsWith('[CRITICAL] Caretaker flowtest Cleanup: Retention cleanup report: 1 failure'),
+        m.subject?.startsWith(
+          '[CRITICAL] Caretaker flowtest Cleanup: Step Cleanup failed: PreconditionFailedError',
+        ),
       ),
     ).toBe(true);
   });

@@ -385,7 +385,7 @@ describe('update flow with the real handlers', () => {
       },
     });
     expect(alerts.map((a) => a.subject)).toEqual([
-      expect.stringMatching(/^\[CRITICAL\] Caretaker flowtest Update: Update report: 1 failure/),
+      expect.stringMatching(/^\[CRITICAL\] Caretaker flowtest Update: Update failed \(/),
     ]);
     expect(alerts[0]!.message).toContain('was rolled back in place (undid: parameter group of payments-db');
   }, 180_000);
@@ -455,7 +455,7 @@ describe('update flow with the real handlers', () => {
       `Writes to ledger-db between ${rollback.writeLossWindow.from} and ${rollback.writeLossWindow.to} are not in the restored database`,
     );
     expect(alerts.map((a) => a.subject)).toEqual([
-      expect.stringMatching(/^\[CRITICAL\] Caretaker flowtest Update: Update report: 2 failures/),
+      expect.stringMatching(/^\[CRITICAL\] Caretaker flowtest Update: 2 failures: Update failed \(/),
     ]);
     // The one alert says what failed, what was rolled back, which writes were not kept, and links the run.
     expect(alerts[0]!.message).toContain('FAILURE: Update failed (RDS instance ledger-db (target ledger)');
@@ -524,7 +524,7 @@ describe('update flow with the real handlers', () => {
       health: { afterRollback: { status: 'healthy' } },
     });
     expect(alerts.map((a) => a.subject)).toEqual([
-      expect.stringMatching(/^\[CRITICAL\] Caretaker flowtest Update: Update report: 1 failure/),
+      expect.stringMatching(/^\[CRITICAL\] Caretaker flowtest Update: Update failed \(/),
     ]);
   }, 120_000);
 });

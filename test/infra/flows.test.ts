@@ -38,7 +38,7 @@ describe('cleanup flow', () => {
     });
   });
 
-  it('alarms when an execution fails, times out or is aborted', () => {
+  it('alarms when an execution times out or is aborted, not when it fails (it reports that itself)', () => {
     const machine = stack.resolve(stack.cleanupFlow.stateMachine.stateMachineArn);
     const alarms = Object.values(
       template.findResources('AWS::CloudWatch::Alarm', { Properties: { Namespace: 'AWS/States' } }),
@@ -50,7 +50,6 @@ describe('cleanup flow', () => {
 
     expect(alarms.map((a) => a.Properties.MetricName).sort()).toEqual([
       'ExecutionsAborted',
-      'ExecutionsFailed',
       'ExecutionsTimedOut',
     ]);
   });
@@ -75,14 +74,19 @@ describe('backup flow', () => {
     });
   });
 
-  it('backs up, verifies and reports each set nightly at 02:00, naming the set (flow-input plans the rest)', () => {
-    template.hasResourceProperties('AWS::Scheduler::Schedule', {
-      ScheduleExpression: 'cron(0 2 * * ? *)',
-      FlexibleTimeWindow: { Mode: 'FLEXIBLE', MaximumWindowInMinutes: 15 },
-      Target: Match.objectLike({
-        Arn: stack.resolve(stack.backupFlow.stateMachine.stateMachineArn),
-        Input: JSON.stringify({ set: 'uploads' }),
-      }),
+  it('has no schedule of its own: routine maintenance runs it for every set', () => {
+    const machine = JSON.stringify(stack.resolve(stack.backupFlow.stateMachine.stateMachineArn));
+    const schedules = Object.values(template.findResources('AWS::Scheduler::Schedule'));
+
+    expect(
+      schedules.filter((schedule) => JSON.stringify(schedule.Properties.Target.Arn) === machine),
+    ).toEqual([]);
+  });
+
+  it('no longer calls notify: its failures are reported through report', () => {
+    template.hasResourceProperties('AWS::StepFunctions::StateMachine', {
+      StateMachineName: 'Caretaker-example-Backup',
+      DefinitionSubstitutions: Match.not(Match.objectLike({ NotifyFunctionArn: Match.anyValue() })),
     });
   });
 
@@ -95,6 +99,101 @@ describe('backup flow', () => {
       .flatMap((policy) => policy.Properties.PolicyDocument.Statement);
 
     expect(JSON.stringify(statements)).toContain('stateMachine:Caretaker-example-Backup');
+  });
+});
+
+/** The statements of the role whose logical id starts with `prefix`. */
+function roleStatements(prefix: string): any[] {
+  const roleId = Object.keys(template.findResources('AWS::IAM::Role')).find((id) => id.startsWith(prefix))!;
+  return Object.values(template.findResources('AWS::IAM::Policy'))
+    .filter((policy) => JSON.stringify(policy.Properties.Roles).includes(roleId))
+    .flatMap((policy) => policy.Properties.PolicyDocument.Statement);
+}
+
+describe('routine maintenance flow', () => {
+  it('is a logged, traced state machine with its functions and the Backup flow substituted', () => {
+    template.hasResourceProperties('AWS::StepFunctions::StateMachine', {
+      StateMachineName: 'Caretaker-example-RoutineMaintenance',
+      TracingConfiguration: { Enabled: true },
+      LoggingConfiguration: Match.objectLike({ Level: 'ALL', IncludeExecutionData: true }),
+      DefinitionSubstitutions: {
+        FlowInputFunctionArn: stack.resolve(stack.flowInput.fn.functionArn),
+        HealthCheckFunctionArn: stack.resolve(stack.healthCheck.function.fn.functionArn),
+        SnapshotFunctionArn: stack.resolve(stack.rds.snapshot.fn.functionArn),
+        ReportFunctionArn: stack.resolve(stack.report.function.fn.functionArn),
+        BackupStateMachineArn: stack.resolve(stack.backupFlow.stateMachine.stateMachineArn),
+      },
+    });
+  });
+
+  it('may run the Backup flow as a nested execution: start it, follow and stop its runs, the managed rule', () => {
+    const statements = JSON.stringify(
+      stack.resolve(roleStatements('RoutineMaintenanceFlowStateMachineRole')),
+    );
+    const backup = JSON.stringify(stack.resolve(stack.backupFlow.stateMachine.stateMachineArn));
+
+    expect(statements).toContain(`{"Action":"states:StartExecution","Effect":"Allow","Resource":${backup}}`);
+    expect(statements).toContain('"Action":["states:DescribeExecution","states:StopExecution"]');
+    // The executions of the Backup state machine, and no others.
+    expect(statements).toContain(':execution:Caretaker-example-Backup:*');
+    expect(statements).toContain('"Action":["events:DescribeRule","events:PutRule","events:PutTargets"]');
+    expect(statements).toContain('rule/StepFunctionsGetEventsForStepFunctionsExecutionRule');
+  });
+
+  it('may invoke exactly its functions, and not notify (its report alerts)', () => {
+    const statements = roleStatements('RoutineMaintenanceFlowStateMachineRole');
+    const invoked = statements
+      .filter((statement) => statement.Action === 'lambda:InvokeFunction')
+      .flatMap((statement) => statement.Resource)
+      .filter((resource: any) => resource['Fn::GetAtt'])
+      .map((resource: any) => resource['Fn::GetAtt'][0]);
+    const logicalId = (fn: { fn: { node: { defaultChild: unknown } } }) =>
+      stack.getLogicalId(fn.fn.node.defaultChild as never);
+
+    expect(invoked.sort()).toEqual(
+      [stack.flowInput, stack.healthCheck.function, stack.rds.snapshot, stack.report.function]
+        .map(logicalId)
+        .sort(),
+    );
+  });
+
+  it('runs daily at 02:00 in the configured time zone with {} (every set and target), the only nightly schedule', () => {
+    const machine = stack.resolve(stack.routineMaintenanceFlow.stateMachine.stateMachineArn);
+    const nightly = Object.values(template.findResources('AWS::Scheduler::Schedule')).filter(
+      (schedule) => schedule.Properties.ScheduleExpression === 'cron(0 2 * * ? *)',
+    );
+
+    expect(nightly).toHaveLength(1);
+    expect(nightly[0]!.Properties).toMatchObject({
+      ScheduleExpressionTimezone: 'Europe/Berlin',
+      FlexibleTimeWindow: { Mode: 'FLEXIBLE', MaximumWindowInMinutes: 15 },
+      Target: { Arn: machine, Input: '{}' },
+    });
+  });
+
+  it('alarms only when an execution times out or is aborted, critical', () => {
+    const machine = stack.resolve(stack.routineMaintenanceFlow.stateMachine.stateMachineArn);
+    const alarms = Object.values(
+      template.findResources('AWS::CloudWatch::Alarm', { Properties: { Namespace: 'AWS/States' } }),
+    ).filter(
+      (a) =>
+        JSON.stringify(a.Properties.Dimensions) ===
+        JSON.stringify([{ Name: 'StateMachineArn', Value: machine }]),
+    );
+
+    expect(alarms.map((a) => a.Properties.MetricName).sort()).toEqual([
+      'ExecutionsAborted',
+      'ExecutionsTimedOut',
+    ]);
+  });
+
+  it('is on the dashboard and a stack output', () => {
+    const [dashboard] = Object.values(template.findResources('AWS::CloudWatch::Dashboard'));
+
+    expect(JSON.stringify(dashboard!.Properties.DashboardBody)).toContain('RoutineMaintenance failed');
+    template.hasOutput('RoutineMaintenanceStateMachineArn', {
+      Value: stack.resolve(stack.routineMaintenanceFlow.stateMachine.stateMachineArn),
+    });
   });
 });
 

@@ -139,20 +139,38 @@ describe('health alarms', () => {
     expect(alarmsOn('CheckStatus', dims('api-cert', 'tls'))).toHaveLength(2);
   });
 
-  it('alarm on backup staleness against each RPO', () => {
-    const [[alarmId, alarm]] = alarmsOn('BackupAgeSeconds', dims('backup-set:uploads', 'freshness')) as [
-      [string, any],
-    ];
+  it('alarm once on backup staleness: the freshness check failing, worded as a stale backup', () => {
+    const [[alarmId, alarm]] = alarmsOn('CheckStatus', dims('backup-set:uploads', 'freshness')).filter(
+      ([, a]) => a.Properties.ComparisonOperator === 'LessThanOrEqualToThreshold',
+    ) as [[string, any]];
+    const input = JSON.stringify(
+      routedRules(alarmId)[0]!.Properties.Targets[0].InputTransformer.InputTemplate,
+    );
 
-    expect(alarm.Properties).toMatchObject({
-      Threshold: 26 * 3600,
-      ComparisonOperator: 'GreaterThanThreshold',
-      Statistic: 'Maximum',
-    });
+    expect(alarm.Properties).toMatchObject({ Threshold: 0, EvaluationPeriods: 2, Statistic: 'Minimum' });
+    expect(input).toContain('No verified recovery point of uploads within its RPO');
+    expect(input).toContain('\\"flow\\":\\"Backup\\"');
     expect(
-      JSON.stringify(routedRules(alarmId)[0]!.Properties.Targets[0].InputTransformer.InputTemplate),
-    ).toContain('Backups of uploads are older than the RPO');
-    expect(alarmsOn('BackupAgeSeconds', dims('rds-target:orders', 'freshness'))).toHaveLength(1);
+      JSON.stringify(
+        routedRules(alarmsOn('CheckStatus', dims('rds-target:orders', 'freshness'))[0]![0])[0]!.Properties
+          .Targets[0].InputTransformer.InputTemplate,
+      ),
+    ).toContain('No verified recovery point of orders within its RPO');
+  });
+
+  it('do not alarm on the backup age as well, which would alert the same incident twice', () => {
+    expect(alarmsOn('BackupAgeSeconds', dims('backup-set:uploads', 'freshness'))).toEqual([]);
+    expect(alarmsOn('BackupAgeSeconds', dims('rds-target:orders', 'freshness'))).toEqual([]);
+  });
+
+  it("do not alarm on the health-check function's errors: flows call it too and report its failures", () => {
+    const errors = Object.values(template.findResources('AWS::CloudWatch::Alarm')).filter(
+      (a) =>
+        a.Properties.MetricName === 'Errors' &&
+        JSON.stringify(a.Properties.Dimensions).includes('HealthCheckFunction'),
+    );
+
+    expect(errors).toEqual([]);
   });
 
   it('warn when health checks stop reporting', () => {

@@ -1,11 +1,25 @@
 /**
  * The Backup flow's input: a configured backup set by name, and what may vary per run. The plan
  * carries the set as configured, so the flow never backs up anything the config does not name.
+ *
+ * A parent flow (RoutineMaintenance) starts Backup as a nested execution with its own execution
+ * id under {@link STARTED_BY_EXECUTION_ID}, as AWS documents for linking the two in the console;
+ * the plan then says `nested: true` and the flow leaves reporting (and alerting) to its parent.
  */
 import * as z from 'zod';
 import { isBackupId } from '../backup/layout.ts';
 import { backupSet } from '../config-sections.ts';
 import { type FlowContext, oneOf } from './context.ts';
+
+/** The input field naming the execution that started this one (AWS's name for the association). */
+export const STARTED_BY_EXECUTION_ID = 'AWS_STEP_FUNCTIONS_STARTED_BY_EXECUTION_ID';
+
+const executionArn = z
+  .string()
+  .regex(
+    /^arn:aws[\w-]*:states:[\w-]+:\d{12}:execution:[\w-]+:[\w.-]+$/,
+    'expected a Step Functions execution ARN',
+  );
 
 const backupId = z.string().refine(isBackupId, 'expected a backup id (yyyyMMddTHHmmssZ-<8 hex>)');
 
@@ -25,9 +39,12 @@ export const backupFlowInput = (context: FlowContext) =>
       backupId: backupId.optional(),
       /** Make each call stop after this long (tests, slow sources). */
       timeBudgetMs: z.number().int().min(1).max(900_000).optional(),
+      /** The parent execution, when another flow started this one (it reports the backup). */
+      [STARTED_BY_EXECUTION_ID]: executionArn.optional(),
     })
     .strict()
-    .transform(({ set: name, verifySubset, backupId, timeBudgetMs, forceFull }) => {
+    .transform(({ set: name, verifySubset, backupId, timeBudgetMs, forceFull, ...rest }) => {
+      const startedBy = rest[STARTED_BY_EXECUTION_ID];
       const set = context.backupSets.find((candidate) => candidate.name === name)!;
       return {
         set: {
@@ -41,5 +58,7 @@ export const backupFlowInput = (context: FlowContext) =>
         verifySubset: verifySubset ?? set.verifySubset,
         backupId: backupId ?? null,
         timeBudgetMs: timeBudgetMs ?? null,
+        nested: startedBy !== undefined,
+        startedBy: startedBy ?? null,
       };
     });

@@ -10,6 +10,7 @@ import { cleanupFlowInput } from './cleanup-input.ts';
 import type { FlowContext } from './context.ts';
 import { disasterRecoveryFlowInput } from './disaster-recovery-input.ts';
 import type { StateMachineFlow } from './names.ts';
+import { routineMaintenanceFlowInput } from './routine-maintenance-input.ts';
 import { updateFlowInput } from './update-input.ts';
 
 /** The schema of each flow's input, given the config it runs with. */
@@ -18,6 +19,7 @@ export const FLOW_INPUTS: { readonly [F in StateMachineFlow]?: (context: FlowCon
   Cleanup: cleanupFlowInput,
   Update: updateFlowInput,
   DisasterRecovery: disasterRecoveryFlowInput,
+  RoutineMaintenance: routineMaintenanceFlowInput,
 };
 
 /** The input schema of `flow`; throws for a flow without one. */

@@ -12,9 +12,16 @@
  */
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { CreateStateMachineCommand, type HistoryEvent, SFNClient } from '@aws-sdk/client-sfn';
+import {
+  CreateStateMachineCommand,
+  type HistoryEvent,
+  ListExecutionsCommand,
+  ListMapRunsCommand,
+  SFNClient,
+} from '@aws-sdk/client-sfn';
 import { afterAll, beforeAll } from 'vitest';
 import type { AslMachine } from '../../../lib/flows/asl.ts';
+import type { ServiceFactory } from '../../../sandbox/index.ts';
 import { type LambdaService, lambdaService } from '../../../sandbox/services/lambda/index.ts';
 import { statesService } from '../../../sandbox/services/states/index.ts';
 import { historyOf, ROLE_ARN, run } from '../../fixtures/statemachines/harness.ts';
@@ -56,9 +63,10 @@ export function flowHarness(
   file: string,
   functions: Readonly<Record<string, string>>,
   values: Readonly<Record<string, string>> = {},
-  options: { timeScale?: number } = {},
+  options: { timeScale?: number; services?: readonly ServiceFactory[] } = {},
 ): FlowHarness {
-  const sandbox = withSandbox([lambdaService, statesService], {
+  // More services (S3 for a Distributed Map's item reader and result writer) when the flow needs them.
+  const sandbox = withSandbox([...(options.services ?? []), lambdaService, statesService], {
     settings: {
       states: { timeScale: options.timeScale ?? 0.001 },
       lambda: { environment: { POWERTOOLS_LOG_LEVEL: 'SILENT' } },
@@ -107,6 +115,11 @@ export function flowHarness(
       const execution = await run(sfn, machineArn, input, name);
       const history = await historyOf(sfn, execution.executionArn!);
       record(machine, history, seen);
+      // A Distributed Map's iterations are child executions of the same document: their Retry and
+      // Catch rules count too.
+      for (const child of await mapRunChildren(sfn, execution.executionArn!)) {
+        record(machine, await historyOf(sfn, child), seen);
+      }
       return {
         status: execution.status!,
         ...(execution.error ? { error: execution.error } : {}),
@@ -122,4 +135,15 @@ export function flowHarness(
     untriedCatches: () => untriedCatches(machine, seen),
     untriedRetries: () => untriedRetries(machine, seen),
   };
+}
+
+/** The child executions of every Map Run of an execution. */
+async function mapRunChildren(sfn: SFNClient, executionArn: string): Promise<string[]> {
+  const runs = (await sfn.send(new ListMapRunsCommand({ executionArn }))).mapRuns ?? [];
+  const children: string[] = [];
+  for (const { mapRunArn } of runs) {
+    const listed = await sfn.send(new ListExecutionsCommand({ mapRunArn, maxResults: 1000 }));
+    children.push(...(listed.executions ?? []).map((execution) => execution.executionArn!));
+  }
+  return children;
 }

@@ -78,4 +78,63 @@ describe('formatting', () => {
   it('counts failures and warnings in words', () => {
     expect(outcomeText(findings(recorded()))).toBe('1 failure, 2 warnings');
   });
+
+  it('lists a failing health check of routine maintenance as a warning: the health alarms alert on it', () => {
+    const record = recorded();
+    const failing = {
+      ...record,
+      health: { ...record.health!, checks: [{ ...record.health!.checks[0]!, status: 'fail' as const }] },
+    };
+
+    const routine = findings(failing);
+    const update = findings({ ...failing, flow: 'Update' });
+
+    expect(routine.warnings.map((w) => w.what)).toContain(
+      `Health check api (http): ${record.health!.checks[0]!.summary}`,
+    );
+    expect(routine.failures.map((f) => f.what)).not.toContain(expect.stringContaining('Health check api'));
+    expect(update.failures.map((f) => f.what)).toContain(
+      `Health check api (http): ${record.health!.checks[0]!.summary}`,
+    );
+  });
+
+  it('warns of a step that could not run, without failing the run', () => {
+    const found = findings({
+      ...recorded(),
+      backups: [],
+      unavailable: [{ step: 'Health', error: 'Lambda.ServiceException', cause: 'Lambda is unavailable' }],
+    });
+
+    expect(found.warnings.map((w) => w.what)).toContain(
+      'Step Health could not run: Lambda.ServiceException (Lambda is unavailable)',
+    );
+    expect(found.failures).toEqual([]);
+  });
+
+  it('names the error of a failed nested Backup and its execution, not the Step Functions wrapping', () => {
+    const child = 'arn:aws:states:eu-central-1:111122223333:execution:Caretaker-prod-Backup:4f1c';
+    const found = findings({
+      ...recorded(),
+      backups: [
+        {
+          set: 'uploads',
+          status: 'failed',
+          error: {
+            name: 'States.TaskFailed',
+            message: JSON.stringify({
+              ExecutionArn: child,
+              Status: 'FAILED',
+              Error: 'NotFoundError',
+              Cause: 'no bucket',
+            }),
+          },
+        },
+      ],
+    });
+
+    expect(found.failures[0]).toMatchObject({
+      what: 'Backup of uploads failed: NotFoundError: no bucket',
+      where: `backup set uploads (execution ${child})`,
+    });
+  });
 });

@@ -59,4 +59,25 @@ describe('the Markdown report of a recorded run', () => {
 
     expect(markdown).toBe(readFileSync(GOLDEN, 'utf8'));
   });
+
+  it("says what the run means for its flow's incident and what was rolled back", () => {
+    const incident = {
+      openedBy: 'arn:aws:states:eu-central-1:111122223333:execution:Caretaker-prod-RoutineMaintenance:n1',
+      openedAt: '2026-11-20T01:00:00.000Z',
+      failedRuns: 2,
+      lastFailedBy: record.executionArn!,
+      lastFailedAt: record.startedAt,
+    };
+    const rolledBack = { ...record, rolledBack: ['orders-prod: instance class back to db.r6g.large'] };
+
+    const text = renderMarkdown(rolledBack, findings(rolledBack), 'prod', record.finishedAt!, {
+      decision: 'ongoing',
+      incident,
+    });
+
+    expect(text).toContain(
+      `## Incident\n\nThe incident opened by \`${incident.openedBy}\` (started 2026-11-20T01:00:00.000Z) is still open: 2 failed runs in a row.`,
+    );
+    expect(text).toContain('## Rolled back\n\n- orders-prod: instance class back to db.r6g.large');
+  });
 });

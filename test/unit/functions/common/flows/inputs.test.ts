@@ -1,8 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { backupSet } from '#common/config-sections';
+import { backupSet, rdsTarget } from '#common/config-sections';
 import { ValidationError } from '#common/errors';
 import type { FlowContext } from '#common/flows/context';
 import { flowInputSchema } from '#common/flows/inputs';
+import { POLL_SHAPES, pollSchedule } from '#common/flows/polling';
 import { parseOrThrow } from '#common/validation';
 import { flowContext } from '../../../../support/flow-context.ts';
 
@@ -17,9 +18,21 @@ const context: FlowContext = flowContext({
       verifySubset: '1/7',
     }),
   ],
+  rdsTargets: [
+    rdsTarget.parse({ name: 'orders', identifier: 'orders-prod', retention: 'standard' }),
+    rdsTarget.parse({
+      name: 'billing',
+      identifier: 'billing-prod',
+      retention: 'standard',
+      crossRegionCopy: {
+        region: 'eu-west-1',
+        kmsKeyArn: 'arn:aws:kms:eu-west-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab',
+      },
+    }),
+  ],
 });
 
-function problems(flow: 'Backup' | 'Cleanup', input: unknown): string[] {
+function problems(flow: 'Backup' | 'Cleanup' | 'RoutineMaintenance', input: unknown): string[] {
   try {
     parseOrThrow(flowInputSchema(flow, context), input);
   } catch (error) {
@@ -59,7 +72,27 @@ describe('Backup input', () => {
       verifySubset: '1/7',
       backupId: null,
       timeBudgetMs: null,
+      nested: false,
+      startedBy: null,
     });
+  });
+
+  it('says the run is nested when another execution started it, so the flow leaves reporting to it', () => {
+    const parent =
+      'arn:aws:states:eu-central-1:111122223333:execution:Caretaker-prod-RoutineMaintenance:nightly';
+
+    expect(
+      parseOrThrow(flowInputSchema('Backup', context), {
+        set: 'uploads',
+        AWS_STEP_FUNCTIONS_STARTED_BY_EXECUTION_ID: parent,
+      }),
+    ).toMatchObject({ nested: true, startedBy: parent });
+  });
+
+  it('refuses a started-by value that is not an execution ARN', () => {
+    expect(problems('Backup', { set: 'uploads', AWS_STEP_FUNCTIONS_STARTED_BY_EXECUTION_ID: 'me' })).toEqual([
+      'AWS_STEP_FUNCTIONS_STARTED_BY_EXECUTION_ID: expected a Step Functions execution ARN',
+    ]);
   });
 
   it('lets a run choose what to verify and force a full backup', () => {
@@ -84,5 +117,44 @@ describe('Backup input', () => {
         'extra: unknown field',
       ],
     );
+  });
+});
+
+describe('RoutineMaintenance input', () => {
+  it('plans every configured set and target for the schedule, with each DR region and the poll schedules', () => {
+    expect(parseOrThrow(flowInputSchema('RoutineMaintenance', context), {})).toEqual({
+      backupSets: ['uploads'],
+      rdsTargets: [
+        { name: 'orders', copyRegion: null },
+        { name: 'billing', copyRegion: 'eu-west-1' },
+      ],
+      poll: {
+        snapshot: pollSchedule(POLL_SHAPES.snapshot),
+        snapshotCopy: pollSchedule(POLL_SHAPES.snapshotCopy),
+      },
+    });
+  });
+
+  it('runs only the named subset, an empty list meaning none', () => {
+    expect(
+      parseOrThrow(flowInputSchema('RoutineMaintenance', context), {
+        backupSets: [],
+        rdsTargets: ['billing'],
+      }),
+    ).toMatchObject({ backupSets: [], rdsTargets: [{ name: 'billing', copyRegion: 'eu-west-1' }] });
+  });
+
+  it('refuses names that are not configured, named twice, or unknown fields', () => {
+    expect(
+      problems('RoutineMaintenance', {
+        backupSets: ['uploads', 'uploads'],
+        rdsTargets: ['ledger'],
+        sets: [],
+      }),
+    ).toEqual([
+      'backupSets[1]: backup set uploads is named twice',
+      'rdsTargets[0]: expected a configured RDS target (orders, billing)',
+      'sets: unknown field',
+    ]);
   });
 });
