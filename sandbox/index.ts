@@ -2,6 +2,7 @@
  * The Caretaker sandbox (DESIGN §9): a local AWS endpoint on 127.0.0.1 for rehearsals and tests.
  * Each service registers here; `startDefaultSandbox` runs all of them.
  */
+import type { IamSettings } from './core/access/access-control.ts';
 import { type Sandbox, type SandboxOptions, type ServiceFactory, startSandbox } from './core/server.ts';
 import { iamRegistryService } from './iam-registry/index.ts';
 import { kmsService } from './services/kms/index.ts';
@@ -26,9 +27,16 @@ export const DEFAULT_SERVICES: readonly ServiceFactory[] = [
   iamRegistryService,
 ];
 
-/** Starts the sandbox with every service. */
+/**
+ * Starts the sandbox with every service, enforcing IAM (`settings.iam.enforcement: 'enforce'`)
+ * unless the settings say otherwise: what `caretaker sandbox up` and the drill run. `startSandbox`
+ * alone only reports denials, for emulator tests whose hand-made roles carry no policies.
+ */
 export function startDefaultSandbox(options: Omit<SandboxOptions, 'services'> = {}): Promise<Sandbox> {
-  return startSandbox({ ...options, services: DEFAULT_SERVICES });
+  const iam = { enforcement: 'enforce', ...(options.settings?.iam as IamSettings | undefined) };
+  return startSandbox({ ...options, settings: { ...options.settings, iam }, services: DEFAULT_SERVICES });
 }
 
+export type { EnforcementMode, IamSettings } from './core/access/access-control.ts';
+export type { Denial, DenialOrigin } from './core/access/denials.ts';
 export type { Sandbox, SandboxContext, SandboxOptions, ServiceFactory } from './core/server.ts';
