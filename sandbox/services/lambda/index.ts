@@ -11,6 +11,7 @@ import { sendJson } from '../../core/responses.ts';
 import type { SandboxContext } from '../../core/server.ts';
 import { AwsError, type SandboxRequest, type SandboxService } from '../../core/types.ts';
 import { caretakerFunctions } from '../../functions.ts';
+import { functionTarget, lambdaAccessChecks } from './authorization.ts';
 import { parseFunctionReference } from './names.ts';
 import { type FunctionRecord, type FunctionRegistration, FunctionRegistry } from './registry.ts';
 import { FunctionRuntime } from './runtime.ts';
@@ -71,6 +72,19 @@ export interface LambdaService extends SandboxService {
 }
 
 const API = '/2015-03-31/functions';
+/** Route keys (method, sub-resource) to the API operation they are. */
+const OPERATIONS: Readonly<Record<string, string>> = {
+  'POST invocations': 'Invoke',
+  'GET ': 'GetFunction',
+  'GET configuration': 'GetFunctionConfiguration',
+  'POST versions': 'PublishVersion',
+  'GET versions': 'ListVersionsByFunction',
+  'POST aliases': 'CreateAlias',
+  'GET aliases': 'ListAliases',
+  'GET aliases/{Name}': 'GetAlias',
+  'PUT aliases/{Name}': 'UpdateAlias',
+  'DELETE aliases/{Name}': 'DeleteAlias',
+};
 const MAX_PAYLOAD_BYTES = 6 * 1024 * 1024;
 
 function settingsOf(context: SandboxContext): LambdaSettings {
@@ -123,11 +137,10 @@ export function lambdaService(context: SandboxContext): LambdaService {
   const runtime = new FunctionRuntime({
     maxEnvironments: settings.maxConcurrency ?? 10,
     idleMs: settings.idleTimeoutMs ?? 300_000,
-    baseEnvironment: () => ({
+    baseEnvironment: ({ fn, config }) => ({
       ...settings.environment,
-      AWS_ENDPOINT_URL: context.endpoint,
-      AWS_ACCESS_KEY_ID: 'sandbox',
-      AWS_SECRET_ACCESS_KEY: 'sandbox',
+      NODE_EXTRA_CA_CERTS: context.tls.caPath,
+      ...accessOf(context, config.role, fn.name),
       AWS_EC2_METADATA_DISABLED: 'true',
     }),
     onLog: (_config, name, region, text) => {
@@ -205,6 +218,7 @@ export function lambdaService(context: SandboxContext): LambdaService {
   async function route(req: SandboxRequest, res: ServerResponse): Promise<void> {
     const path = req.url.pathname.replace(/\/+$/, '');
     if (path === API && req.method === 'GET') {
+      req.authorize(lambdaAccessChecks('ListFunctions', undefined), 'ListFunctions');
       const functions = registry
         .list(req.region)
         .map((fn) => functionConfiguration(fn, fn.latest, context.accountId));
@@ -223,6 +237,17 @@ export function lambdaService(context: SandboxContext): LambdaService {
     const functionName = decodeURIComponent(encodedName);
     const qualifierParam = req.url.searchParams.get('Qualifier') ?? undefined;
     const key = `${req.method} ${resource ?? ''}${encodedAlias !== undefined ? '/{Name}' : ''}`;
+    const operation = OPERATIONS[key];
+    if (operation === undefined) throw unknownOperation(req);
+    const target = functionTarget(
+      functionName,
+      operation === 'Invoke' || operation.startsWith('GetFunction') ? qualifierParam : undefined,
+      {
+        region: req.region,
+        accountId: context.accountId,
+      },
+    );
+    req.authorize(lambdaAccessChecks(operation, target), operation);
 
     switch (key) {
       case 'POST invocations': {
@@ -379,6 +404,29 @@ export function lambdaService(context: SandboxContext): LambdaService {
       await runtime.close();
       await Promise.allSettled([...background]);
     },
+  };
+}
+
+/**
+ * How a function reaches the sandbox. A function whose execution role came from a deployed template
+ * is given what Lambda gives it: the HTTPS endpoint (its CA in NODE_EXTRA_CA_CERTS) and a session of
+ * its role, named after the function, so IAM evaluates every call it makes. A function registered
+ * by hand with no such role keeps the sandbox's plain credentials and HTTP endpoint.
+ */
+function accessOf(context: SandboxContext, role: string, functionName: string): Record<string, string> {
+  if (!context.access.knowsRole(role)) {
+    return {
+      AWS_ENDPOINT_URL: context.endpoint,
+      AWS_ACCESS_KEY_ID: 'sandbox',
+      AWS_SECRET_ACCESS_KEY: 'sandbox',
+    };
+  }
+  const credentials = context.access.credentials.issue(role, functionName);
+  return {
+    AWS_ENDPOINT_URL: context.httpsEndpoint,
+    AWS_ACCESS_KEY_ID: credentials.accessKeyId,
+    AWS_SECRET_ACCESS_KEY: credentials.secretAccessKey,
+    AWS_SESSION_TOKEN: credentials.sessionToken,
   };
 }
 

@@ -26,8 +26,8 @@ export interface InvocationOutcome {
 }
 
 export interface RuntimeOptions {
-  /** The sandbox endpoint, region and credentials every function gets. */
-  readonly baseEnvironment: () => Readonly<Record<string, string>>;
+  /** The sandbox endpoint, CA and credentials a function version gets (its role's, when known). */
+  readonly baseEnvironment: (target: ResolvedTarget) => Readonly<Record<string, string>>;
   /** Environments per function version before invocations queue. */
   readonly maxEnvironments: number;
   /** Idle environments are shut down after this long. */
@@ -207,7 +207,7 @@ export class FunctionRuntime {
       env: {
         ...inheritedEnvironment(),
         ...config.environment,
-        ...this.options.baseEnvironment(),
+        ...this.options.baseEnvironment(target),
         AWS_REGION: fn.region,
         AWS_DEFAULT_REGION: fn.region,
         AWS_LAMBDA_FUNCTION_NAME: fn.name,
