@@ -25,7 +25,13 @@ const QUERY_CODES: Readonly<Record<string, readonly [string, number]>> = {
   InvalidParameterValue: ['InvalidParameterValue', 400],
   MissingParameter: ['MissingParameter', 400],
   InvalidAction: ['InvalidAction', 400],
+  KmsAccessDenied: ['KMS.AccessDeniedException', 400],
+  AccessDeniedException: ['AccessDenied', 403],
+  UnrecognizedClientException: ['InvalidClientTokenId', 403],
 };
+
+/** Errors the service framework answers for every AWS JSON service, not SQS's own shapes. */
+const FRAMEWORK_ERRORS = new Set(['AccessDeniedException', 'UnrecognizedClientException']);
 
 /** An SQS error by its shape name; the status comes from the model. */
 export function sqsError(shape: string, message: string): AwsError {
@@ -52,5 +58,6 @@ export function sendSqsError(res: ServerResponse, error: AwsError): void {
     'content-type': 'application/x-amz-json-1.0',
     'x-amzn-query-error': `${queryCode};${error.fault}`,
   });
-  res.end(JSON.stringify({ __type: `com.amazonaws.sqs#${error.code}`, message: error.message }));
+  const namespace = FRAMEWORK_ERRORS.has(error.code) ? 'com.amazon.coral.service' : 'com.amazonaws.sqs';
+  res.end(JSON.stringify({ __type: `${namespace}#${error.code}`, message: error.message }));
 }

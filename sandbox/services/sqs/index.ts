@@ -4,10 +4,14 @@
  * dead-letter queue. Enough for Caretaker's dead-letter queue and for SNS→SQS subscriptions
  * (SNS delivers to queues in process). See docs/sandbox.md.
  */
+import { randomUUID } from 'node:crypto';
+import type { Denial } from '../../core/access/denials.ts';
+import { accessDeniedMessage, quotedServiceError } from '../../core/access/messages.ts';
 import { sendJson } from '../../core/responses.ts';
 import type { SandboxContext } from '../../core/server.ts';
 import { AwsError, type SandboxService } from '../../core/types.ts';
 import type { KmsService } from '../kms/index.ts';
+import { type SqsAuthorizationView, sqsAccessChecks } from './authorization.ts';
 import { sendSqsError, sqsError } from './errors.ts';
 import type { MessageAttribute } from './md5.ts';
 import { OPERATIONS, queueUrl } from './operations.ts';
@@ -37,6 +41,28 @@ const CONTENT_TYPE = 'application/x-amz-json-1.0';
 const MAX_REQUEST_BYTES = 1024 * 1024;
 const AWS_MANAGED_SQS_KEY = /^(arn:aws[\w-]*:kms:[a-z0-9-]+:\d{12}:)?alias\/aws\/sqs$/;
 
+/**
+ * SQS's answer to a denied call: AccessDenied (its message spells the action in lower case, as SQS
+ * does), or KMS.AccessDeniedException when the caller may not use the queue's key.
+ */
+function deniedError(denial: Denial): AwsError {
+  if (denial.action.startsWith('kms:')) {
+    const message = quotedServiceError(
+      accessDeniedMessage(denial),
+      'AWSKMS',
+      400,
+      'AccessDeniedException',
+      randomUUID(),
+    );
+    return sqsError('KmsAccessDenied', message);
+  }
+  return new AwsError(
+    'AccessDeniedException',
+    accessDeniedMessage(denial, { action: (a) => a.toLowerCase() }),
+    403,
+  );
+}
+
 /** Creates the SQS service; queues (not messages) of an earlier run with the same data directory are loaded. */
 export function sqsService(context: SandboxContext): SqsService {
   const store = new QueueStore(context.dataDir, context.accountId);
@@ -52,9 +78,29 @@ export function sqsService(context: SandboxContext): SqsService {
     if (key.KeyState !== 'Enabled') throw sqsError('KmsInvalidState', `${key.Arn} is pending deletion.`);
   }
 
+  function view(region: string): SqsAuthorizationView {
+    return {
+      region,
+      accountId: context.accountId,
+      queueKey(queueArn) {
+        const keyId = store.find(queueArn)?.attributes.KmsMasterKeyId;
+        if (!keyId || AWS_MANAGED_SQS_KEY.test(keyId)) return undefined;
+        return context.service<KmsService>('kms')?.keyFacts(store.find(queueArn)?.region ?? region, keyId);
+      },
+    };
+  }
+
   return {
     signingName: 'sqs',
     protocol: 'json',
+    accessDenied: deniedError,
+    invalidCredentials: () =>
+      new AwsError(
+        'UnrecognizedClientException',
+        'The security token included in the request is invalid.',
+        403,
+      ),
+    sendError: (res, error) => sendSqsError(res, error),
     async handle(req, res) {
       try {
         const target = req.headers['x-amz-target'];
@@ -80,6 +126,7 @@ export function sqsService(context: SandboxContext): SqsService {
         } catch {
           throw sqsError('InvalidParameterValue', 'The request body is not a JSON object.');
         }
+        req.authorize(sqsAccessChecks(name, body, view(req.region)), name);
         const result = await operation(
           {
             store,
