@@ -4,11 +4,15 @@
  * 127.0.0.1. Kept messages are readable in process (`messages()`) and over HTTP at
  * `GET /_sandbox/sns/messages[?topicArn=…]`. See docs/sandbox.md.
  */
+import { randomUUID } from 'node:crypto';
+import type { Denial } from '../../core/access/denials.ts';
+import { accessDeniedMessage, quotedServiceError } from '../../core/access/messages.ts';
 import { sendJson, sendXml, type XmlNode } from '../../core/responses.ts';
 import type { SandboxContext } from '../../core/server.ts';
 import { AwsError, type SandboxService } from '../../core/types.ts';
 import type { KmsService } from '../kms/index.ts';
 import type { SqsService } from '../sqs/index.ts';
+import { type SnsAuthorizationView, snsAccessChecks } from './authorization.ts';
 import { type KeptMessage, Publisher } from './publisher.ts';
 import { QueryInput } from './query.ts';
 import { type Operation, TOPIC_OPERATIONS } from './topic-operations.ts';
@@ -38,6 +42,26 @@ export interface SnsService extends SandboxService {
 }
 
 const XMLNS = 'http://sns.amazonaws.com/doc/2010-03-31/';
+const AWS_MANAGED_SNS_KEY = /^(arn:aws[\w-]*:kms:[a-z0-9-]+:\d{12}:)?alias\/aws\/sns$/;
+
+/**
+ * SNS's answer to a denied call: AuthorizationError, naming the action as SNS spells it
+ * (`SNS:Publish`); KMSAccessDenied when the publisher may not use the topic's key.
+ */
+function deniedError(denial: Denial): AwsError {
+  if (denial.action.startsWith('kms:')) {
+    const message = quotedServiceError(
+      accessDeniedMessage(denial),
+      'AWSKMS',
+      400,
+      'AccessDeniedException',
+      randomUUID(),
+    );
+    return new AwsError('KMSAccessDenied', message, 400);
+  }
+  const message = accessDeniedMessage(denial, { action: (action) => action.replace(/^sns:/, 'SNS:') });
+  return new AwsError('AuthorizationError', message, 403);
+}
 const MAX_REQUEST_BYTES = 1024 * 1024;
 
 function readSettings(raw: unknown): Required<SnsSettings> {
@@ -67,9 +91,24 @@ export function snsService(context: SandboxContext): SnsService {
     } satisfies Record<string, Operation>),
   );
 
+  function view(region: string): SnsAuthorizationView {
+    return {
+      region,
+      accountId: context.accountId,
+      topicTags: (arn) => store.findTopic(arn)?.tags,
+      topicKey(arn) {
+        const topic = store.findTopic(arn);
+        const keyId = topic?.attributes.KmsMasterKeyId;
+        if (!topic || !keyId || AWS_MANAGED_SNS_KEY.test(keyId)) return undefined;
+        return context.service<KmsService>('kms')?.keyFacts(topic.region, keyId);
+      },
+    };
+  }
+
   return {
     signingName: 'sns',
     protocol: 'query',
+    accessDenied: deniedError,
     async handle(req, res) {
       const body = req.method === 'POST' ? await req.readBody(MAX_REQUEST_BYTES) : Buffer.alloc(0);
       const input = new QueryInput(req.url, body);
@@ -81,6 +120,7 @@ export function snsService(context: SandboxContext): SnsService {
           `The action ${action || '(none)'} is not valid for this web service.`,
         );
       }
+      req.authorize(snsAccessChecks(action, input, view(req.region)), action);
       const result = await operation({ store, region: req.region, accountId: context.accountId }, input);
       const node: XmlNode = {
         ...(result === undefined ? {} : { [`${action}Result`]: result }),

@@ -121,6 +121,11 @@ export class TopicStore {
     return topic;
   }
 
+  /** The topic with this ARN, or undefined (no checks: for IAM lookups). */
+  findTopic(arn: string): Topic | undefined {
+    return this.topics.get(arn);
+  }
+
   /** Deletes a topic and its subscriptions; deleting a topic that does not exist is not an error. */
   deleteTopic(topic: Topic): void {
     this.topics.delete(topic.arn);
