@@ -5,7 +5,10 @@
  * failing with States.ExceedToleratedFailureThreshold once more items fail than tolerated, and
  * writing results to S3 when there is a ResultWriter.
  */
+
 import { randomUUID } from 'node:crypto';
+import { check } from '../../core/access/checks.ts';
+import { accessDeniedMessage } from '../../core/access/messages.ts';
 import { type AslState, prepareDefinition } from './definition.ts';
 import type { StartOptions } from './execution.ts';
 import { json } from './history.ts';
@@ -79,7 +82,7 @@ async function loadItems(state: AslState, input: unknown, scope: DistributedScop
     maxItems: (await numberField(config, 'MaxItems', input, scope.context)) ?? 0,
   };
   const bucketRegion = scope.region;
-  return readItems(scope.engine.s3(bucketRegion), source);
+  return readItems(scope.engine.s3(bucketRegion, scope.identity), source);
 }
 
 /** Groups child inputs per ItemBatcher: `{ Items: [...], BatchInput }`, within both limits. */
@@ -171,6 +174,15 @@ export async function runDistributedMap(
   const startedId = history.add('MapRunStarted', { mapRunArn }, history.enteredId(stateName));
 
   try {
+    // The children are executions of this state machine, started with its role.
+    const denial = engine.authorize(
+      scope.identity,
+      [check('states:StartExecution', parent.stateMachineArn)],
+      'StartExecution',
+      region,
+    );
+    if (denial)
+      throw runtimeError(`The Map Run could not start child executions: ${accessDeniedMessage(denial)}`);
     const items = await loadItems(state, input, scope);
     const selector = state.ItemSelector ?? state.Parameters;
     const selected =
@@ -312,7 +324,7 @@ export async function runDistributedMap(
         string,
         unknown
       >;
-      const written = await writeResults(engine.s3(region), parameters, mapRunArn, {
+      const written = await writeResults(engine.s3(region, scope.identity), parameters, mapRunArn, {
         succeeded,
         failed,
         pending,

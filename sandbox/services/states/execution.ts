@@ -127,6 +127,7 @@ async function run(engine: Engine, record: ExecutionRecord, prepared: PreparedMa
   };
   const scope: TaskScope = {
     engine,
+    identity: { roleArn: record.roleArn, stateMachineName: record.stateMachineName.split('/')[0] ?? '' },
     executionArn: record.executionArn,
     history: record.history,
     region: record.region,

@@ -5,6 +5,7 @@
  * AWS's event shapes, Map Runs. See docs/sandbox-stepfunctions.md.
  */
 import { randomUUID } from 'node:crypto';
+import { Agent } from 'node:https';
 import { join } from 'node:path';
 import { S3Client } from '@aws-sdk/client-s3';
 import { SNSClient } from '@aws-sdk/client-sns';
@@ -14,12 +15,14 @@ import { readStateFile, writeStateFile } from '../../core/state-file.ts';
 import { AwsError, type SandboxService } from '../../core/types.ts';
 import type { LambdaService } from '../lambda/index.ts';
 import { checkArn, checkName, executionArn, stateMachineArn } from './arns.ts';
+import { statesAccessChecks, syncRuleChecks, usesSyncExecution } from './authorization.ts';
 import { parseDefinition, prepareDefinition } from './definition.ts';
 import { redrive } from './describe.ts';
 import { startExecution } from './execution.ts';
 import { renderEvent } from './history.ts';
 import type {
   Engine,
+  ExecutionIdentity,
   ExecutionRecord,
   MapRunRecord,
   StartExecutionRequest,
@@ -167,27 +170,62 @@ export function statesService(context: SandboxContext): StatesService {
   const s3Clients = new Map<string, S3Client>();
   const snsClients = new Map<string, SNSClient>();
   const credentials = { accessKeyId: 'sandbox', secretAccessKey: 'sandbox' };
+  let httpsAgent: Agent | undefined;
+
+  /**
+   * How a client reaches the sandbox: as the execution's role (a session named after the state
+   * machine) over HTTPS, as Step Functions calls AWS; with the sandbox's own credentials for a role
+   * no template deployed.
+   */
+  function connection(region: string, identity: ExecutionIdentity | undefined) {
+    if (!identity || !context.access.knowsRole(identity.roleArn)) {
+      return { key: `${region}|sandbox`, config: { region, endpoint: context.endpoint, credentials } };
+    }
+    const session = context.access.session(identity.roleArn, identity.stateMachineName);
+    const issued = context.access.credentials.issue(session.roleArn, session.sessionName);
+    httpsAgent ??= new Agent({ ca: context.tls.caCertificate, keepAlive: true });
+    return {
+      key: `${region}|${issued.accessKeyId}`,
+      config: {
+        region,
+        endpoint: context.httpsEndpoint,
+        credentials: issued,
+        requestHandler: { httpsAgent },
+      },
+    };
+  }
 
   const engine: Engine = {
     accountId: context.accountId,
     timeScale,
     maxChildConcurrency: settings.maxChildConcurrency ?? 40,
     lambda: () => context.service<LambdaService>('lambda'),
-    s3(region) {
-      let client = s3Clients.get(region);
+    s3(region, identity) {
+      const { key, config } = connection(region, identity);
+      let client = s3Clients.get(key);
       if (!client) {
-        client = new S3Client({ region, endpoint: context.endpoint, forcePathStyle: true, credentials });
-        s3Clients.set(region, client);
+        client = new S3Client({ ...config, forcePathStyle: true });
+        s3Clients.set(key, client);
       }
       return client;
     },
-    sns(region) {
-      let client = snsClients.get(region);
+    sns(region, identity) {
+      const { key, config } = connection(region, identity);
+      let client = snsClients.get(key);
       if (!client) {
-        client = new SNSClient({ region, endpoint: context.endpoint, credentials });
-        snsClients.set(region, client);
+        client = new SNSClient(config);
+        snsClients.set(key, client);
       }
       return client;
+    },
+    authorize(identity, checks, operation, region) {
+      if (!context.access.knowsRole(identity.roleArn)) return undefined;
+      const denial = context.access.evaluate(
+        context.access.session(identity.roleArn, identity.stateMachineName),
+        checks,
+        { service: 'states', operation, region, secureTransport: true, origin: 'states' },
+      );
+      return denial?.enforced ? denial : undefined;
     },
     addExecution(record) {
       executions.set(record.executionArn, record);
@@ -220,6 +258,23 @@ export function statesService(context: SandboxContext): StatesService {
       ...(machine.description !== undefined ? { description: machine.description } : {}),
     }));
     writeStateFile(stateFile, stored);
+  }
+
+  /**
+   * Step Functions creates the managed EventBridge rule `.sync` tasks need when a state machine is
+   * created or updated, as its role: a role that may not manage it fails the API call, whoever
+   * makes it (a stack creation fails there).
+   */
+  function checkManagedRule(roleArn: string, definition: string, region: string, operation: string): void {
+    if (!usesSyncExecution(definition) || !context.access.knowsRole(roleArn)) return;
+    const denial = context.access.evaluate(
+      context.access.session(roleArn, 'StepFunctions'),
+      syncRuleChecks(region, context.accountId),
+      { service: 'states', operation, region, secureTransport: true, origin: 'states' },
+    );
+    if (denial?.enforced) {
+      throw new AwsError('AccessDeniedException', `'${roleArn}' is not authorized to create managed-rule.`);
+    }
   }
 
   function prepare(definition: string) {
@@ -327,6 +382,7 @@ export function statesService(context: SandboxContext): StatesService {
         throw new AwsError('ValidationException', `Value '${type}' at 'type' failed to satisfy constraint`);
       }
       const prepared = prepare(definition);
+      checkManagedRule(roleArn, definition, region, 'CreateStateMachine');
       const loggingConfiguration = (body.loggingConfiguration as Body | undefined) ?? {
         level: 'OFF',
         includeExecutionData: false,
@@ -377,6 +433,12 @@ export function statesService(context: SandboxContext): StatesService {
           'Either the definition, the role ARN, the LoggingConfiguration, or the TracingConfiguration must be specified',
         );
       }
+      checkManagedRule(
+        roleArn ?? found.roleArn,
+        definition ?? found.definition,
+        found.region,
+        'UpdateStateMachine',
+      );
       if (definition !== undefined) {
         found.prepared = prepare(definition);
         found.definition = definition;
@@ -562,6 +624,10 @@ export function statesService(context: SandboxContext): StatesService {
       } catch {
         throw new AwsError('SerializationException', 'The request body is not a JSON object');
       }
+      req.authorize(
+        statesAccessChecks(name, body, { region: req.region, accountId: context.accountId }),
+        name,
+      );
       sendJson(res, 200, operation(body, req.region), CONTENT_TYPE);
     },
     startExecution: start,
@@ -570,6 +636,7 @@ export function statesService(context: SandboxContext): StatesService {
       for (const record of executions.values()) record.stop('States.Aborted', 'The sandbox is shutting down');
       await Promise.allSettled([...executions.values()].map((record) => record.done));
       for (const client of [...s3Clients.values(), ...snsClients.values()]) client.destroy();
+      httpsAgent?.destroy();
     },
   };
 }

@@ -3,6 +3,8 @@
  */
 import type { S3Client } from '@aws-sdk/client-s3';
 import type { SNSClient } from '@aws-sdk/client-sns';
+import type { AccessCheck } from '../../core/access/checks.ts';
+import type { Denial } from '../../core/access/denials.ts';
 import type { LambdaService } from '../lambda/index.ts';
 import type { PreparedMachine } from './definition.ts';
 import type { HistoryLog } from './history.ts';
@@ -92,6 +94,13 @@ export interface StartExecutionRequest {
   readonly input?: string;
 }
 
+/** Who an execution's own calls come from: its state machine's role, in a session named after it. */
+export interface ExecutionIdentity {
+  readonly roleArn: string;
+  /** The top-level state machine's name (a Distributed Map child's `parent/label` counts as `parent`). */
+  readonly stateMachineName: string;
+}
+
 /** What running executions can reach: the other services and the store of records. */
 export interface Engine {
   readonly accountId: string;
@@ -100,8 +109,21 @@ export interface Engine {
   /** Upper bound on concurrently running Distributed Map children. */
   readonly maxChildConcurrency: number;
   lambda(): LambdaService | undefined;
-  s3(region: string): S3Client;
-  sns(region: string): SNSClient;
+  /** An S3 client; with an identity, it calls as the state machine's role, over HTTPS. */
+  s3(region: string, identity?: ExecutionIdentity): S3Client;
+  /** An SNS client; with an identity, it calls as the state machine's role, over HTTPS. */
+  sns(region: string, identity?: ExecutionIdentity): SNSClient;
+  /**
+   * Decides a call the execution makes in process (invoke a function, start a child) with its
+   * role: the denial when IAM refuses it and enforcement is on, undefined otherwise (a role no
+   * template deployed is not evaluated).
+   */
+  authorize(
+    identity: ExecutionIdentity,
+    checks: readonly AccessCheck[],
+    operation: string,
+    region: string,
+  ): Denial | undefined;
   /** Makes a (child) execution visible to Describe/List/Stop. */
   addExecution(record: ExecutionRecord): void;
   /** StartExecution as the API does it (validation, name idempotency); throws its AwsErrors. */

@@ -13,6 +13,9 @@
  *   the child is stopped before the Task fails with States.Timeout).
  */
 import { randomUUID } from 'node:crypto';
+import { check } from '../../core/access/checks.ts';
+import type { Denial } from '../../core/access/denials.ts';
+import { accessDeniedMessage } from '../../core/access/messages.ts';
 import { AwsError } from '../../core/types.ts';
 import type { AslState } from './definition.ts';
 import { executionDocument } from './describe.ts';
@@ -93,6 +96,18 @@ function inputText(value: unknown): string {
   return typeof value === 'string' ? value : json(value);
 }
 
+/** The API's AccessDeniedException for a call the role may not make, as the integration reports it. */
+function deniedError(denial: Denial, requestId: string): StatesError {
+  return serviceError(new AwsError('AccessDeniedException', accessDeniedMessage(denial)), requestId);
+}
+
+/** Decides one call the execution makes on a child with its role; throws what the task fails with. */
+function authorizeCall(scope: TaskScope, action: string, arn: string, requestId: string): void {
+  const operation = action.replace(/^states:/, '');
+  const denial = scope.engine.authorize(scope.identity, [check(action, arn)], operation, scope.region);
+  if (denial) throw deniedError(denial, requestId);
+}
+
 function startChild(params: Record<string, unknown>, scope: TaskScope, requestId: string) {
   if (typeof params.StateMachineArn !== 'string') {
     throw runtimeError(
@@ -102,6 +117,7 @@ function startChild(params: Record<string, unknown>, scope: TaskScope, requestId
   if (params.Name !== undefined && params.Name !== null && typeof params.Name !== 'string') {
     throw runtimeError("The 'Name' of a states:startExecution task must be a string");
   }
+  authorizeCall(scope, 'states:StartExecution', params.StateMachineArn, requestId);
   try {
     return scope.engine.startExecution({
       stateMachineArn: params.StateMachineArn,
@@ -158,8 +174,13 @@ function waitForChild(
   });
 }
 
-/** Stops a child the parent no longer waits for, as AWS does (no error, this cause), and lets it close. */
+/**
+ * Stops a child the parent no longer waits for, as AWS does (no error, this cause), and lets it
+ * close. A role that may not stop it leaves it running, recorded as a denial.
+ */
 async function abandon(child: ExecutionRecord, scope: TaskScope): Promise<void> {
+  const stopCheck = [check('states:StopExecution', child.executionArn)];
+  if (scope.engine.authorize(scope.identity, stopCheck, 'StopExecution', scope.region)) return;
   child.stop(
     undefined,
     `The Task state in AWS Step Functions execution [${scope.executionArn}] which was managing this resource was aborted`,
@@ -218,6 +239,14 @@ export async function runNestedExecution(
     // interpreter's own event, as for every other Task.
     if (outcome === 'timed-out') throw await statesTimeout();
     throw new StatesError('States.Aborted', 'The execution was stopped');
+  }
+  // The integration reads the ended child with DescribeExecution, as the role.
+  try {
+    authorizeCall(scope, 'states:DescribeExecution', child.executionArn, requestId);
+  } catch (error) {
+    const failure = error as Error;
+    scope.history.add('TaskFailed', { ...described, error: failure.name, cause: failure.message }, submitted);
+    throw error;
   }
   const document = executionDocument(child, pattern === 'sync:2');
   if (child.status === 'SUCCEEDED') {

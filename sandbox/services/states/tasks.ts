@@ -6,12 +6,15 @@
  * records the history events AWS records for it and fails with the error names AWS uses, so Retry
  * and Catch behave as they would in AWS.
  */
+import { randomUUID } from 'node:crypto';
 import { PublishCommand, type PublishCommandInput } from '@aws-sdk/client-sns';
+import { accessDeniedMessage, quotedServiceError } from '../../core/access/messages.ts';
 import { AwsError } from '../../core/types.ts';
+import { functionTarget, invokeCheck } from '../lambda/authorization.ts';
 import type { InvokeResult } from '../lambda/index.ts';
 import type { AslState } from './definition.ts';
 import { type HistoryLog, json } from './history.ts';
-import type { Engine } from './model.ts';
+import type { Engine, ExecutionIdentity } from './model.ts';
 import { nestedPattern, runNestedExecution } from './nested-execution.ts';
 import { referencePath, runtimeError, StatesError } from './paths.ts';
 import {
@@ -25,6 +28,8 @@ import {
 /** What a task handler knows about the execution it runs in. */
 export interface TaskScope {
   readonly engine: Engine;
+  /** The role the execution's own calls are made with. */
+  readonly identity: ExecutionIdentity;
   /** The execution the task runs in. */
   readonly executionArn: string;
   readonly history: HistoryLog;
@@ -79,6 +84,24 @@ async function invokeLambda(
   const lambda = scope.engine.lambda();
   if (!lambda) throw new StatesError('States.TaskFailed', "The sandbox's Lambda service is not running");
   try {
+    const target = functionTarget(functionName, options.qualifier, {
+      region: scope.region,
+      accountId: scope.engine.accountId,
+    });
+    const denial = scope.engine.authorize(scope.identity, [invokeCheck(target)], 'Invoke', scope.region);
+    if (denial) {
+      // What Step Functions reports when Lambda refuses its role: the Java SDK's generic exception.
+      throw new StatesError(
+        'Lambda.AWSLambdaException',
+        quotedServiceError(
+          accessDeniedMessage(denial),
+          'AWSLambda',
+          403,
+          'AccessDeniedException',
+          randomUUID(),
+        ),
+      );
+    }
     return await lambda.invoke({
       functionName,
       payload,
@@ -235,7 +258,7 @@ async function snsPublish(
   const region = /^arn:aws[\w-]*:sns:([\w-]+):/.exec(arn)?.[1] ?? scope.region;
   try {
     const response = await scope.engine
-      .sns(region)
+      .sns(region, scope.identity)
       .send(new PublishCommand(command as unknown as PublishCommandInput));
     const output = sdk
       ? {
