@@ -8,12 +8,15 @@ import { randomUUID } from 'node:crypto';
 import type { ServerResponse } from 'node:http';
 import { join } from 'node:path';
 import { isValidTimeZone } from '../../../functions/common/time-zone.ts';
+import type { AccessCheck } from '../../core/access/checks.ts';
+import { accessDeniedMessage } from '../../core/access/messages.ts';
 import { sendJson } from '../../core/responses.ts';
 import type { SandboxContext } from '../../core/server.ts';
 import { readStateFile, writeStateFile } from '../../core/state-file.ts';
 import { AwsError, type SandboxRequest, type SandboxService } from '../../core/types.ts';
 import type { LambdaService } from '../lambda/index.ts';
 import type { StatesService } from '../states/index.ts';
+import { deliveryChecks, schedulerAccessChecks } from './authorization.ts';
 import { nextFireTime, parseScheduleExpression, type ScheduleExpression } from './expressions.ts';
 
 /** Settings read from `settings.scheduler`. */
@@ -159,6 +162,26 @@ export function schedulerService(context: SandboxContext): SchedulerService {
     );
   }
 
+  const scopeOf = (record: ScheduleRecord) => ({ region: record.region, accountId: context.accountId });
+
+  /**
+   * The schedule's role must be allowed to start its target (a role no template deployed is not
+   * evaluated); a refusal fails the delivery with the AccessDeniedException the target's service
+   * answers.
+   */
+  function authorizeDelivery(record: ScheduleRecord, checks: readonly AccessCheck[]): void {
+    const roleArn = record.target.RoleArn;
+    if (!context.access.knowsRole(roleArn)) return;
+    const denial = context.access.evaluate(context.access.session(roleArn, record.name), checks, {
+      service: 'scheduler',
+      operation: checks[0]?.action.split(':')[1] ?? 'Deliver',
+      region: record.region,
+      secureTransport: true,
+      origin: 'scheduler',
+    });
+    if (denial?.enforced) throw new AwsError('AccessDeniedException', accessDeniedMessage(denial), 403);
+  }
+
   async function deliver(record: ScheduleRecord, scheduledTime: Date): Promise<ScheduleInvocation> {
     const targetArn = record.target.Arn;
     const base = { scheduleArn: record.arn, scheduledTime, targetArn };
@@ -185,12 +208,17 @@ export function schedulerService(context: SandboxContext): SchedulerService {
             ...(params.Name !== undefined ? { name: params.Name } : {}),
           };
         }
+        authorizeDelivery(
+          record,
+          deliveryChecks({ kind: 'state-machine', arn: request.stateMachineArn }, scopeOf(record)),
+        );
         const started = states.startExecution(request);
         return { ...base, outcome: 'started', executionArn: started.executionArn };
       }
       if (FUNCTION_ARN.test(targetArn)) {
         const lambda = context.service<LambdaService>('lambda');
         if (!lambda) throw new Error("the sandbox's Lambda service is not running");
+        authorizeDelivery(record, deliveryChecks({ kind: 'function', arn: targetArn }, scopeOf(record)));
         await lambda.invoke({
           functionName: targetArn,
           payload: input ?? '{}',
@@ -360,6 +388,7 @@ export function schedulerService(context: SandboxContext): SchedulerService {
     const path = req.url.pathname.replace(/\/+$/, '');
     const query = req.url.searchParams;
     if (path === '/schedules' && req.method === 'GET') {
+      req.authorize(schedulerAccessChecks('ListSchedules', undefined), 'ListSchedules');
       const prefix = query.get('NamePrefix') ?? '';
       const state = query.get('State');
       const group = query.get('ScheduleGroup');
@@ -405,10 +434,22 @@ export function schedulerService(context: SandboxContext): SchedulerService {
       );
     const name = decodeURIComponent(match[1] ?? '');
     if (!NAME.test(name)) throw validation(`Invalid schedule name: ${name}`);
+    const authorize = (operation: string, group: string, body?: Body) => {
+      const roleArn = (body?.Target as { RoleArn?: unknown } | undefined)?.RoleArn;
+      const target = {
+        region: req.region,
+        accountId: context.accountId,
+        group,
+        name,
+        ...(typeof roleArn === 'string' ? { roleArn } : {}),
+      };
+      req.authorize(schedulerAccessChecks(operation, target), operation);
+    };
     switch (req.method) {
       case 'POST': {
         const body = await readBody(req);
         const group = groupOf(body.GroupName);
+        authorize('CreateSchedule', group, body);
         const id = key(req.region, group, name);
         if (schedules.has(id))
           throw new AwsError('ConflictException', `Schedule ${name} already exists.`, 409);
@@ -431,6 +472,7 @@ export function schedulerService(context: SandboxContext): SchedulerService {
       }
       case 'PUT': {
         const body = await readBody(req);
+        authorize('UpdateSchedule', groupOf(body.GroupName), body);
         const record = find(req, name, groupOf(body.GroupName));
         const fields = fieldsOf(body);
         // UpdateSchedule replaces the whole schedule: optional fields left out are cleared.
@@ -445,9 +487,11 @@ export function schedulerService(context: SandboxContext): SchedulerService {
         return;
       }
       case 'GET':
+        authorize('GetSchedule', groupOf(query.get('groupName')));
         sendJson(res, 200, describe(find(req, name, groupOf(query.get('groupName')))), 'application/json');
         return;
       case 'DELETE':
+        authorize('DeleteSchedule', groupOf(query.get('groupName')));
         remove(find(req, name, groupOf(query.get('groupName'))));
         sendJson(res, 200, {}, 'application/json');
         return;
