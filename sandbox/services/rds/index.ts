@@ -3,11 +3,16 @@
  * PostgreSQL clusters that are real PostgreSQL servers on 127.0.0.1, snapshots that are real
  * copies of their data, per region. See docs/sandbox-rds.md.
  */
+import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
+import type { Denial } from '../../core/access/denials.ts';
+import { accessDeniedMessage, quotedServiceError } from '../../core/access/messages.ts';
 import { sendXml } from '../../core/responses.ts';
 import type { SandboxContext } from '../../core/server.ts';
 import { AwsError, type SandboxService } from '../../core/types.ts';
 import { PostgresManager } from '../../postgres/manager.ts';
+import type { KmsService } from '../kms/index.ts';
+import { type RdsAuthorizationView, rdsAccessChecks } from './authorization.ts';
 import { CLUSTER_OPERATIONS } from './clusters.ts';
 import { RdsInput } from './input.ts';
 import { handleInspection } from './inspection.ts';
@@ -57,6 +62,24 @@ export interface RdsService extends SandboxService {
 }
 
 /**
+ * RDS's answer to a denied call: AccessDenied; KMSKeyNotAccessibleFault when the caller may not
+ * use the KMS key the request names.
+ */
+function deniedError(denial: Denial): AwsError {
+  if (denial.action.startsWith('kms:')) {
+    const message = quotedServiceError(
+      accessDeniedMessage(denial),
+      'AWSKMS',
+      400,
+      'AccessDeniedException',
+      randomUUID(),
+    );
+    return new AwsError('KMSKeyNotAccessibleFault', message, 400);
+  }
+  return new AwsError('AccessDenied', accessDeniedMessage(denial), 403);
+}
+
+/**
  * Creates the RDS service. Servers left behind by a crashed earlier run on the same data directory
  * are stopped first; records of an earlier run come back, and their servers start again.
  */
@@ -75,9 +98,23 @@ export async function rdsService(context: SandboxContext): Promise<RdsService> {
   await resume(rt);
   const view = renderContext(rt);
 
+  function authorizationView(region: string): RdsAuthorizationView {
+    return {
+      region,
+      accountId: context.accountId,
+      find(kind, identifier) {
+        if (kind === 'db') return store.findInstance(region, identifier);
+        if (kind === 'cluster') return store.findCluster(region, identifier);
+        return store.findSnapshot(region, kind, identifier);
+      },
+      kmsKey: (keyRegion, keyId) => context.service<KmsService>('kms')?.keyFacts(keyRegion, keyId),
+    };
+  }
+
   return {
     signingName: 'rds',
     protocol: 'query',
+    accessDenied: deniedError,
     async handle(req, res) {
       const input = new RdsInput(req.url, await req.readBody(MAX_REQUEST_BYTES));
       const action = input.action;
@@ -88,6 +125,7 @@ export async function rdsService(context: SandboxContext): Promise<RdsService> {
           `The action ${action ?? '(none)'} is not valid for this web service (the sandbox's RDS).`,
         );
       }
+      req.authorize(rdsAccessChecks(action, input, authorizationView(req.region)), action);
       const operationContext: OperationContext = { region: req.region, rt, store, view };
       const result = await operation(operationContext, input);
       sendXml(
