@@ -4,6 +4,8 @@
 import type { ServerResponse } from 'node:http';
 import type { SandboxContext } from '../../core/server.ts';
 import type { SandboxRequest } from '../../core/types.ts';
+import type { KmsService } from '../kms/index.ts';
+import type { S3AuthorizationView, S3Request } from './authorization.ts';
 import { s3Errors } from './errors.ts';
 import type { KeyChoice } from './headers.ts';
 import { kmsKeyResolver, managedKeyArn } from './kms-keys.ts';
@@ -62,4 +64,38 @@ export function sendEmpty(res: ServerResponse, status = 200): void {
   if (status === 204) res.writeHead(status);
   else res.writeHead(status, { 'content-length': '0' });
   res.end();
+}
+
+/** The request as S3's IAM mapping (authorization.ts) reads it. */
+export function s3RequestOf(call: S3Call, operation: string): S3Request {
+  const bucket = call.bucketName === '' ? undefined : call.store.findBucket(call.bucketName);
+  return {
+    operation,
+    bucket: call.bucketName,
+    key: call.key,
+    query: call.query,
+    headers: call.req.headers,
+    ...(call.req.tlsVersion === undefined ? {} : { tlsVersion: call.req.tlsVersion }),
+    region: bucket?.region ?? call.req.region,
+  };
+}
+
+/** What S3's IAM mapping looks up: buckets, object versions, uploads, KMS keys. */
+export function s3AuthorizationView(call: S3Call): S3AuthorizationView {
+  const { store, context } = call;
+  return {
+    accountId: context.accountId,
+    bucket: (name) => store.findBucket(name),
+    object(bucketName, key, versionId) {
+      const bucket = store.findBucket(bucketName);
+      if (!bucket) return undefined;
+      const version =
+        versionId === undefined ? store.latest(bucket, key) : store.findVersion(bucket, key, versionId);
+      return version && !version.deleteMarker
+        ? { encryption: version.headers.encryption, tags: version.tags }
+        : undefined;
+    },
+    upload: (bucketName, uploadId) => store.findBucket(bucketName)?.uploads.get(uploadId)?.headers.encryption,
+    kmsKey: (region, keyId) => context.service<KmsService>('kms')?.keyFacts(region, keyId),
+  };
 }

@@ -3,9 +3,11 @@
  * and awscli use, faithful to S3's wire format and error codes. See docs/sandbox-s3.md.
  */
 import { join } from 'node:path';
+import { accessDeniedMessage } from '../../core/access/messages.ts';
 import type { SandboxContext } from '../../core/server.ts';
-import type { SandboxService } from '../../core/types.ts';
-import { type Operation, parseTarget, type S3Call } from './call.ts';
+import { AwsError, type SandboxService } from '../../core/types.ts';
+import { s3AccessChecks } from './authorization.ts';
+import { type Operation, parseTarget, type S3Call, s3AuthorizationView, s3RequestOf } from './call.ts';
 import { s3Errors } from './errors.ts';
 import * as buckets from './ops/buckets.ts';
 import { deleteObject, deleteObjects } from './ops/delete.ts';
@@ -56,46 +58,56 @@ const SUBRESOURCES = [
   'website',
 ] as const;
 
-const BUCKET_OPERATIONS: Readonly<Record<string, Operation>> = {
-  'PUT ': buckets.createBucket,
-  'PUT versioning': buckets.putBucketVersioning,
-  'PUT encryption': buckets.putBucketEncryption,
-  'GET location': buckets.getBucketLocation,
-  'GET versioning': buckets.getBucketVersioning,
-  'GET encryption': buckets.getBucketEncryption,
-  'GET versions': listObjectVersions,
-  'GET uploads': listMultipartUploads,
-  'HEAD ': buckets.headBucket,
-  'DELETE ': buckets.deleteBucket,
-  'DELETE encryption': buckets.deleteBucketEncryption,
-  'POST delete': deleteObjects,
+/** An operation with the API name IAM and the denial record know it by. */
+export interface NamedOperation {
+  readonly name: string;
+  readonly run: Operation;
+}
+
+const named = (name: string, run: Operation): NamedOperation => ({ name, run });
+
+const BUCKET_OPERATIONS: Readonly<Record<string, NamedOperation>> = {
+  'PUT ': named('CreateBucket', buckets.createBucket),
+  'PUT versioning': named('PutBucketVersioning', buckets.putBucketVersioning),
+  'PUT encryption': named('PutBucketEncryption', buckets.putBucketEncryption),
+  'GET location': named('GetBucketLocation', buckets.getBucketLocation),
+  'GET versioning': named('GetBucketVersioning', buckets.getBucketVersioning),
+  'GET encryption': named('GetBucketEncryption', buckets.getBucketEncryption),
+  'GET versions': named('ListObjectVersions', listObjectVersions),
+  'GET uploads': named('ListMultipartUploads', listMultipartUploads),
+  'HEAD ': named('HeadBucket', buckets.headBucket),
+  'DELETE ': named('DeleteBucket', buckets.deleteBucket),
+  'DELETE encryption': named('DeleteBucketEncryption', buckets.deleteBucketEncryption),
+  'POST delete': named('DeleteObjects', deleteObjects),
 };
 
-const OBJECT_OPERATIONS: Readonly<Record<string, Operation>> = {
-  'PUT ': putObject,
-  'PUT tagging': putObjectTagging,
-  'PUT uploadId': multipart.uploadPart,
-  'GET ': getObject,
-  'GET tagging': getObjectTagging,
-  'GET uploadId': listParts,
-  'HEAD ': headObject,
-  'DELETE ': deleteObject,
-  'DELETE tagging': deleteObjectTagging,
-  'DELETE uploadId': multipart.abortMultipartUpload,
-  'POST uploads': multipart.createMultipartUpload,
-  'POST uploadId': multipart.completeMultipartUpload,
+const OBJECT_OPERATIONS: Readonly<Record<string, NamedOperation>> = {
+  'PUT ': named('PutObject', putObject),
+  'PUT tagging': named('PutObjectTagging', putObjectTagging),
+  'PUT uploadId': named('UploadPart', multipart.uploadPart),
+  'GET ': named('GetObject', getObject),
+  'GET tagging': named('GetObjectTagging', getObjectTagging),
+  'GET uploadId': named('ListParts', listParts),
+  'HEAD ': named('HeadObject', headObject),
+  'DELETE ': named('DeleteObject', deleteObject),
+  'DELETE tagging': named('DeleteObjectTagging', deleteObjectTagging),
+  'DELETE uploadId': named('AbortMultipartUpload', multipart.abortMultipartUpload),
+  'POST uploads': named('CreateMultipartUpload', multipart.createMultipartUpload),
+  'POST uploadId': named('CompleteMultipartUpload', multipart.completeMultipartUpload),
 };
 
 /** Picks the operation for a request from its method, target level and sub-resource. */
-export function operationFor(call: S3Call): Operation {
+export function operationFor(call: S3Call): NamedOperation {
   const method = call.req.method;
   if (call.bucketName === '') {
-    if (method === 'GET') return buckets.listBuckets;
+    if (method === 'GET') return named('ListBuckets', buckets.listBuckets);
     throw s3Errors.methodNotAllowed(method, 'SERVICE');
   }
   const subresource = SUBRESOURCES.find((name) => call.query.has(name)) ?? '';
   if (call.key === '' && method === 'GET' && subresource === '') {
-    return call.query.get('list-type') === '2' ? listObjectsV2 : listObjects;
+    return call.query.get('list-type') === '2'
+      ? named('ListObjectsV2', listObjectsV2)
+      : named('ListObjects', listObjects);
   }
   const table = call.key === '' ? BUCKET_OPERATIONS : OBJECT_OPERATIONS;
   const operation = table[`${method} ${subresource}`];
@@ -111,10 +123,15 @@ export function s3Service(context: SandboxContext): SandboxService {
   return {
     signingName: 's3',
     protocol: 'rest-xml',
+    accessDenied: (denial) =>
+      new AwsError('AccessDenied', accessDeniedMessage(denial, { quoteResource: true }), 403),
     async handle(req, res) {
       const { bucketName, key } = parseTarget(req.raw.url ?? '/');
       const call: S3Call = { req, res, store, context, bucketName, key, query: req.url.searchParams };
-      await operationFor(call)(call);
+      const operation = operationFor(call);
+      const checks = s3AccessChecks(s3RequestOf(call, operation.name), s3AuthorizationView(call));
+      if (checks) req.authorize(checks, operation.name);
+      await operation.run(call);
     },
     async close() {
       await store.save();

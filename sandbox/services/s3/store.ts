@@ -113,6 +113,11 @@ export class S3Store {
     return join(this.objectsDir, file);
   }
 
+  /** The bucket with this name, or undefined (no error: for IAM lookups). */
+  findBucket(name: string): Bucket | undefined {
+    return this.buckets.get(name);
+  }
+
   bucket(name: string): Bucket {
     const bucket = this.buckets.get(name);
     if (!bucket) throw s3Errors.noSuchBucket(name);

@@ -4,7 +4,8 @@
  */
 import type { XmlNode } from '../../../core/responses.ts';
 import { AwsError } from '../../../core/types.ts';
-import { bucketOf, type S3Call, sendEmpty } from '../call.ts';
+import { deleteChecks } from '../authorization.ts';
+import { bucketOf, type S3Call, s3RequestOf, sendEmpty } from '../call.ts';
 import { s3Errors } from '../errors.ts';
 import { headerValue } from '../headers.ts';
 import type { Bucket, ObjectVersion } from '../model.ts';
@@ -77,11 +78,15 @@ export async function deleteObjects(call: S3Call): Promise<void> {
   const quiet = textOf(request, 'Quiet')?.trim().toLowerCase() === 'true';
   const deleted: XmlNode[] = [];
   const errors: XmlNode[] = [];
+  const iamRequest = s3RequestOf(call, 'DeleteObjects');
   for (const object of objects) {
     const key = textOf(object, 'Key');
     if (key === undefined) throw s3Errors.malformedXml();
     const versionId = textOf(object, 'VersionId');
     try {
+      // IAM decides each key (s3:DeleteObject or s3:DeleteObjectVersion); a refused key is an
+      // AccessDenied entry in the answer, as S3 reports it, and the others are deleted.
+      call.req.authorize(deleteChecks(iamRequest, key, versionId), 'DeleteObjects');
       const outcome = deleteOne(call.store, bucket, key, versionId);
       if (quiet) continue;
       deleted.push({

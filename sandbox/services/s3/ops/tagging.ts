@@ -1,7 +1,8 @@
 /**
  * Object tagging: GetObjectTagging, PutObjectTagging, DeleteObjectTagging (per version).
  */
-import { bucketOf, type S3Call, sendEmpty } from '../call.ts';
+import { putTaggingChecks } from '../authorization.ts';
+import { bucketOf, type S3Call, s3AuthorizationView, s3RequestOf, sendEmpty } from '../call.ts';
 import { s3Errors } from '../errors.ts';
 import { validateTags } from '../headers.ts';
 import type { ObjectVersion, Tag } from '../model.ts';
@@ -37,6 +38,9 @@ export async function putObjectTagging(call: S3Call): Promise<void> {
     if (key === undefined) throw s3Errors.malformedXml();
     return { Key: key, Value: textOf(tag, 'Value') ?? '' };
   });
+  // Authorized once the body is read: s3:RequestObjectTag/… come from it.
+  const request = s3RequestOf(call, 'PutObjectTagging');
+  call.req.authorize(putTaggingChecks(request, s3AuthorizationView(call), tags), 'PutObjectTagging');
   version.tags = validateTags(tags);
   sendEmpty(call.res);
 }
