@@ -6,10 +6,12 @@
 import { randomUUID } from 'node:crypto';
 import { DeleteScheduleCommand, ResourceNotFoundException } from '@aws-sdk/client-scheduler';
 import type { Sandbox } from '../core/server.ts';
+import type { IamRegistry } from '../iam-registry/index.ts';
 import { readAssembly } from './assembly.ts';
 import { type Created, DeployContext, type ResolvedResource, text } from './context.ts';
 import { conditionHolds, type ResolveScope, resolveValue } from './intrinsics.ts';
 import { creationOrder } from './plan.ts';
+import { checkStoredPolicies, lintStoredPolicies } from './policy-checks.ts';
 import { type DeploymentRecord, type RecordedResource, readRecord, writeRecord } from './record.ts';
 import { HANDLERS, identifyNotModelled, NOT_MODELLED } from './resources/index.ts';
 import { isObject, TemplateError } from './template.ts';
@@ -61,7 +63,11 @@ export interface DeployResult {
   readonly functions: Readonly<Record<string, string>>;
   /** Listed by logical id, never dropped silently. */
   readonly notModelled: readonly NotModelledResource[];
-  /** Things the user should know (an account the template is pinned to, paused schedules). */
+  /**
+   * Things the user should know: an account the template is pinned to, paused schedules, and what
+   * linting the deployment's policies found (misspelt actions, unknown condition keys: IAM accepts
+   * them and they match nothing).
+   */
   readonly warnings: readonly string[];
 }
 
@@ -132,6 +138,7 @@ export async function deployStack(sandbox: Sandbox, options: DeployOptions): Pro
   const context = new DeployContext(sandbox, assembly, region, previous, {
     pauseSchedules: options.pauseSchedules ?? false,
   });
+  const registry = sandbox.context.service<IamRegistry>('iam');
   const refs = new Map<string, string>();
   const attributes = new Map<string, Readonly<Record<string, string>>>();
   const scope: ResolveScope = {
@@ -165,6 +172,7 @@ export async function deployStack(sandbox: Sandbox, options: DeployOptions): Pro
             properties: isObject(properties) ? properties : {},
           };
           created = await handler.create(context, resolved);
+          if (registry) checkStoredPolicies(registry, logicalId);
           if (created.skipped) {
             notModelled.push({ logicalId, type: resource.Type, reason: created.skipped });
           } else {
@@ -211,6 +219,8 @@ export async function deployStack(sandbox: Sandbox, options: DeployOptions): Pro
       };
     }
     warnings.push(...(await removeStaleSchedules(context, previous, template.Resources)));
+    if (registry)
+      warnings.push(...(await lintStoredPolicies(registry, new Set(Object.keys(template.Resources)))));
     writeRecord(sandbox.context.dataDir, { stackName, region, resources: recorded });
   } catch (error) {
     // A failed deployment keeps every name, so a retry updates what it made instead of doubling it.

@@ -4,11 +4,13 @@
  * (sandbox/iam/) to decide requests by. It stores and exposes; it decides nothing.
  *
  * In process: `sandbox.context.service<IamRegistry>('iam')`. Over HTTP, unsigned:
- * `GET /_sandbox/iam/roles` and `GET /_sandbox/iam/resource-policies`. The IAM API itself
+ * `GET /_sandbox/iam/roles`, `GET /_sandbox/iam/resource-policies`, and the record of what IAM
+ * refused, `GET /_sandbox/iam/denials` (kept by core/access, `sandbox.denials()`). The IAM API itself
  * (CreateRole, GetRole, …) is not emulated: roles come from the deployed template.
  * State persists in `<dataDir>/iam/registry.json`.
  */
 import { join } from 'node:path';
+import { denialJson } from '../core/access/denials.ts';
 import { sendJson } from '../core/responses.ts';
 import type { SandboxContext } from '../core/server.ts';
 import { readStateFile, writeStateFile } from '../core/state-file.ts';
@@ -114,10 +116,13 @@ export function iamRegistryService(context: SandboxContext): IamRegistry {
         sendJson(res, 200, { roles: [...roles.values()] }, 'application/json');
       } else if (req.url.pathname === '/_sandbox/iam/resource-policies') {
         sendJson(res, 200, { resourcePolicies: [...policies.values()] }, 'application/json');
+      } else if (req.url.pathname === '/_sandbox/iam/denials') {
+        const denials = context.access.denials.list().map(denialJson);
+        sendJson(res, 200, { enforcement: context.access.mode, denials }, 'application/json');
       } else {
         throw new AwsError(
           'NotFound',
-          `No inspection route ${req.url.pathname}; try /_sandbox/iam/roles or /_sandbox/iam/resource-policies`,
+          `No inspection route ${req.url.pathname}; try /_sandbox/iam/roles, /_sandbox/iam/resource-policies or /_sandbox/iam/denials`,
           404,
         );
       }
