@@ -6,22 +6,26 @@
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { ConfigError } from '../../lib/config/load.ts';
+import { denialLine } from '../../sandbox/core/access/denials.ts';
 import { DataDirLockedError } from '../../sandbox/core/data-dir-lock.ts';
 import type { DeployResult } from '../../sandbox/deploy/index.ts';
-import { type Sandbox, startDefaultSandbox } from '../../sandbox/index.ts';
+import { type EnforcementMode, type Sandbox, startDefaultSandbox } from '../../sandbox/index.ts';
 
 const USAGE_LINE =
-  'Usage: caretaker sandbox up [--port N] [--data-dir DIR] [--region R] [--with-stack [-c config=FILE | --template DIR] [--stack NAME] [--pause-schedules]]';
+  'Usage: caretaker sandbox up [--port N] [--data-dir DIR] [--region R] [--iam enforce|report] [--with-stack [-c config=FILE | --template DIR] [--stack NAME] [--pause-schedules]]';
 const USAGE = `${USAGE_LINE}
 
 Runs the Caretaker sandbox: a local AWS endpoint on 127.0.0.1 for rehearsals and tests
-(not a production target). Prints "Sandbox ready at <url>" and the environment to export
-once it accepts requests; stops cleanly on Ctrl-C (SIGINT), SIGTERM or SIGHUP.
+(not a production target), HTTP and HTTPS on the same port. Prints "Sandbox ready at <url>",
+the environment to export and the CA to trust for HTTPS once it accepts requests; every call IAM
+refuses is printed on stderr as it happens. Stops cleanly on Ctrl-C (SIGINT), SIGTERM or SIGHUP.
 
 Options:
   --port N            Port on 127.0.0.1; 0 picks a free one. (default: 4566)
   --data-dir DIR      Where keys, objects and databases are kept across restarts. (default: ./.sandbox)
   --region R          Region used when a request does not say. (default: us-east-1)
+  --iam MODE          enforce: a call a deployed role may not make fails as in AWS; report: it is
+                      recorded and printed, and goes through. (default: enforce)
   --with-stack        Deploy Caretaker's stack into the sandbox before it is ready: the functions run
                       the bundled code, the state machines and schedules are the template's.
   -c config=FILE      The config to synthesize the stack from, as for cdk. (default: config/example.json)
@@ -54,6 +58,7 @@ interface UpOptions {
   readonly port: number;
   readonly dataDir: string;
   readonly region: string;
+  readonly iam: EnforcementMode;
   /** Set with --with-stack. */
   readonly stack?: StackOptions;
 }
@@ -63,6 +68,7 @@ function parseUpOptions(args: string[]): UpOptions | 'help' {
     port?: string;
     'data-dir'?: string;
     region?: string;
+    iam?: string;
     help?: boolean;
     'with-stack'?: boolean;
     c?: string[];
@@ -77,6 +83,7 @@ function parseUpOptions(args: string[]): UpOptions | 'help' {
         port: { type: 'string' },
         'data-dir': { type: 'string' },
         region: { type: 'string' },
+        iam: { type: 'string' },
         help: { type: 'boolean', short: 'h' },
         'with-stack': { type: 'boolean' },
         c: { type: 'string', short: 'c', multiple: true },
@@ -100,8 +107,18 @@ function parseUpOptions(args: string[]): UpOptions | 'help' {
     throw new UsageError(`--region must be an AWS region such as us-east-1 (got "${region}")`);
   }
   if (values['data-dir'] === '') throw new UsageError('--data-dir must not be empty');
+  const iam = values.iam ?? 'enforce';
+  if (iam !== 'enforce' && iam !== 'report') {
+    throw new UsageError(`--iam must be enforce or report (got "${iam}")`);
+  }
   const stack = parseStackOptions(values);
-  return { port, dataDir: resolve(values['data-dir'] ?? '.sandbox'), region, ...(stack ? { stack } : {}) };
+  return {
+    port,
+    dataDir: resolve(values['data-dir'] ?? '.sandbox'),
+    region,
+    iam,
+    ...(stack ? { stack } : {}),
+  };
 }
 
 /** The --with-stack options; they mean nothing without it. */
@@ -249,8 +266,11 @@ async function up(options: UpOptions): Promise<number> {
       port: options.port,
       dataDir: options.dataDir,
       region: options.region,
-      // With the stack deployed, its functions are the ones that run, not those built from sources.
-      ...(options.stack ? { settings: { lambda: { registerCaretakerFunctions: false } } } : {}),
+      settings: {
+        iam: { enforcement: options.iam },
+        // With the stack deployed, its functions are the ones that run, not those built from sources.
+        ...(options.stack ? { lambda: { registerCaretakerFunctions: false } } : {}),
+      },
     });
   } catch (error) {
     signals.dispose();
@@ -267,6 +287,9 @@ async function up(options: UpOptions): Promise<number> {
     }
     return 1;
   }
+  // Every refusal, as it happens (a deployment's own are refusals too: a state machine whose role
+  // may not manage the managed rule).
+  sandbox.context.access.denials.subscribe((denial) => console.error(`[iam] ${denialLine(denial)}`));
   let deployment: DeployResult | undefined;
   if (options.stack && assembly) {
     deployment = await deploy(sandbox, options.stack, assembly);
@@ -278,11 +301,20 @@ async function up(options: UpOptions): Promise<number> {
   }
   console.log(`Sandbox ready at ${sandbox.url}`);
   for (const [name, value] of Object.entries(sandbox.env())) console.log(exportLine(name, value));
+  console.log(
+    `# HTTPS on the same port: ${sandbox.httpsUrl}, certificate signed by the sandbox CA ${sandbox.caPath}`,
+  );
+  console.log(
+    `#   awscli: --endpoint-url ${sandbox.httpsUrl} --ca-bundle ${sandbox.caPath}; Node: NODE_EXTRA_CA_CERTS=${sandbox.caPath}`,
+  );
   if (deployment) await printDeployment(sandbox, deployment);
   console.error(
     [
       `Data directory: ${options.dataDir}`,
       `awscli v2.9 ignores AWS_ENDPOINT_URL: pass --endpoint-url ${sandbox.url}`,
+      options.iam === 'enforce'
+        ? "IAM: enforced for the deployed roles' calls; the sandbox's own credentials above are not evaluated. Denials: GET /_sandbox/iam/denials"
+        : 'IAM: report only — denials are recorded and printed, and the calls go through. Denials: GET /_sandbox/iam/denials',
       'Press Ctrl-C to stop.',
     ].join('\n'),
   );
