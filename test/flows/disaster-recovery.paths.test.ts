@@ -67,7 +67,7 @@ function planOf(input: unknown): DisasterRecoveryPlan {
 }
 
 /** A poll schedule that gives up after `cap` short waits. */
-const shortPoll = (cap: number) => ({ intervals: Array(cap).fill(1), cap, wait: 1, attempt: 0 });
+const shortPoll = (cap: number) => ({ intervals: Array(cap).fill(1), cap, wait: 1, attempt: 1 });
 
 interface World {
   /** Identifiers `delete` was called for (a status of one of them says it is gone). */
@@ -728,7 +728,8 @@ describe.sequential('disaster-recovery flow paths', () => {
     expect(run.status).toBe('FAILED');
     expect(run.error).toBe('TimeoutExceededError');
     expect(counts(run.states)).toMatchObject({
-      DatabaseStatus: 4,
+      // A cap of 3: three polls, one after each wait.
+      DatabaseStatus: 3,
       DatabaseRestoreTimedOut: 1,
       DeleteDatabase: 1,
     });
@@ -759,7 +760,7 @@ describe.sequential('disaster-recovery flow paths', () => {
     expect(run.status).toBe('FAILED');
     expect(run.error).toBe('TimeoutExceededError');
     expect(counts(run.states)).toMatchObject({
-      SwitchOverDatabase: 3,
+      SwitchOverDatabase: 2,
       SwitchOverTimedOut: 1,
       UndoSwitchOver: 1,
       DatabaseRemoved: 1,

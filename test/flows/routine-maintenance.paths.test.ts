@@ -59,7 +59,7 @@ const schedule = (intervals: number[]) => ({
   intervals,
   cap: intervals.length,
   wait: intervals[0],
-  attempt: 0,
+  attempt: 1,
 });
 const SNAPSHOT_ID = 'caretaker-orders-3f2a9c1e0b7d-snapshot';
 const healthy = {
@@ -241,7 +241,7 @@ describe.sequential('routine maintenance flow paths', () => {
 
     expect(run.status).toBe('SUCCEEDED');
     expect(run.states.filter((name) => name === 'SnapshotStatus')).toHaveLength(3);
-    expect(waits).toEqual([30, 30, 60]);
+    expect(waits).toEqual([30, 60, 120]);
     expect(run.states).toContain('SnapshotDone');
     expect(run.states).not.toContain('CopySnapshot');
     expect(reported().snapshots[0]).toEqual({
@@ -376,8 +376,8 @@ describe.sequential('routine maintenance flow paths', () => {
     const run = await flow.run({});
 
     expect(run.status).toBe('FAILED');
-    // The cap of 3 is reached after the 4th poll (attempt 3).
-    expect(run.states.filter((name) => name === 'SnapshotStatus')).toHaveLength(4);
+    // A cap of 3: three polls, one after each wait of the schedule.
+    expect(run.states.filter((name) => name === 'SnapshotStatus')).toHaveLength(3);
     expect(run.states).toEqual(expect.arrayContaining(['SnapshotTimedOut', 'SnapshotFailed']));
     expect(reported().snapshots[0]).toMatchObject({
       status: 'failed',
@@ -480,7 +480,7 @@ describe.sequential('routine maintenance flow paths', () => {
     const run = await flow.run({});
 
     expect(run.status).toBe('FAILED');
-    expect(run.states.filter((name) => name === 'CopyStatus')).toHaveLength(4);
+    expect(run.states.filter((name) => name === 'CopyStatus')).toHaveLength(3);
     expect(reported().snapshots[0]!.copy).toMatchObject({
       error: {
         name: 'TimeoutExceededError',

@@ -453,7 +453,7 @@ describe.sequential('update flow paths', () => {
       script({
         plan: (plan) => ({
           ...plan,
-          polls: { ...plan.polls, snapshot: { intervals: [1, 2], cap: 2, wait: 1, attempt: 0 } },
+          polls: { ...plan.polls, snapshot: { intervals: [1, 2], cap: 2, wait: 1, attempt: 1 } },
         }),
         snapshot: { status: () => ({ snapshotIdentifier: SNAPSHOT, status: 'creating', done: false }) },
       });
@@ -465,7 +465,7 @@ describe.sequential('update flow paths', () => {
       expect(run.cause).toMatch(
         /^WaitForRollbackSnapshot failed \(TimeoutExceededError: Rollback snapshot .* was still creating after 2 polls\)/,
       );
-      expect(run.states.filter((s) => s === 'RollbackSnapshotStatus')).toHaveLength(3);
+      expect(run.states.filter((s) => s === 'RollbackSnapshotStatus')).toHaveLength(2);
       expect(actions('update')).toEqual(['rds-capture']);
       expect(onlyReport()).toMatchObject({ outcome: 'aborted', applied: false });
     });
@@ -654,7 +654,7 @@ describe.sequential('update flow paths', () => {
       script({
         plan: (plan) => ({
           ...plan,
-          polls: { ...plan.polls, modify: { intervals: [1, 2], cap: 2, wait: 1, attempt: 0 } },
+          polls: { ...plan.polls, modify: { intervals: [1, 2], cap: 2, wait: 1, attempt: 1 } },
         }),
         update: {
           'rds-progress': () => ({
@@ -678,7 +678,7 @@ describe.sequential('update flow paths', () => {
       expect(run.cause).toMatch(
         /^WaitForChange failed \(TimeoutExceededError: The change was not applied after 2 polls; still waiting for \["orders-prod is modifying"\]\); rolled back \(in-place\)/,
       );
-      expect(run.states.filter((s) => s === 'ChangeProgress')).toHaveLength(3);
+      expect(run.states.filter((s) => s === 'ChangeProgress')).toHaveLength(2);
       expect(run.states).toContain('WaitBeforeRollbackCheck');
       expect(actions('update').filter((a) => a === 'rds-rollback-check')).toHaveLength(2);
       expect(onlyReport()).toMatchObject({ outcome: 'rolled-back', health: { after: null } });
@@ -797,7 +797,7 @@ describe.sequential('update flow paths', () => {
       script({
         plan: (plan) => ({
           ...plan,
-          polls: { ...plan.polls, modify: { intervals: [1], cap: 1, wait: 1, attempt: 0 } },
+          polls: { ...plan.polls, modify: { intervals: [1], cap: 1, wait: 1, attempt: 1 } },
         }),
         health: { 'post-update': () => healthOf('unhealthy', 'post-update') },
         update: {
@@ -865,7 +865,7 @@ describe.sequential('update flow paths', () => {
           plan: (plan) => ({
             ...plan,
             polls: Object.fromEntries(
-              Object.keys(plan.polls).map((k) => [k, { intervals: [1], cap: 1, wait: 1, attempt: 0 }]),
+              Object.keys(plan.polls).map((k) => [k, { intervals: [1, 1], cap: 2, wait: 1, attempt: 1 }]),
             ),
           }),
           snapshot: { create: () => ({ snapshotIdentifier: SNAPSHOT, status: 'available' }) },

@@ -6,6 +6,9 @@
  *   Wait (SecondsPath $.poll.wait) → status Task → Choice: done → on; attempt ≥ cap → TimeoutExceeded;
  *   else Pass { attempt + 1, wait = intervals[attempt] } → Wait.
  *
+ * `attempt` numbers the poll being made (from 1), so the Pass picks the next wait at index
+ * `attempt` and the flow gives up after exactly `cap` polls, having waited each interval once.
+ *
  * so the schedule is one pure, tested function and not arithmetic spread over the state machines.
  */
 
@@ -17,8 +20,8 @@ export interface PollSchedule {
   readonly cap: number;
   /** The first wait, so the loop can start without indexing. */
   readonly wait: number;
-  /** Polls made so far (the flow increments it). */
-  readonly attempt: 0;
+  /** The number of the poll being made, from 1 (the flow increments it after each poll). */
+  readonly attempt: 1;
 }
 
 export interface PollShape {
@@ -53,7 +56,7 @@ export function pollIntervals(shape: PollShape): number[] {
 /** A schedule ready for the flow's `$.poll`. */
 export function pollSchedule(shape: PollShape): PollSchedule {
   const intervals = pollIntervals(shape);
-  return { intervals, cap: intervals.length, wait: intervals[0]!, attempt: 0 };
+  return { intervals, cap: intervals.length, wait: intervals[0]!, attempt: 1 };
 }
 
 /**

@@ -39,7 +39,25 @@ describe('pollSchedule', () => {
   it('gives the flow its first wait, the attempt cap and a zero attempt count', () => {
     const schedule = pollSchedule({ firstSeconds: 15, factor: 2, maxSeconds: 60, totalSeconds: 200 });
 
-    expect(schedule).toEqual({ intervals: [15, 30, 60, 60, 60], cap: 5, wait: 15, attempt: 0 });
+    expect(schedule).toEqual({ intervals: [15, 30, 60, 60, 60], cap: 5, wait: 15, attempt: 1 });
+  });
+});
+
+describe("the flows' poll loop over a schedule", () => {
+  it('waits each interval once, in order, and gives up after exactly cap polls', () => {
+    const schedule = pollSchedule({ firstSeconds: 10, factor: 2, maxSeconds: 40, totalSeconds: 100 });
+    // As the ASL runs it: Wait $.poll.wait → poll → Choice attempt >= cap → give up; else Pass
+    // { attempt: attempt + 1, wait: intervals[attempt] }.
+    const waits: number[] = [];
+    let { attempt, wait } = schedule;
+    for (;;) {
+      waits.push(wait);
+      if (attempt >= schedule.cap) break;
+      wait = schedule.intervals[attempt]!;
+      attempt += 1;
+    }
+
+    expect(waits).toEqual(schedule.intervals);
   });
 });
 
