@@ -76,7 +76,6 @@ function parseOptions(args: string[]): Options | 'help' {
   if (!(STATE_MACHINE_FLOWS as readonly string[]).includes(flow)) {
     throw new UsageError(`unknown flow "${flow}" (flows: ${STATE_MACHINE_FLOWS.join(', ')})`);
   }
-  if (!FLOW_INPUTS[flow as StateMachineFlow]) throw new UsageError(`the ${flow} flow is not available yet`);
   return {
     flow: flow as StateMachineFlow,
     input: (values.input as string | undefined) ?? '',

@@ -1,13 +1,10 @@
 /** The flow-input event: which flow, and the input its execution was started with. */
 import * as z from 'zod';
-import { FLOW_INPUTS } from '#common/flows/inputs';
-import type { StateMachineFlow } from '#common/flows/names';
-
-const flows = Object.keys(FLOW_INPUTS) as [StateMachineFlow, ...StateMachineFlow[]];
+import { STATE_MACHINE_FLOWS } from '#common/flows/names';
 
 export const flowInputEventSchema = z
   .object({
-    flow: z.enum(flows),
+    flow: z.enum(STATE_MACHINE_FLOWS),
     /** The execution's input, as given (`$` in the flow's first state). */
     input: z.unknown(),
   })
