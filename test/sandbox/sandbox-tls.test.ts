@@ -126,17 +126,15 @@ describe('answers to role sessions', () => {
     });
     try {
       const roleArn = 'arn:aws:iam::000000000000:role/Prober';
-      sandbox.context
-        .service<IamRegistry>('iam')
-        ?.putRole({
-          arn: roleArn,
-          name: 'Prober',
-          roleId: 'AROAPROBERPROBERPRO',
-          path: '/',
-          source: 'Prober',
-          trustPolicy: {},
-          managedPolicyArns: [],
-        });
+      sandbox.context.service<IamRegistry>('iam')?.putRole({
+        arn: roleArn,
+        name: 'Prober',
+        roleId: 'AROAPROBERPROBERPRO',
+        path: '/',
+        source: 'Prober',
+        trustPolicy: {},
+        managedPolicyArns: [],
+      });
       const keys = sandbox.context.access.credentials.issue(roleArn, 'probe');
       const headers = signed(keys.accessKeyId, keys.sessionToken);
 
@@ -160,17 +158,15 @@ describe('answers to role sessions', () => {
     });
     try {
       const roleArn = 'arn:aws:iam::000000000000:role/Reporter';
-      sandbox.context
-        .service<IamRegistry>('iam')
-        ?.putRole({
-          arn: roleArn,
-          name: 'Reporter',
-          roleId: 'AROAREPORTERREPORTE',
-          path: '/',
-          source: 'Reporter',
-          trustPolicy: {},
-          managedPolicyArns: [],
-        });
+      sandbox.context.service<IamRegistry>('iam')?.putRole({
+        arn: roleArn,
+        name: 'Reporter',
+        roleId: 'AROAREPORTERREPORTE',
+        path: '/',
+        source: 'Reporter',
+        trustPolicy: {},
+        managedPolicyArns: [],
+      });
       const keys = sandbox.context.access.credentials.issue(roleArn, 'report');
 
       const allowedThrough = await get(`${sandbox.url}/?authorize`, {
