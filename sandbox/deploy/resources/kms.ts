@@ -91,7 +91,7 @@ export const kmsKey: ResourceHandler = {
       ref: keyId,
       attributes: { Arn: arn, KeyId: keyId },
       notes: [
-        'KeyPolicy: stored in the IAM registry for the evaluator; the sandbox KMS itself does not enforce it',
+        'KeyPolicy: stored in the IAM registry, from which IAM enforcement decides every call on the key',
       ],
     };
   },
