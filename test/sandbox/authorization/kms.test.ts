@@ -6,6 +6,7 @@ import { describe, expect, it } from 'vitest';
 import type { AccessCheck } from '../../../sandbox/core/access/checks.ts';
 import {
   type KmsAuthorizationView,
+  type KmsKeyFacts,
   kmsAccessChecks,
   kmsOnBehalf,
 } from '../../../sandbox/services/kms/authorization.ts';
@@ -19,7 +20,7 @@ const arn = (id: string) => `arn:aws:kms:us-east-1:000000000000:key/${id}`;
 const view: KmsAuthorizationView = {
   region: 'us-east-1',
   accountId: '000000000000',
-  key(identifier) {
+  key(identifier): KmsKeyFacts | undefined {
     if (identifier === KEY_ID || identifier === arn(KEY_ID) || identifier === 'alias/backups')
       return { arn: arn(KEY_ID), tags: { 'caretaker:managed': 'true' }, aliases: ['alias/backups'] };
     if (identifier === OTHER_ID) return { arn: arn(OTHER_ID), tags: {}, aliases: [] };
