@@ -53,6 +53,15 @@ function sameContext(actual, expected) {
   return Object.keys(actual).length === keys.length && keys.every((key) => actual[key] === expected[key]);
 }
 
+// A stored object's context names the set and the backup that stored it (format 2, where the
+// objects of a backup share data keys); a copy stored by format 1 (one data key per object) also
+// names its source key. An incremental may point at copies of either kind. The SHA-256 checked
+// below is what binds a copy to its entry.
+function acceptedContexts(set, entry) {
+  const stored = { 'caretaker:set': set, 'caretaker:backup-id': entry.storedBackupId };
+  return [stored, { ...stored, 'caretaker:source-key': entry.key }];
+}
+
 // 1. The manifest, authenticated by its seal (a KMS-encrypted SHA-256 of its bytes).
 const manifestBytes = await get(`${base}manifest.json`);
 const sealContext = {
@@ -83,15 +92,18 @@ for (const part of manifest.parts) {
       continue;
     }
     // 3. Each object: decrypted with the key ARN, its context, size and SHA-256 checked before it is kept.
-    const expected = {
-      'caretaker:set': manifest.set,
-      'caretaker:backup-id': entry.storedBackupId,
-      'caretaker:source-key': entry.key,
-    };
-    const stored = await s3.send(new GetObjectCommand({ Bucket: args.bucket, Key: entry.storedKey }));
+    const expected = acceptedContexts(manifest.set, entry);
+    // A small object's copy may sit in a pack with others: its range is its own message.
+    const range =
+      entry.storedOffset === undefined
+        ? {}
+        : { Range: `bytes=${entry.storedOffset}-${entry.storedOffset + entry.storedSize - 1}` };
+    const stored = await s3.send(
+      new GetObjectCommand({ Bucket: args.bucket, Key: entry.storedKey, ...range }),
+    );
     const decrypting = decryptUnsignedMessageStream(keyring);
     decrypting.once('MessageHeader', (header) => {
-      if (!sameContext(header.encryptionContext, expected)) {
+      if (!expected.some((context) => sameContext(header.encryptionContext, context))) {
         decrypting.destroy(new Error(`${entry.storedKey} is not the copy of ${entry.key}`));
       }
     });

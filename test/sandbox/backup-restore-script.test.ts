@@ -102,10 +102,17 @@ describe('restore without Caretaker', () => {
   });
 
   it('stops with an error on a tampered object instead of writing it', async () => {
-    const key = `backups/script/${backupId}/objects/00000001/00001`;
+    // The last bytes of readme.txt's copy (in a pack with the other small objects): its final
+    // frame's authentication tag.
+    const partKey = `backups/script/${backupId}/manifest-parts/00000001.json`;
+    const part = await world().s3.send(new GetObjectCommand({ Bucket: world().backupBucket, Key: partKey }));
+    const entry = (JSON.parse(await part.Body!.transformToString()) as { objects: any[] }).objects.find(
+      (object) => object.key === 'data/readme.txt',
+    );
+    const key = entry.storedKey as string;
     const got = await world().s3.send(new GetObjectCommand({ Bucket: world().backupBucket, Key: key }));
     const bytes = Buffer.from(await got.Body!.transformToByteArray());
-    bytes[bytes.length - 10]! ^= 1;
+    bytes[(entry.storedOffset ?? 0) + entry.storedSize - 10]! ^= 1;
     await world().s3.send(new PutObjectCommand({ Bucket: world().backupBucket, Key: key, Body: bytes }));
     const into = join(out, 'tampered');
 

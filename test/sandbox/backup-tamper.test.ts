@@ -21,7 +21,10 @@ import {
   withBackupSandbox,
 } from './backup-harness.ts';
 
-const { world } = withBackupSandbox();
+// Every copy stored alone, as large objects are (and as format 1 stored everything): each test
+// damages one stored object and expects exactly that object named. backup-packs.test.ts damages
+// packs of small objects.
+const { world } = withBackupSandbox({ BACKUP_PACK_OBJECT_KB: '0' });
 
 let count = 0;
 
@@ -150,7 +153,7 @@ describe('verification detects', () => {
     });
   });
 
-  it('two stored objects swapped (same size, both authentic ciphertext)', async () => {
+  it('two stored objects swapped (same size, both authentic ciphertext), by their checksums', async () => {
     const fixture = await freshBackup();
     const a = fixture.stored.get('data/a.txt')!;
     const b = fixture.stored.get('data/b.txt')!;
@@ -161,31 +164,44 @@ describe('verification detects', () => {
 
     const error = await verifyFailure(fixture);
 
-    // Reads run concurrently, so the two findings may come in either order.
+    // Objects of one backup share their encryption context (format 2), so the sealed manifest's
+    // SHA-256 is what tells them apart. Reads run concurrently: the findings come in either order.
     expect(error.details.problems).toHaveLength(2);
     expect(error.details.problems).toEqual(
       expect.arrayContaining([
-        expect.objectContaining({
-          problem: 'wrong-context',
-          key: 'data/a.txt',
-          actual: `${fixture.backupId}:data/b.txt`,
-        }),
-        expect.objectContaining({
-          problem: 'wrong-context',
-          key: 'data/b.txt',
-          actual: `${fixture.backupId}:data/a.txt`,
-        }),
+        expect.objectContaining({ problem: 'checksum-mismatch', key: 'data/a.txt', storedKey: a }),
+        expect.objectContaining({ problem: 'checksum-mismatch', key: 'data/b.txt', storedKey: b }),
       ]),
     );
+  });
+
+  it("another backup's authentic copy of the same object, by its encryption context", async () => {
+    const victim = await freshBackup();
+    const donor = await freshBackup();
+    const key = victim.stored.get('data/d.txt')!;
+    await put(key, await get(donor.stored.get('data/d.txt')!));
+
+    const error = await verifyFailure(victim);
+
+    // The plaintext is right; the copy was stored by another backup of another set.
+    expect(error.details).toMatchObject({ problem: 'wrong-context', key: 'data/d.txt' });
+    expect(error.details.problems).toEqual([
+      expect.objectContaining({
+        problem: 'wrong-context',
+        key: 'data/d.txt',
+        expected: victim.backupId,
+        actual: `${donor.backupId} (set ${donor.set.name})`,
+      }),
+    ]);
   });
 
   it('an object re-encrypted under another key, even with the right encryption context', async () => {
     const fixture = await freshBackup();
     const key = fixture.stored.get('data/e.txt')!;
     const foreign = backupCrypto({ keyArn: await world().newKey() });
-    const forged = await foreign.encrypt(
+    const forged = await foreign.encryptObject(
       Buffer.from('echo'),
-      objectContext(fixture.set.name, fixture.backupId, 'data/e.txt'),
+      objectContext(fixture.set.name, fixture.backupId),
     );
     expect(forged.length).toBe((await get(key)).length);
     await put(key, forged);

@@ -69,6 +69,15 @@ async function restoreInto(set: { name: string }, backupId: string, extra: objec
   return { target, result, calls, objects: await readAll(world().s3, target, 'restored/') };
 }
 
+/** A backup's own stored objects (copies stored alone and packs of small ones) by key. */
+async function storedObjects(set: string, backupId: string): Promise<Map<string, Buffer>> {
+  const prefix = `backups/${set}/${backupId}/`;
+  return new Map([
+    ...(await readAll(world().s3, world().backupBucket, `${prefix}objects/`)),
+    ...(await readAll(world().s3, world().backupBucket, `${prefix}packs/`)),
+  ]);
+}
+
 function relative(objects: Map<string, Buffer>, prefix: string): Record<string, string> {
   return Object.fromEntries(
     [...objects].map(([key, body]) => [key.slice(prefix.length), body.toString('base64')]),
@@ -112,11 +121,7 @@ describe('a full backup', () => {
     const set = await newSource({ 'plain.txt': secret.repeat(100) });
 
     const done = await backupOf(set);
-    const stored = await readAll(
-      world().s3,
-      world().backupBucket,
-      `backups/${set.name}/${done.backupId}/objects/`,
-    );
+    const stored = await storedObjects(set.name, done.backupId);
     const [key, body] = [...stored][0]!;
     const head = await world().s3.send(new HeadObjectCommand({ Bucket: world().backupBucket, Key: key }));
     const tags = await world().s3.send(
@@ -124,7 +129,10 @@ describe('a full backup', () => {
     );
 
     expect(body.toString('latin1')).not.toContain(secret);
-    expect(body.toString('latin1')).toContain('caretaker:source-key'); // the context is in the message header
+    // The context (set and storing backup) is in the message header; the source key is not.
+    expect(body.toString('latin1')).toContain('caretaker:backup-id');
+    expect(body.toString('latin1')).toContain(done.backupId);
+    expect(body.toString('latin1')).not.toContain('plain.txt');
     expect(head.ServerSideEncryption).toBe('aws:kms');
     expect(head.SSEKMSKeyId).toBe(world().keyArn);
     expect(Object.fromEntries((tags.TagSet ?? []).map((t) => [t.Key, t.Value]))).toEqual({
@@ -237,14 +245,10 @@ describe('incremental backups', () => {
     await putObjects(world().s3, set.sourceBucket, { 'data/c.txt': 'c' });
     const third = await backupOf(set);
 
-    const ownObjects = await listKeys(
-      world().s3,
-      world().backupBucket,
-      `backups/${set.name}/${third.backupId}/objects/`,
-    );
+    const ownObjects = await storedObjects(set.name, third.backupId);
 
     expect(third.result.totals).toMatchObject({ objects: 3, copiedObjects: 1, reusedObjects: 2 });
-    expect(ownObjects).toHaveLength(1);
+    expect(ownObjects.size).toBe(1);
     expect(relative((await restoreInto(set, third.backupId)).objects, 'restored/')).toEqual(
       b64({ 'b.txt': 'b', 'c.txt': 'c', 'stable.txt': 'stable' }),
     );
@@ -320,15 +324,28 @@ describe('re-runs and resumption', () => {
     const versions = await s3.send(
       new ListObjectVersionsCommand({
         Bucket: world().backupBucket,
-        Prefix: `backups/${set.name}/${done.backupId}/objects/`,
+        Prefix: `backups/${set.name}/${done.backupId}/`,
       }),
+    );
+    const storedVersions = (versions.Versions ?? []).filter((v) => /\/(objects|packs)\//.test(v.Key!));
+    const parts = await readAll(
+      s3,
+      world().backupBucket,
+      `backups/${set.name}/${done.backupId}/manifest-parts/`,
+    );
+    const entries = [...parts.values()].flatMap(
+      (bytes) => partSchema.parse(JSON.parse(bytes.toString())).objects,
     );
     const restored = await restoreInto(set, done.backupId, { timeBudgetMs: 1 });
 
     expect(done.calls).toBeGreaterThan(3);
     expect(restored.calls).toBeGreaterThan(3);
     expect(done.result.totals).toMatchObject({ objects: 12, copiedObjects: 12 });
-    expect(versions.Versions).toHaveLength(12);
+    // Each stored object (a pack, here: the objects are small) was written once, and every entry
+    // points at a range of one of them that no other entry shares.
+    expect(new Set(storedVersions.map((v) => v.Key)).size).toBe(storedVersions.length);
+    expect(new Set(entries.map((e) => e.storedKey))).toEqual(new Set(storedVersions.map((v) => v.Key)));
+    expect(new Set(entries.map((e) => `${e.storedKey}@${e.storedOffset}`)).size).toBe(12);
     expect(relative(restored.objects, 'restored/')).toEqual(b64(objects));
     expect(await listKeys(s3, world().backupBucket, `backups/${set.name}/${done.backupId}/work/`)).toEqual(
       [],

@@ -1,24 +1,26 @@
 /**
  * The batch step: stores a batch's objects (several in flight, bounded by count and buffer
- * memory) and writes the batch's manifest part when all are done. Resumable and idempotent: a
- * batch whose part exists is done; finished entries of an interrupted batch are saved in its
- * progress file and not copied again.
+ * memory; small ones into packs, see pack.ts) and writes the batch's manifest part when all are
+ * done. Resumable and idempotent: a batch whose part exists is done; finished entries of an
+ * interrupted batch are saved in its progress file and not copied again (a pack's members count
+ * as finished once the pack is written).
  */
 import { PreconditionFailedError } from '../errors.ts';
 import { logger } from '../observability.ts';
 import { type Budget, expired, fitsInACall, fitsNow } from './budget.ts';
 import { type BackupEngine, workStore } from './engine.ts';
-import { partKey, progressKey, storedObjectKey } from './layout.ts';
+import { packKey, partKey, progressKey, storedObjectKey } from './layout.ts';
 import {
-  FORMAT_VERSION,
   type ManifestEntry,
   type ManifestPart,
   PART_FORMAT,
+  PART_FORMAT_VERSION,
   serializePart,
 } from './manifest.ts';
+import { Pack, type PackResult } from './pack.ts';
 import { WorkPool } from './pool.ts';
 import { deleteKeys, exists, putBytes } from './s3-io.ts';
-import { storeObject } from './store-object.ts';
+import { sealObject, storeObject } from './store-object.ts';
 import { type BatchProgress, readBatch, readProgress, type WorkState, writeProgress } from './work-state.ts';
 
 export interface BatchOutcome {
@@ -29,6 +31,12 @@ export interface BatchOutcome {
   /** Whether this call did any work (stored objects or wrote the part), rather than find the batch done. */
   readonly worked: boolean;
 }
+
+/**
+ * Packs filled or being written at once. Members finish out of order, so the next pack starts
+ * while the last one waits for stragglers; more than this and the loop waits for the oldest.
+ */
+const MAX_OPEN_PACKS = 3;
 
 /** Buffer memory one object in flight may hold: upload parts plus encryption frames. */
 function memoryWeight(engine: BackupEngine, size: number): number {
@@ -66,6 +74,54 @@ export async function batchStep(
   const pool = new WorkPool(engine.concurrency, engine.memoryBytes);
   let started = 0;
   let stopped = false;
+  const request = (index: number, key: string) => ({
+    sourceBucket: state.source.bucket,
+    key,
+    set: state.set,
+    backupId: state.backupId,
+    storedKey: storedObjectKey(state.set, state.backupId, batch, index),
+  });
+
+  // Packs: the one taking members, and those not written yet (oldest first).
+  const packing = engine.pack.maxObjectBytes > 0;
+  let filling: Pack | undefined;
+  const open: Array<Promise<unknown>> = [];
+  const packFailures: unknown[] = [];
+  const recordPack = (result: PackResult) => {
+    for (const [index, outcome] of result) {
+      const item = file.items[index]!;
+      const key = item.action === 'copy' ? item.key : item.entry.key;
+      done.set(index, 'vanished' in outcome ? { index, vanished: key } : { index, entry: outcome.entry });
+    }
+  };
+  const closePack = () => {
+    filling?.close();
+    filling = undefined;
+  };
+  const newPack = async (index: number) => {
+    closePack();
+    while (open.length >= MAX_OPEN_PACKS) await open.shift();
+    const pack = new Pack(packKey(state.set, state.backupId, batch, index), engine.pack, (body) =>
+      putBytes(engine.s3, engine.bucket, pack.key, body, {
+        ...store.write,
+        contentType: 'application/octet-stream',
+      }),
+    );
+    open.push(
+      pack.written.then(recordPack, (error: unknown) => {
+        packFailures.push(error);
+      }),
+    );
+    return pack;
+  };
+  /** Waits for every started object and pack; throws the first failure. */
+  const settleAll = async () => {
+    closePack();
+    const results = await Promise.allSettled([pool.settle(), ...open]);
+    const failed = results.find((result) => result.status === 'rejected');
+    if (failed) throw (failed as PromiseRejectedResult).reason;
+    if (packFailures.length) throw packFailures[0];
+  };
 
   for (const [index, item] of file.items.entries()) {
     if (done.has(index)) continue;
@@ -74,7 +130,7 @@ export async function batchStep(
       continue;
     }
     if (!fitsInACall(budget, item.size)) {
-      await pool.settle().catch((error: unknown) => {
+      await settleAll().catch((error: unknown) => {
         logger.error('An object failed while stopping for an oversized one', { error });
       });
       await saveProgress();
@@ -84,21 +140,29 @@ export async function batchStep(
       );
     }
     const first = mustProgress && started === 0;
-    if (!first && (expired(budget) || !fitsNow(budget, item.size) || pool.failed)) {
+    if (!first && (expired(budget) || !fitsNow(budget, item.size) || pool.failed || packFailures.length)) {
       stopped = true;
       break;
     }
     started++;
-    await pool.start(memoryWeight(engine, item.size), async () => {
-      const result = await storeObject(target, {
-        sourceBucket: state.source.bucket,
-        key: item.key,
-        set: state.set,
-        backupId: state.backupId,
-        storedKey: storedObjectKey(state.set, state.backupId, batch, index),
+    if (packing && item.size <= engine.pack.maxObjectBytes) {
+      if (!filling?.fits(item.size)) filling = await newPack(index);
+      const pack = filling;
+      pack.add(index, item.size);
+      await pool.start(memoryWeight(engine, item.size), async () => {
+        try {
+          pack.settle(index, await sealObject(target, request(index, item.key)));
+        } catch (error) {
+          pack.fail(error);
+          throw error;
+        }
       });
-      done.set(index, result === 'vanished' ? { index, vanished: item.key } : { index, entry: result });
-    });
+    } else {
+      await pool.start(memoryWeight(engine, item.size), async () => {
+        const result = await storeObject(target, request(index, item.key));
+        done.set(index, result === 'vanished' ? { index, vanished: item.key } : { index, entry: result });
+      });
+    }
   }
 
   async function saveProgress(): Promise<void> {
@@ -113,7 +177,7 @@ export async function batchStep(
   }
 
   try {
-    await pool.settle();
+    await settleAll();
   } catch (error) {
     await saveProgress();
     throw error;
@@ -132,7 +196,7 @@ export async function batchStep(
   }
   const part: ManifestPart = {
     format: PART_FORMAT,
-    formatVersion: FORMAT_VERSION,
+    formatVersion: PART_FORMAT_VERSION,
     set: state.set,
     backupId: state.backupId,
     batch,

@@ -5,18 +5,16 @@
  *   signature (a signature would only prove which *writer* made the message; everyone who can
  *   write backups can also read them, and unsigned messages decrypt as a stream).
  * - Commitment policy REQUIRE_ENCRYPT_REQUIRE_DECRYPT: a message without key commitment is refused.
- * - One data key per object, generated and wrapped by KMS under the stack key (KMS keyring with
- *   the key ARN; decryption is strict: only the trusted key ARNs are asked).
- * - The encryption context binds set, storing backup id and source key. KMS authenticates it with
- *   the data key and the SDK with the message header, so an altered context fails as tampering;
- *   an authentic message whose context is not the expected one (an object moved or swapped) is
- *   refused before any plaintext is released (see {@link ExpectedContextError}).
+ * - Data keys are generated and wrapped by KMS under the stack key (KMS keyring with the key ARN;
+ *   decryption is strict: only the trusted key ARNs are asked). Stored objects reuse a data key
+ *   within limits (data-keys.ts: the SDK's caching materials manager); seals never do.
+ * - The encryption context binds set and storing backup (format 1 also bound the source key, which
+ *   made every context unique and ruled out key reuse). KMS authenticates it with the data key and
+ *   the SDK with the message header, so an altered context fails as tampering; an authentic
+ *   message whose context is not one the reader accepts (an object moved from another backup or
+ *   set) is refused before any plaintext is released (see {@link ExpectedContextError}).
  * - Frames of 1–4 MiB: with the SDK's 4 KiB default, per-frame overhead dominates and streams
  *   run about ten times slower.
- *
- * The SDK's caching materials manager is deliberately not used: its cache key includes the
- * encryption context, and each object's context is unique (it names the object), so it would
- * never hit. See docs/backup-format.md.
  */
 import type { Duplex } from 'node:stream';
 import {
@@ -29,6 +27,12 @@ import {
   NodeDefaultCryptographicMaterialsManager,
 } from '@aws-crypto/client-node';
 import { tracer } from '../observability.ts';
+import {
+  cachingMaterials,
+  type DataKeyLimits,
+  DEFAULT_DATA_KEY_LIMITS,
+  withPlaintextLength,
+} from './data-keys.ts';
 
 /** Default frame length: 1 MiB (see the module comment and docs/backup-scaling.md). */
 export const DEFAULT_FRAME_LENGTH = 1024 * 1024;
@@ -57,7 +61,7 @@ function kmsIn(region: string): KMS {
   return kms;
 }
 
-/** The decryption found an encryption context other than the one the manifest promises. */
+/** The decryption found an encryption context other than the one(s) the manifest allows. */
 export class ExpectedContextError extends Error {
   override readonly name = 'ExpectedContextError';
   constructor(
@@ -68,7 +72,16 @@ export class ExpectedContextError extends Error {
   }
 }
 
-function sameContext(expected: Readonly<Record<string, string>>, actual: EncryptionContext): boolean {
+/** The contexts a reader accepts: one, or several (the first is reported when none matches). */
+export type AcceptedContexts = Context | readonly [Context, ...Context[]];
+
+function contextsOf(accepted: AcceptedContexts): readonly Context[] {
+  return Array.isArray(accepted) ? (accepted as readonly Context[]) : [accepted as Context];
+}
+
+type Context = Readonly<Record<string, string>>;
+
+function sameContext(expected: Context, actual: EncryptionContext): boolean {
   const actualKeys = Object.keys(actual);
   const expectedKeys = Object.keys(expected);
   return (
@@ -110,20 +123,32 @@ export interface BackupCryptoOptions {
   readonly trustedKeyArns?: readonly string[];
   /** Frame length in bytes (1 KiB .. 4 MiB). */
   readonly frameLength?: number;
+  /** How far stored objects reuse a data key; seals never do. */
+  readonly dataKeys?: DataKeyLimits;
 }
 
 /** Encryption and decryption bound to the stack key. */
 export interface BackupCrypto {
   readonly keyArn: string;
   readonly frameLength: number;
-  /** A duplex: plaintext in, Encryption SDK message out, with `context` bound. */
-  encryptStream(context: Readonly<Record<string, string>>, plaintextLength?: number): Duplex;
-  /** A duplex: message in, plaintext out; fails unless the message's context is exactly `context`. */
-  decryptStream(context: Readonly<Record<string, string>>, maxFrameLength?: number): Duplex;
-  /** Encrypts a small buffer (manifest seals). */
-  encrypt(plaintext: Uint8Array, context: Readonly<Record<string, string>>): Promise<Buffer>;
-  /** Decrypts a small buffer, requiring exactly `context`. */
-  decrypt(message: Uint8Array, context: Readonly<Record<string, string>>): Promise<Buffer>;
+  readonly dataKeys: DataKeyLimits;
+  /**
+   * A stored object's encryption, streaming: plaintext in, Encryption SDK message out, with
+   * `context` bound. The data key is reused within the limits when `plaintextLength` is given
+   * (the SDK counts bytes per key up front), else it is the message's own.
+   */
+  encryptObjectStream(context: Context, plaintextLength?: number): Duplex;
+  /** A stored object's encryption from one buffer, reusing the data key within the limits. */
+  encryptObject(plaintext: Uint8Array, context: Context): Promise<Buffer>;
+  /**
+   * A stored object's decryption: message in, plaintext out (data keys reused for their age);
+   * fails unless the message's context is exactly one of `accepted`.
+   */
+  decryptStream(accepted: AcceptedContexts, maxFrameLength?: number): Duplex;
+  /** Encrypts a small buffer under a data key of its own (manifest seals). */
+  encrypt(plaintext: Uint8Array, context: Context): Promise<Buffer>;
+  /** Decrypts a small buffer, requiring exactly `context` (no data key reuse). */
+  decrypt(message: Uint8Array, context: Context): Promise<Buffer>;
 }
 
 function regionOf(arn: string): string {
@@ -144,31 +169,45 @@ export function backupCrypto(options: BackupCryptoOptions): BackupCrypto {
   if (!Number.isInteger(frameLength) || frameLength < 1024 || frameLength > MAX_FRAME_LENGTH) {
     throw new Error(`frameLength must be an integer from 1024 to ${MAX_FRAME_LENGTH}, got ${frameLength}`);
   }
+  const dataKeys = options.dataKeys ?? DEFAULT_DATA_KEY_LIMITS;
   const clientProvider = (region: string) => kmsIn(region);
-  const encryptCmm = new NodeDefaultCryptographicMaterialsManager(
-    new KmsKeyringNode({ generatorKeyId: keyArn, clientProvider }),
-  );
-  const decryptCmm = new NodeDefaultCryptographicMaterialsManager(
-    new KmsKeyringNode({ keyIds: trusted, clientProvider }),
-  );
+  const generator = new KmsKeyringNode({ generatorKeyId: keyArn, clientProvider });
+  const reader = new KmsKeyringNode({ keyIds: trusted, clientProvider });
+  const encryptCmm = new NodeDefaultCryptographicMaterialsManager(generator);
+  const decryptCmm = new NodeDefaultCryptographicMaterialsManager(reader);
+  const objectEncryptCmm = cachingMaterials(generator, dataKeys, 'encrypt');
+  const objectDecryptCmm = cachingMaterials(reader, dataKeys, 'decrypt');
 
   return {
     keyArn,
     frameLength,
-    encryptStream(context, plaintextLength) {
-      return client.encryptStream(encryptCmm, {
+    dataKeys,
+    encryptObjectStream(context, plaintextLength) {
+      const manager =
+        plaintextLength === undefined
+          ? objectEncryptCmm
+          : withPlaintextLength(objectEncryptCmm, plaintextLength);
+      return client.encryptStream(manager, {
         suiteId: SUITE,
         encryptionContext: { ...context },
         frameLength,
-        ...(plaintextLength === undefined ? {} : { plaintextLength }),
       });
     },
-    decryptStream(context, maxFrameLength = MAX_FRAME_LENGTH) {
-      const stream = client.decryptUnsignedMessageStream(decryptCmm, { maxBodySize: maxFrameLength });
+    async encryptObject(plaintext, context) {
+      const { result } = await client.encrypt(objectEncryptCmm, plaintext, {
+        suiteId: SUITE,
+        encryptionContext: { ...context },
+        frameLength,
+      });
+      return result;
+    },
+    decryptStream(accepted, maxFrameLength = MAX_FRAME_LENGTH) {
+      const contexts = contextsOf(accepted);
+      const stream = client.decryptUnsignedMessageStream(objectDecryptCmm, { maxBodySize: maxFrameLength });
       // Emitted once the header authenticated and before any frame is decrypted.
       stream.once('MessageHeader', (header: { encryptionContext: EncryptionContext }) => {
-        if (!sameContext(context, header.encryptionContext)) {
-          stream.destroy(new ExpectedContextError(context, { ...header.encryptionContext }));
+        if (!contexts.some((context) => sameContext(context, header.encryptionContext))) {
+          stream.destroy(new ExpectedContextError(contexts[0]!, { ...header.encryptionContext }));
         }
       });
       return stream;

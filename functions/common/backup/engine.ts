@@ -11,6 +11,7 @@ import type { BackupCrypto } from './crypto.ts';
 import { manifestKey } from './layout.ts';
 import { type LoadedManifest, loadManifest } from './load.ts';
 import type { Manifest, ManifestTotals } from './manifest.ts';
+import type { PackSettings } from './pack.ts';
 import { type BatchLimits, chooseMode } from './plan.ts';
 import { IntegrityProblem } from './problems.ts';
 import { exists, type UploadTuning, type WriteOptions } from './s3-io.ts';
@@ -29,6 +30,8 @@ export interface BackupEngine {
   /** Buffer memory the objects in flight may hold together, bytes. */
   readonly memoryBytes: number;
   readonly upload: UploadTuning;
+  /** Which objects are stored together in packs. */
+  readonly pack: PackSettings;
   readonly batchLimits: BatchLimits;
   readonly now: () => Date;
 }

@@ -13,6 +13,11 @@
  * | BACKUP_PART_SIZE_MB | multipart part size | 8 |
  * | BACKUP_QUEUE_SIZE | parts uploaded in parallel per object | 4 |
  * | BACKUP_FRAME_KB | Encryption SDK frame length | 1024 |
+ * | BACKUP_DATA_KEY_MAX_AGE_S | seconds a data key is used after KMS made it | 300 |
+ * | BACKUP_DATA_KEY_MAX_OBJECTS | stored objects per data key (1: a key per object) | 10000 |
+ * | BACKUP_DATA_KEY_MAX_GIB | plaintext GiB per data key | 64 |
+ * | BACKUP_PACK_OBJECT_KB | objects up to this size go into packs (0: no packs) | 256 |
+ * | BACKUP_PACK_MB | members' size at which a pack is closed | 8 |
  * | BACKUP_BATCH_OBJECTS | objects per batch | 1000 |
  * | BACKUP_SAFETY_MARGIN_MS | time kept back from the Lambda timeout | 60000 |
  * | BACKUP_THROUGHPUT_MBPS | throughput assumed when deciding whether an object fits the time left | 40 |
@@ -20,7 +25,9 @@
 import type { S3Client } from '@aws-sdk/client-s3';
 import { intEnv, MissingEnvironmentError, optionalEnv, requireEnv } from '../env.ts';
 import { type BackupCrypto, backupCrypto } from './crypto.ts';
+import type { DataKeyLimits } from './data-keys.ts';
 import type { BackupEngine } from './engine.ts';
+import type { PackSettings } from './pack.ts';
 import { DEFAULT_BATCH_LIMITS } from './plan.ts';
 
 const MIB = 1024 * 1024;
@@ -35,6 +42,8 @@ export interface BackupEnvironment {
   readonly partSize: number;
   readonly queueSize: number;
   readonly frameLength: number;
+  readonly dataKeys: DataKeyLimits;
+  readonly pack: PackSettings;
   readonly batchObjects: number;
   readonly safetyMarginMs: number;
   readonly bytesPerSecond: number;
@@ -71,6 +80,16 @@ export function backupEnvironment(): BackupEnvironment {
     partSize,
     queueSize: positive('BACKUP_QUEUE_SIZE', 4),
     frameLength: positive('BACKUP_FRAME_KB', 1024) * 1024,
+    dataKeys: {
+      maxAgeMs: positive('BACKUP_DATA_KEY_MAX_AGE_S', 300) * 1000,
+      maxMessages: Math.min(2 ** 32, positive('BACKUP_DATA_KEY_MAX_OBJECTS', 10_000)),
+      maxBytes: positive('BACKUP_DATA_KEY_MAX_GIB', 64) * 1024 * MIB,
+    },
+    pack: {
+      // Members are held whole in memory until their pack is written: 1 MiB at most each.
+      maxObjectBytes: Math.min(1024, Math.max(0, intEnv('BACKUP_PACK_OBJECT_KB', 256))) * 1024,
+      targetBytes: positive('BACKUP_PACK_MB', 8) * MIB,
+    },
     batchObjects: Math.min(99_999, positive('BACKUP_BATCH_OBJECTS', DEFAULT_BATCH_LIMITS.maxItems)),
     safetyMarginMs: intEnv('BACKUP_SAFETY_MARGIN_MS', 60_000),
     bytesPerSecond: positive('BACKUP_THROUGHPUT_MBPS', 40) * MIB,
@@ -83,6 +102,7 @@ export function cryptoFor(environment: BackupEnvironment): BackupCrypto {
     keyArn: environment.keyArn,
     trustedKeyArns: [environment.keyArn, ...environment.trustedKeyArns],
     frameLength: environment.frameLength,
+    dataKeys: environment.dataKeys,
   });
 }
 
@@ -96,6 +116,7 @@ export function engineFor(environment: BackupEnvironment, s3: S3Client, crypto: 
     concurrency: environment.concurrency,
     memoryBytes: environment.memoryBytes,
     upload: { partSize: environment.partSize, queueSize: environment.queueSize },
+    pack: environment.pack,
     batchLimits: { ...DEFAULT_BATCH_LIMITS, maxItems: environment.batchObjects },
     now: () => new Date(),
   };

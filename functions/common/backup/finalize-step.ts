@@ -13,8 +13,8 @@ import { manifestKey, partKey, sealKey, workPrefix } from './layout.ts';
 import {
   ALGORITHM_SUITE,
   buildManifest,
-  CONTEXT_KEYS,
   describePart,
+  OBJECT_CONTEXT_KEYS,
   type PartDescriptor,
   parseManifest,
   partSchema,
@@ -115,7 +115,7 @@ export async function finalizeStep(
         algorithmSuiteId: ALGORITHM_SUITE.id,
         commitmentPolicy: 'REQUIRE_ENCRYPT_REQUIRE_DECRYPT',
         frameLength: current.frameLength,
-        encryptionContext: Object.values(CONTEXT_KEYS),
+        encryptionContext: [...OBJECT_CONTEXT_KEYS],
         serverSideEncryption: 'aws:kms',
       },
       tool: { name: 'caretaker', version: TOOL_VERSION },

@@ -6,7 +6,8 @@
  * backups/<set>/<backupId>/manifest.json            the manifest (written last, once)
  * backups/<set>/<backupId>/manifest.seal            KMS-sealed SHA-256 of manifest.json
  * backups/<set>/<backupId>/manifest-parts/<n>.json  the object entries, one part per batch
- * backups/<set>/<backupId>/objects/<batch>/<index>  encrypted objects
+ * backups/<set>/<backupId>/objects/<batch>/<index>  encrypted objects, one per stored object
+ * backups/<set>/<backupId>/packs/<batch>/<index>    encrypted small objects, back to back (format 2)
  * backups/<set>/<backupId>/verifications/<ts>.json  one record per successful verification
  * backups/<set>/<backupId>/work/...                 work in progress (deleted once complete)
  * ```
@@ -78,6 +79,20 @@ export function objectsPrefix(set: string, backupId: string): string {
  */
 export function storedObjectKey(set: string, backupId: string, batch: number, index: number): string {
   return `${objectsPrefix(set, backupId)}${pad(batch, 8)}/${pad(index, 5)}`;
+}
+
+/** `backups/<set>/<backupId>/packs/`. */
+export function packsPrefix(set: string, backupId: string): string {
+  return `${backupPrefix(set, backupId)}packs/`;
+}
+
+/**
+ * Where the pack whose first member is the `index`-th item of batch `batch` is stored. Packs have
+ * a prefix of their own so each listing stays in manifest order: the members of one pack come
+ * before those of the next, while objects stored alone may sit between them.
+ */
+export function packKey(set: string, backupId: string, batch: number, index: number): string {
+  return `${packsPrefix(set, backupId)}${pad(batch, 8)}/${pad(index, 5)}`;
 }
 
 /** `backups/<set>/<backupId>/verifications/<compact ISO>.json`. */

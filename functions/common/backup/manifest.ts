@@ -1,6 +1,7 @@
 /**
- * The backup manifest (format version 1): its schema, how it is built from the batch parts, and
- * its exact bytes. Pure: no I/O. docs/backup-format.md describes the format for readers.
+ * The backup manifest (format version 2; version 1 is still read): its schema, how it is built
+ * from the batch parts, and its exact bytes. Pure: no I/O. docs/backup-format.md describes the
+ * format for readers.
  *
  * A manifest is small: a header and one descriptor per part. The object entries live in parts
  * (`manifest-parts/<n>.json`, one per batch) whose SHA-256 the manifest records, so a backup of
@@ -13,7 +14,15 @@ import { isBackupId } from './layout.ts';
 
 export const MANIFEST_FORMAT = 'caretaker.backup.manifest';
 export const PART_FORMAT = 'caretaker.backup.manifest-part';
-export const FORMAT_VERSION = 1;
+/**
+ * The manifest version written. 2: stored objects' encryption context is set and storing backup
+ * (data keys are reused within limits); 1: it also named the source key (one data key per object).
+ * Manifests of both versions are read, and a version-2 manifest may point at objects a version-1
+ * backup stored (incrementals reuse earlier copies).
+ */
+export const FORMAT_VERSION = 2;
+/** Part version written: 2 entries may carry `storedOffset` (a copy inside a pack); 1 is still read. */
+export const PART_FORMAT_VERSION = 2;
 
 /** The AWS Encryption SDK suite every object is encrypted with: committing, no signatures. */
 export const ALGORITHM_SUITE = {
@@ -21,12 +30,16 @@ export const ALGORITHM_SUITE = {
   id: 0x0478,
 } as const;
 
-/** Encryption context keys bound into every stored object (authenticated, not secret). */
+/** Encryption context keys bound into stored objects and seals (authenticated, not secret). */
 export const CONTEXT_KEYS = {
   set: 'caretaker:set',
   backupId: 'caretaker:backup-id',
+  /** Format 1 only: each object's own key, which made every data key single-use. */
   sourceKey: 'caretaker:source-key',
 } as const;
+
+/** The context keys of objects stored by this version (recorded in `encryption.encryptionContext`). */
+export const OBJECT_CONTEXT_KEYS = [CONTEXT_KEYS.set, CONTEXT_KEYS.backupId] as const;
 
 const sha256Text = z.string().regex(/^[0-9a-f]{64}$/, 'expected a hex SHA-256');
 const backupIdSchema = z.string().refine(isBackupId, 'expected a backupId (yyyyMMddTHHmmssZ-<8 hex>)');
@@ -53,6 +66,11 @@ export const entrySchema = z
     storedBackupId: backupIdSchema,
     /** Size of the encrypted copy in bytes. */
     storedSize: count,
+    /**
+     * Where the copy starts inside `storedKey` when that is a pack of small objects (format 2);
+     * absent when the copy is the whole stored object.
+     */
+    storedOffset: count.optional(),
     contentType: z.string().optional(),
     contentEncoding: z.string().optional(),
     contentDisposition: z.string().optional(),
@@ -69,7 +87,7 @@ export type ManifestEntry = z.output<typeof entrySchema>;
 export const partSchema = z
   .object({
     format: z.literal(PART_FORMAT),
-    formatVersion: z.literal(FORMAT_VERSION),
+    formatVersion: z.union([z.literal(1), z.literal(PART_FORMAT_VERSION)]),
     set: z.string(),
     backupId: backupIdSchema,
     batch: z.number().int().min(1),
@@ -121,7 +139,7 @@ export type ManifestTotals = z.output<typeof totalsSchema>;
 export const manifestSchema = z
   .object({
     format: z.literal(MANIFEST_FORMAT),
-    formatVersion: z.literal(FORMAT_VERSION),
+    formatVersion: z.union([z.literal(1), z.literal(FORMAT_VERSION)]),
     backupId: backupIdSchema,
     set: z.string().min(1),
     /** `backup` for a scheduled/manual backup, `rollback-point` for a pre-restore backup. */
@@ -237,17 +255,35 @@ export function buildManifest(header: ManifestHeader, parts: readonly PartDescri
   };
 }
 
-/** The encryption context of an object stored by `storedBackupId` for `sourceKey`. */
-export function objectContext(
+/** The encryption context of an object stored by `storedBackupId` (format 2). */
+export function objectContext(set: string, storedBackupId: string): Record<string, string> {
+  return { [CONTEXT_KEYS.set]: set, [CONTEXT_KEYS.backupId]: storedBackupId };
+}
+
+/** The encryption context of an object a format-1 backup stored for `sourceKey`. */
+export function formatOneObjectContext(
   set: string,
   storedBackupId: string,
   sourceKey: string,
 ): Record<string, string> {
-  return {
-    [CONTEXT_KEYS.set]: set,
-    [CONTEXT_KEYS.backupId]: storedBackupId,
-    [CONTEXT_KEYS.sourceKey]: sourceKey,
-  };
+  return { ...objectContext(set, storedBackupId), [CONTEXT_KEYS.sourceKey]: sourceKey };
+}
+
+/**
+ * The contexts a stored copy of `entry` may carry. An entry does not say which version stored
+ * its copy (an incremental reuses copies of earlier backups), and need not: both shapes name the
+ * set and the storing backup, KMS and the header authenticate whichever the message has, and the
+ * format-1 shape must name this very entry. What binds a format-2 copy to its entry is the
+ * SHA-256 and size the sealed manifest records, checked before a read completes.
+ */
+export function acceptedObjectContexts(
+  set: string,
+  entry: Pick<ManifestEntry, 'key' | 'storedBackupId'>,
+): [Record<string, string>, Record<string, string>] {
+  return [
+    objectContext(set, entry.storedBackupId),
+    formatOneObjectContext(set, entry.storedBackupId, entry.key),
+  ];
 }
 
 /** S3 ETags come quoted; the manifest keeps them bare. */

@@ -1,6 +1,7 @@
 /**
- * Reads one stored object back, streaming: S3 GetObject → Encryption SDK decryption (requiring
- * the exact encryption context the manifest implies) → SHA-256 and size of the plaintext, checked
+ * Reads one stored object back (or its range of a pack), streaming: S3 GetObject → Encryption SDK
+ * decryption (requiring an encryption context the manifest implies: set and storing backup, and
+ * for a copy stored by format 1 also the source key) → SHA-256 and size of the plaintext, checked
  * against the manifest before the stream ends. A consumer (verification discards the plaintext,
  * restore uploads it) therefore never sees the end of a stream that did not verify, so an upload
  * fed by it is aborted instead of completed.
@@ -11,7 +12,7 @@ import { pipeline } from 'node:stream/promises';
 import type { S3Client } from '@aws-sdk/client-s3';
 import { AccessDeniedError } from '../errors.ts';
 import { type BackupCrypto, classifyDecryptError, ExpectedContextError, MAX_FRAME_LENGTH } from './crypto.ts';
-import { CONTEXT_KEYS, type ManifestEntry, objectContext } from './manifest.ts';
+import { acceptedObjectContexts, CONTEXT_KEYS, type ManifestEntry } from './manifest.ts';
 import { IntegrityProblem, type Problem } from './problems.ts';
 import { getStream } from './s3-io.ts';
 import { Meter } from './store-object.ts';
@@ -37,6 +38,13 @@ function isTransportError(error: unknown): boolean {
   return '$metadata' in error || typeof (error as { code?: unknown }).code === 'string';
 }
 
+/** A context as findings show it: the storing backup, `:key` (format 1), and a foreign set. */
+function contextText(context: Readonly<Record<string, string>>, set: string): string {
+  const sourceKey = context[CONTEXT_KEYS.sourceKey];
+  const otherSet = context[CONTEXT_KEYS.set] === set ? '' : ` (set ${context[CONTEXT_KEYS.set] ?? '?'})`;
+  return `${context[CONTEXT_KEYS.backupId] ?? '?'}${sourceKey === undefined ? '' : `:${sourceKey}`}${otherSet}`;
+}
+
 function findingFor(request: ReadRequest, error: unknown): Problem {
   const { entry, backupId } = request;
   const base = { backupId, key: entry.key, storedKey: entry.storedKey };
@@ -44,8 +52,8 @@ function findingFor(request: ReadRequest, error: unknown): Problem {
     return {
       ...base,
       problem: 'wrong-context',
-      expected: `${entry.storedBackupId}:${entry.key}`,
-      actual: `${error.actual[CONTEXT_KEYS.backupId] ?? '?'}:${error.actual[CONTEXT_KEYS.sourceKey] ?? '?'}`,
+      expected: entry.storedBackupId,
+      actual: contextText(error.actual, request.set),
     };
   }
   const detail = error instanceof Error ? error.message : String(error);
@@ -79,7 +87,10 @@ export async function readVerified(
 ): Promise<void> {
   const { entry, backupId } = request;
   const base = { backupId, key: entry.key, storedKey: entry.storedKey };
-  const got = await getStream(source.s3, source.bucket, entry.storedKey);
+  // A copy inside a pack is read alone, by its range.
+  const range =
+    entry.storedOffset === undefined ? undefined : { start: entry.storedOffset, length: entry.storedSize };
+  const got = await getStream(source.s3, source.bucket, entry.storedKey, undefined, range);
   if (!got) throw new IntegrityProblem({ ...base, problem: 'missing-object' });
   if (got.head.size !== entry.storedSize) {
     got.body.destroy();
@@ -91,7 +102,7 @@ export async function readVerified(
     });
   }
   const decrypt = source.crypto.decryptStream(
-    objectContext(request.set, entry.storedBackupId, entry.key),
+    acceptedObjectContexts(request.set, entry),
     Math.min(MAX_FRAME_LENGTH, request.frameLength ?? MAX_FRAME_LENGTH),
   );
   const meter = new Meter(true);

@@ -2,7 +2,7 @@
  * The S3 calls backups make, in one place: paged listings, streamed reads, streamed multipart
  * writes with tags and SSE-KMS, small JSON documents (optionally create-only), batched deletes.
  */
-import type { Readable } from 'node:stream';
+import { Readable } from 'node:stream';
 import {
   DeleteObjectsCommand,
   GetObjectCommand,
@@ -11,6 +11,7 @@ import {
   PutObjectCommand,
   type PutObjectCommandInput,
   type S3Client,
+  type UploadPartCommand,
 } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
 import { isErrorNamed } from '../errors.ts';
@@ -87,16 +88,36 @@ function defined<T extends object>(value: T): T {
   return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as T;
 }
 
-/** Streams an object, or returns undefined when it does not exist. */
+/** Bytes `start` to `start + length - 1` of an object. */
+export interface ByteRange {
+  readonly start: number;
+  readonly length: number;
+}
+
+/**
+ * Streams an object (or a range of it: `head.size` is then the range's length, shorter when the
+ * object ends early), or returns undefined when it does not exist. A range that starts past the
+ * end comes back as an empty body.
+ */
 export async function getStream(
   s3: S3Client,
   bucket: string,
   key: string,
   versionId?: string,
+  range?: ByteRange,
 ): Promise<{ head: ObjectHead; body: Readable } | undefined> {
+  if (range && range.length === 0) {
+    const head = await headObject(s3, bucket, key);
+    return head ? { head: { ...head, size: 0 }, body: Readable.from([]) } : undefined;
+  }
   try {
     const response = await s3.send(
-      new GetObjectCommand({ Bucket: bucket, Key: key, ...(versionId ? { VersionId: versionId } : {}) }),
+      new GetObjectCommand({
+        Bucket: bucket,
+        Key: key,
+        ...(versionId ? { VersionId: versionId } : {}),
+        ...(range ? { Range: `bytes=${range.start}-${range.start + range.length - 1}` } : {}),
+      }),
     );
     const metadata =
       response.Metadata && Object.keys(response.Metadata).length ? response.Metadata : undefined;
@@ -115,6 +136,25 @@ export async function getStream(
     return { head, body: response.Body as Readable };
   } catch (error) {
     if (isErrorNamed(error, 'NoSuchKey', 'NotFound')) return undefined;
+    if (range && isErrorNamed(error, 'InvalidRange')) {
+      const head = await headObject(s3, bucket, key);
+      return head ? { head: { ...head, size: 0 }, body: Readable.from([]) } : undefined;
+    }
+    throw error;
+  }
+}
+
+/** An object's size, ETag and time (HEAD), or undefined when it does not exist. */
+export async function headObject(s3: S3Client, bucket: string, key: string): Promise<ObjectHead | undefined> {
+  try {
+    const head = await s3.send(new HeadObjectCommand({ Bucket: bucket, Key: key }));
+    return {
+      etag: bareEtag(head.ETag),
+      size: head.ContentLength ?? 0,
+      lastModified: (head.LastModified ?? new Date(0)).toISOString(),
+    };
+  } catch (error) {
+    if (isErrorNamed(error, 'NotFound', 'NoSuchKey')) return undefined;
     throw error;
   }
 }
@@ -171,7 +211,8 @@ export function taggingHeader(tags: Readonly<Record<string, string>>): string {
   ).toString();
 }
 
-function writeParams(options: WriteOptions): Partial<PutObjectCommandInput> {
+/** The headers of a write into the backup bucket: tags, SSE-KMS and content type. */
+export function writeParams(options: WriteOptions): Partial<PutObjectCommandInput> {
   return {
     ...(Object.keys(options.tags).length ? { Tagging: taggingHeader(options.tags) } : {}),
     ...(options.sseKeyArn
@@ -179,6 +220,34 @@ function writeParams(options: WriteOptions): Partial<PutObjectCommandInput> {
       : {}),
     ...(options.contentType ? { ContentType: options.contentType } : {}),
   };
+}
+
+/**
+ * Marks a write's body as unsigned (`x-amz-content-sha256: UNSIGNED-PAYLOAD`). Otherwise the SDK
+ * hashes every buffered body with SHA-256 for the SigV4 signature (over HTTPS too) — a second
+ * pass over every byte stored, on the client and again at the server. The body stays protected
+ * by its CRC32 checksum (checked by S3), by TLS, and for backups by the Encryption SDK's own
+ * authentication, which verification checks.
+ */
+export function unsignedPayload<C extends PutObjectCommand | UploadPartCommand>(command: C): C {
+  (command.middlewareStack as unknown as BuildStack).add(
+    (next) => (args) => {
+      if (args.request.headers) args.request.headers['x-amz-content-sha256'] = 'UNSIGNED-PAYLOAD';
+      return next(args);
+    },
+    { step: 'build', name: 'caretakerUnsignedPayload', override: true },
+  );
+  return command;
+}
+
+/** The one middleware-stack call {@link unsignedPayload} makes (the commands' own type is a union of overloads). */
+interface BuildStack {
+  add(
+    middleware: (
+      next: (args: { request: { headers?: Record<string, string> } }) => Promise<unknown>,
+    ) => (args: { request: { headers?: Record<string, string> } }) => Promise<unknown>,
+    options: { step: 'build'; name: string; override: boolean },
+  ): void;
 }
 
 /** Thrown by {@link putBytes} with `createOnly` when the object already exists. */
@@ -196,14 +265,16 @@ export async function putBytes(
 ): Promise<void> {
   try {
     await s3.send(
-      new PutObjectCommand({
-        Bucket: bucket,
-        Key: key,
-        Body: body,
-        ContentLength: body.byteLength,
-        ...writeParams(options),
-        ...(options.createOnly ? { IfNoneMatch: '*' } : {}),
-      }),
+      unsignedPayload(
+        new PutObjectCommand({
+          Bucket: bucket,
+          Key: key,
+          Body: body,
+          ContentLength: body.byteLength,
+          ...writeParams(options),
+          ...(options.createOnly ? { IfNoneMatch: '*' } : {}),
+        }),
+      ),
     );
   } catch (error) {
     if (options.createOnly && isErrorNamed(error, 'PreconditionFailed', 'ConditionalRequestConflict')) {

@@ -1,17 +1,19 @@
 /**
  * Stores one source object in the backup bucket, streaming end to end:
- * S3 GetObject body → SHA-256 and size of the plaintext → Encryption SDK → multipart upload.
- * Memory per object is bounded by the frame length and the upload's part buffers, whatever the
- * object's size.
+ * S3 GetObject body → SHA-256 and size of the plaintext → Encryption SDK → multipart upload
+ * (part-upload.ts: parts filled in reused buffers, several on the wire while the next is
+ * encrypted). Memory per object is bounded by the frame length and the upload's part buffers,
+ * whatever the object's size.
  */
 import { createHash } from 'node:crypto';
-import { PassThrough, Transform } from 'node:stream';
+import { type Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { S3Client } from '@aws-sdk/client-s3';
 import { NetworkError } from '../errors.ts';
 import type { BackupCrypto } from './crypto.ts';
 import { type ManifestEntry, objectContext } from './manifest.ts';
-import { getStream, putBytes, type UploadTuning, uploadStream } from './s3-io.ts';
+import { uploadBody } from './part-upload.ts';
+import { getStream, type ObjectHead, putBytes, type UploadTuning } from './s3-io.ts';
 
 export interface StoreTarget {
   readonly s3: S3Client;
@@ -70,26 +72,106 @@ export class Meter extends Transform {
   }
 }
 
-/** Runs a writing pipeline and an upload reading its end; waits for both to settle either way. */
-export async function pipeIntoUpload(
-  piping: (sink: PassThrough) => Promise<void>,
-  upload: (body: PassThrough) => Promise<void>,
-): Promise<void> {
-  const sink = new PassThrough({ highWaterMark: 1024 * 1024 });
-  const results = await Promise.allSettled([
-    piping(sink),
-    upload(sink).catch((error: unknown) => {
-      sink.destroy(error instanceof Error ? error : new Error(String(error)));
-      throw error;
-    }),
-  ]);
-  const failure = results.find((result) => result.status === 'rejected');
-  if (failure) throw (failure as PromiseRejectedResult).reason;
+/** An object's entry but for where its copy is (filled in once the copy is written). */
+export type UnplacedEntry = Omit<ManifestEntry, 'storedKey' | 'storedSize' | 'storedOffset'>;
+
+/** A small object read, hashed and encrypted, waiting to be written into a pack. */
+export interface SealedObject {
+  readonly entry: UnplacedEntry;
+  readonly message: Buffer;
+}
+
+function unplaced(request: StoreRequest, head: ObjectHead, size: number, sha256: string): UnplacedEntry {
+  if (size !== head.size) {
+    throw new NetworkError(
+      `Read ${size} of ${head.size} bytes of s3://${request.sourceBucket}/${request.key}`,
+      {
+        key: request.key,
+        expected: head.size,
+        read: size,
+      },
+    );
+  }
+  const { etag, versionId, lastModified, size: _size, ...http } = head;
+  return {
+    key: request.key,
+    size,
+    sha256,
+    etag,
+    ...(versionId ? { versionId } : {}),
+    lastModified,
+    storedBackupId: request.backupId,
+    ...http,
+  };
+}
+
+/** The entry with where its copy is, fields in the order format 1 wrote them (parts stay diffable). */
+function placed(
+  entry: UnplacedEntry,
+  storedKey: string,
+  storedSize: number,
+  storedOffset?: number,
+): ManifestEntry {
+  const { key, size, sha256, etag, versionId, lastModified, storedBackupId, ...http } = entry;
+  return {
+    key,
+    size,
+    sha256,
+    etag,
+    ...(versionId ? { versionId } : {}),
+    lastModified,
+    storedKey,
+    storedBackupId,
+    storedSize,
+    ...(storedOffset === undefined ? {} : { storedOffset }),
+    ...http,
+  };
+}
+
+/** Reads, hashes and encrypts a whole small body (the common case by count): one buffer in, one message out. */
+async function sealBody(
+  target: StoreTarget,
+  request: StoreRequest,
+  source: { head: ObjectHead; body: Readable },
+): Promise<SealedObject> {
+  const plaintext = await readBody(source.body, SMALL_OBJECT_BYTES);
+  const message = await target.crypto.encryptObject(plaintext, objectContext(request.set, request.backupId));
+  const sha256 = createHash('sha256').update(plaintext).digest('hex');
+  return { entry: unplaced(request, source.head, plaintext.length, sha256), message };
+}
+
+/** Streams a body of any size through hashing and encryption into its own stored object. */
+async function storeStreamed(
+  target: StoreTarget,
+  request: StoreRequest,
+  source: { head: ObjectHead; body: Readable },
+): Promise<ManifestEntry> {
+  const plain = new Meter(true);
+  const encrypt = target.crypto.encryptObjectStream(
+    objectContext(request.set, request.backupId),
+    source.head.size,
+  );
+  let uploaded = { bytes: 0 };
+  await pipeline(source.body, plain, encrypt, async (ciphertext: AsyncIterable<Buffer>) => {
+    uploaded = await uploadBody(target.s3, target.bucket, request.storedKey, ciphertext, {
+      ...writeOf(target),
+      tuning: target.tuning,
+    });
+  });
+  return placed(
+    unplaced(request, source.head, plain.bytes, plain.digest()),
+    request.storedKey,
+    uploaded.bytes,
+  );
+}
+
+function writeOf(target: StoreTarget) {
+  return { tags: target.tags, sseKeyArn: target.crypto.keyArn, contentType: 'application/octet-stream' };
 }
 
 /**
- * Copies one object into the backup, encrypted, and returns its manifest entry — or `vanished`
- * when the object was deleted since it was listed.
+ * Copies one object into the backup, encrypted, as its own stored object at `storedKey`, and
+ * returns its manifest entry — or `vanished` when the object was deleted since it was listed.
  */
 export async function storeObject(
   target: StoreTarget,
@@ -97,54 +179,27 @@ export async function storeObject(
 ): Promise<ManifestEntry | 'vanished'> {
   const source = await getStream(target.s3, request.sourceBucket, request.key);
   if (!source) return 'vanished';
-  const context = objectContext(request.set, request.backupId, request.key);
-  const write = {
-    tags: target.tags,
-    sseKeyArn: target.crypto.keyArn,
-    contentType: 'application/octet-stream',
-  };
-  let plaintextBytes: number;
-  let sha256: string;
-  let storedSize: number;
-  if (source.head.size <= SMALL_OBJECT_BYTES) {
-    // Small objects (the common case by count) skip the streaming machinery: one buffer in,
-    // one message out, one PUT with a known length. Memory stays bounded by the threshold.
-    const plaintext = await readBody(source.body, SMALL_OBJECT_BYTES);
-    const message = await target.crypto.encrypt(plaintext, context);
-    await putBytes(target.s3, target.bucket, request.storedKey, message, write);
-    plaintextBytes = plaintext.length;
-    sha256 = createHash('sha256').update(plaintext).digest('hex');
-    storedSize = message.length;
-  } else {
-    const plain = new Meter(true);
-    const stored = new Meter(false);
-    const encrypt = target.crypto.encryptStream(context);
-    await pipeIntoUpload(
-      (sink) => pipeline(source.body, plain, encrypt, stored, sink),
-      (body) =>
-        uploadStream(target.s3, target.bucket, request.storedKey, body, { ...write, tuning: target.tuning }),
-    );
-    plaintextBytes = plain.bytes;
-    sha256 = plain.digest();
-    storedSize = stored.bytes;
-  }
-  if (plaintextBytes !== source.head.size) {
-    throw new NetworkError(
-      `Read ${plaintextBytes} of ${source.head.size} bytes of s3://${request.sourceBucket}/${request.key}`,
-      { key: request.key, expected: source.head.size, read: plaintextBytes },
-    );
-  }
-  const { etag, versionId, lastModified, size: _size, ...http } = source.head;
-  return {
-    key: request.key,
-    size: plaintextBytes,
-    sha256,
-    etag,
-    ...(versionId ? { versionId } : {}),
-    lastModified,
-    storedKey: request.storedKey,
-    storedBackupId: request.backupId,
-    storedSize,
-    ...http,
-  };
+  if (source.head.size > SMALL_OBJECT_BYTES) return storeStreamed(target, request, source);
+  const { entry, message } = await sealBody(target, request, source);
+  await putBytes(target.s3, target.bucket, request.storedKey, message, writeOf(target));
+  return placed(entry, request.storedKey, message.length);
+}
+
+/**
+ * Reads and encrypts one object for a pack. An object that grew past the small-object size since
+ * it was listed is stored on its own at `storedKey` instead (its entry comes back placed).
+ */
+export async function sealObject(
+  target: StoreTarget,
+  request: StoreRequest,
+): Promise<SealedObject | ManifestEntry | 'vanished'> {
+  const source = await getStream(target.s3, request.sourceBucket, request.key);
+  if (!source) return 'vanished';
+  if (source.head.size > SMALL_OBJECT_BYTES) return storeStreamed(target, request, source);
+  return sealBody(target, request, source);
+}
+
+/** The entry of a sealed object written into a pack at `offset`. */
+export function packedEntry(sealed: SealedObject, packKey: string, offset: number): ManifestEntry {
+  return placed(sealed.entry, packKey, sealed.message.length, offset);
 }

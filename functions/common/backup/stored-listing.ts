@@ -1,11 +1,12 @@
 /**
- * Walks the listing of one backup's `objects/` prefix alongside a manifest, in key order, to
- * find missing, resized and extra stored objects with one LIST request per thousand objects
- * instead of a HEAD per object. Works because stored keys are assigned in the manifest's order.
+ * Walks the listing of one backup's `objects/` (or `packs/`) prefix alongside a manifest, in key
+ * order, to find missing, resized and extra stored objects with one LIST request per thousand
+ * objects instead of a HEAD per object. Works because stored keys are assigned in the manifest's
+ * order; the members of a pack follow each other, so a key may be sought again right after.
  */
 import type { S3Client } from '@aws-sdk/client-s3';
 import { compareKeys } from './keys.ts';
-import { type ListedObject, listPage } from './s3-io.ts';
+import { headObject, type ListedObject, listPage } from './s3-io.ts';
 
 export interface SeekResult {
   /** The listed object with exactly the sought key, if any. */
@@ -18,6 +19,8 @@ export class StoredListing {
   private page: ListedObject[] = [];
   private position = 0;
   private exhausted = false;
+  /** The object found last, for the next members of the same pack. */
+  private last: ListedObject | undefined;
   /** The last key consumed (the listing resumes after it). */
   cursor: string | undefined;
 
@@ -47,12 +50,22 @@ export class StoredListing {
 
   /** Advances to `key`, returning it if listed and whatever was passed over. */
   async seek(key: string): Promise<SeekResult> {
+    if (this.last?.key === key) return { found: this.last, skipped: [] };
+    if (this.cursor === key) {
+      // Consumed by an earlier call: a pack whose members a continuation split.
+      const head = await headObject(this.s3, this.bucket, key);
+      this.last = head && { key, size: head.size, etag: head.etag, lastModified: head.lastModified };
+      return this.last ? { found: this.last, skipped: [] } : { skipped: [] };
+    }
     const skipped: ListedObject[] = [];
     for (let next = await this.peek(); next; next = await this.peek()) {
       const order = compareKeys(next.key, key);
       if (order > 0) break;
       this.consume(next);
-      if (order === 0) return { found: next, skipped };
+      if (order === 0) {
+        this.last = next;
+        return { found: next, skipped };
+      }
       skipped.push(next);
     }
     return { skipped };

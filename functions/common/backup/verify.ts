@@ -2,16 +2,18 @@
  * Verification of a backup, resumable across calls:
  * 1. the manifest against its KMS seal (an edited, moved or missing manifest stops here);
  * 2. the chain back to the full backup (each ancestor's bytes against the hash its child recorded);
- * 3. every entry's stored object against a listing of the stored prefixes (missing, resized);
- * 4. the entries in the subset read back: decrypted under the trusted key with the exact
- *    encryption context (set, storing backup, source key), SHA-256 and size of the plaintext;
- * 5. the backup's own objects/ prefix for objects no entry names (extra objects).
+ * 3. every entry's stored object against a listing of the stored prefixes (missing, resized; a
+ *    pack must hold its members' ranges and, for the backup's own packs, end where its last does);
+ * 4. the entries in the subset read back: decrypted under the trusted key with an encryption
+ *    context the manifest implies (set and storing backup; and the source key for a format-1
+ *    copy), SHA-256 and size of the plaintext;
+ * 5. the backup's own objects/ and packs/ prefixes for objects no entry names (extra objects).
  * Findings are collected (up to a cap) so one run reports every damaged object it saw.
  */
 import * as z from 'zod';
 import { logger } from '../observability.ts';
 import { type Budget, expired } from './budget.ts';
-import { objectsPrefix } from './layout.ts';
+import { objectsPrefix, packsPrefix } from './layout.ts';
 import { type BackupStore, checkChain, type LoadedManifest, loadManifest, loadPart } from './load.ts';
 import type { ManifestEntry } from './manifest.ts';
 import { WorkPool } from './pool.ts';
@@ -96,6 +98,31 @@ export async function loadVerifiedManifest(
   }
 }
 
+/**
+ * What is wrong with a stored object's listed size for `entry`, if anything. A copy alone must
+ * have exactly its size; a copy in a pack must fit in it, and the pack must end where its last
+ * member does (`packEnd`, known for the backup's own packs: bytes appended to one are found).
+ */
+function storedSizeProblem(
+  entry: ManifestEntry,
+  listedSize: number,
+  packEnd: number | undefined,
+): Pick<Problem, 'problem' | 'expected' | 'actual'> | undefined {
+  if (entry.storedOffset === undefined) {
+    if (listedSize === entry.storedSize) return undefined;
+    return {
+      problem: listedSize < entry.storedSize ? 'truncated-object' : 'stored-size-mismatch',
+      expected: entry.storedSize,
+      actual: listedSize,
+    };
+  }
+  const end = entry.storedOffset + entry.storedSize;
+  if (listedSize < end) return { problem: 'truncated-object', expected: end, actual: listedSize };
+  if (end === packEnd && listedSize > end)
+    return { problem: 'stored-size-mismatch', expected: end, actual: listedSize };
+  return undefined;
+}
+
 /** Runs verification until done or out of budget; throws IntegrityError at the end if anything was found. */
 export async function verifyStep(
   store: BackupStore,
@@ -137,16 +164,19 @@ export async function verifyStep(
   };
 
   const listings = new Map<string, StoredListing>();
-  const listingFor = (id: string) => {
-    let listing = listings.get(id);
+  // One listing per storing backup and kind: its objects/ and its packs/ are each in manifest order.
+  const listingName = (id: string, packed: boolean) => (packed ? `${id}#packs` : id);
+  const listingFor = (id: string, packed: boolean) => {
+    const name = listingName(id, packed);
+    let listing = listings.get(name);
     if (!listing) {
       listing = new StoredListing(
         store.s3,
         store.bucket,
-        objectsPrefix(set, id),
-        state.listings[id] ?? undefined,
+        packed ? packsPrefix(set, id) : objectsPrefix(set, id),
+        state.listings[name] ?? undefined,
       );
-      listings.set(id, listing);
+      listings.set(name, listing);
     }
     return listing;
   };
@@ -188,31 +218,36 @@ export async function verifyStep(
       }
       throw error;
     }
+    // Where each of this backup's packs in the part ends: packs never span parts.
+    const packEnds = new Map<string, number>();
+    for (const entry of part.objects) {
+      if (entry.storedOffset === undefined || entry.storedBackupId !== backupId) continue;
+      const end = entry.storedOffset + entry.storedSize;
+      packEnds.set(entry.storedKey, Math.max(end, packEnds.get(entry.storedKey) ?? 0));
+    }
     for (; state.index < part.objects.length; state.index++) {
       const entry = part.objects[state.index]!;
       if (request.keyPrefix !== undefined && !entry.key.startsWith(request.keyPrefix)) continue;
-      const reading = inSubset(entry.storedKey, request.subset);
+      const packed = entry.storedOffset !== undefined;
+      const reading = inSubset(
+        packed ? `${entry.storedKey}@${entry.storedOffset}` : entry.storedKey,
+        request.subset,
+      );
       if (reading && dispatched > 0 && expired(budget)) {
         stopped = true;
         break outer;
       }
       const own = entry.storedBackupId === backupId;
-      const seen = await listingFor(entry.storedBackupId).seek(entry.storedKey);
+      const seen = await listingFor(entry.storedBackupId, packed).seek(entry.storedKey);
       if (own && checkExtras) seen.skipped.forEach(extra);
       state.entriesChecked++;
       if (!seen.found) {
         report({ problem: 'missing-object', backupId, key: entry.key, storedKey: entry.storedKey });
         continue;
       }
-      if (seen.found.size !== entry.storedSize) {
-        report({
-          problem: seen.found.size < entry.storedSize ? 'truncated-object' : 'stored-size-mismatch',
-          backupId,
-          key: entry.key,
-          storedKey: entry.storedKey,
-          expected: entry.storedSize,
-          actual: seen.found.size,
-        });
+      const sizeProblem = storedSizeProblem(entry, seen.found.size, packEnds.get(entry.storedKey));
+      if (sizeProblem) {
+        report({ ...sizeProblem, backupId, key: entry.key, storedKey: entry.storedKey });
         continue;
       }
       if (reading) {
@@ -226,11 +261,12 @@ export async function verifyStep(
   if (stopped) return { done: false, cursor: state };
 
   if (checkExtras) {
-    const own = listingFor(backupId);
-    for (let more = true; more; ) {
-      const rest = await own.rest(1000);
-      rest.objects.forEach(extra);
-      more = rest.more;
+    for (const own of [listingFor(backupId, false), listingFor(backupId, true)]) {
+      for (let more = true; more; ) {
+        const rest = await own.rest(1000);
+        rest.objects.forEach(extra);
+        more = rest.more;
+      }
     }
   }
   if (state.problemCount) throw integrityFailure({ set, backupId }, state.problems, state.problemCount);
