@@ -1,180 +1,79 @@
 /**
- * Backup benchmark (issue 4), in one run on the sandbox S3 started in process with the default
- * services on port 0:
+ * Backup benchmark (issues 4 and 12), in one run on the sandbox's S3 and KMS started in process on
+ * port 0. For each shape — 1,000 × 64 KiB ("small"), 10,000 × 1 KiB ("tiny") and 1 × 1 GiB
+ * ("large") — it measures side by side:
  *
- * - a full backup of 1,000 × 64 KiB objects and of one 1 GiB object by Caretaker — the real
- *   s3-backup handler, run in a child process (`--child`) so its peak RSS (VmHWM) is its own —
- *   next to `aws s3 sync` (awscli v2, /usr/bin/aws) and `rclone copy` of the same prefix into
- *   another bucket of the same sandbox (both tools with their default settings; bucket to bucket
- *   they copy server-side, without reading or writing the data themselves);
- * - a full and then an incremental backup of an unchanged 10,000-object prefix by Caretaker;
- * - for scale, the 1 GiB object streamed through the client by awscli (`aws s3 cp … - | aws s3
- *   cp - …`), which moves the bytes as Caretaker must, without hashing or encryption;
- * - peak memory of each: maximum RSS of the process (GNU time), CPU of the process, and CPU the
- *   in-process sandbox spent serving it.
+ * - Caretaker: a full backup by the real s3-backup handler, in a child process
+ *   (bench/backup/caretaker-child.ts) so its CPU and peak RSS are its own; it reads, hashes,
+ *   encrypts and writes every byte;
+ * - rclone crypt: `rclone copy` from the source into a `crypt` remote over the same S3 — also
+ *   reading, encrypting and writing every byte through the client: the fair peer;
+ * - a plain SDK copy: GetObject streamed into lib-storage's Upload with Caretaker's concurrency
+ *   and part settings, no hashing, no encryption (bench/backup/plain-copy-child.ts): the wire.
  *
- * Caretaker's wall time counts from its first handler call to the finished manifest (the
- * module load, a Lambda cold start, is reported apart); the peers' wall time is their whole
- * process. Targets: Caretaker's full backup ≤ 1.0× awscli's wall time while doing more
- * (reading, hashing and encrypting every byte); incremental ≥ 20× faster than full; peak
- * memory flat in object size. Ends with one JSON line of the figures, including
- * fullSmallVsAwscli and fullLargeVsAwscli (Caretaker wall ÷ awscli wall) and incrementalSpeedup.
+ * It counts the KMS calls each backup made, at the sandbox. Once (in the first round) it also
+ * runs the older comparisons: `aws s3 sync` and `rclone copy` between buckets (server-side
+ * copies that never move the bytes), the 1 GiB object streamed through awscli, and an
+ * incremental backup of the unchanged 10,000-object prefix against awscli's re-sync.
  *
- * Run: npm run bench:backup   (npx tsx bench/backup.bench.ts)
+ * Caretaker's and the plain copy's wall time count from their first request to the end (their
+ * module load, a Lambda cold start, is apart); rclone's and awscli's are their whole process.
+ * Targets to report against (figures, never pass/fail): Caretaker ÷ rclone crypt ≤ 1.0 for each
+ * shape, Caretaker ÷ plain copy ≤ 1.1 for 1 GiB, ≤ 1 GenerateDataKey per 10,000 objects,
+ * incremental ≥ 20× faster than full. Ends with one JSON line of the figures (medians over the
+ * rounds, with their spread).
+ *
+ * Run: npm run bench:backup
+ *   BENCH_ROUNDS=3             repeat the side-by-side comparisons (ratios are taken per round)
+ *   BENCH_CPU_PROF_DIR=<dir>   write a V8 CPU profile of every Caretaker run (node --cpu-prof)
  */
-import { spawn } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
-import { getHeapStatistics } from 'node:v8';
 import { CreateKeyCommand, KMSClient } from '@aws-sdk/client-kms';
 import { CreateBucketCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
+import { startSandbox } from '../sandbox/core/server.ts';
+import { s3Service } from '../sandbox/services/s3/index.ts';
+import type { CaretakerReport, CaretakerTask } from './backup/caretaker-child.ts';
+import { countingKms, countsSince, type KmsCounts } from './backup/kms-counter.ts';
+import {
+  lastJsonLine,
+  type Measurement,
+  mb,
+  measureProcess,
+  round,
+  type Spread,
+  seconds,
+  spreadOf,
+} from './backup/measure.ts';
 
-const THIS_FILE = fileURLToPath(import.meta.url);
 const KIB = 1024;
 const MIB = 1024 * KIB;
 const GIB = 1024 * MIB;
+const CARETAKER_CHILD = fileURLToPath(new URL('./backup/caretaker-child.ts', import.meta.url));
+const PLAIN_CHILD = fileURLToPath(new URL('./backup/plain-copy-child.ts', import.meta.url));
+const ROUNDS = Math.max(1, Number(process.env.BENCH_ROUNDS ?? 1));
+const PROFILE_DIR = process.env.BENCH_CPU_PROF_DIR;
 
-interface ChildTask {
-  readonly set: {
-    name: string;
-    sourceBucket: string;
-    prefix: string;
-    mode: 'full' | 'incremental';
-    fullEvery: number;
-  };
-  readonly executionId: string;
-  readonly startedAt: string;
+interface Shape {
+  readonly id: 'small' | 'tiny' | 'large';
+  readonly label: string;
+  readonly prefix: string;
+  readonly objects: number;
 }
 
-interface Measurement {
-  readonly wallMs: number;
-  /** User + system CPU of the tool's process, ms. */
-  readonly cpuMs: number;
-  /** CPU the sandbox (this process) spent serving the run, ms. */
-  readonly serverCpuMs: number;
-  /** Peak resident set size (maximum RSS, as VmHWM), KiB. */
-  readonly peakRssKb: number;
-  readonly detail?: Record<string, unknown>;
-}
+const SHAPES: readonly Shape[] = [
+  { id: 'small', label: '1,000 × 64 KiB', prefix: 'small/', objects: 1000 },
+  { id: 'tiny', label: '10,000 × 1 KiB', prefix: 'many/', objects: 10_000 },
+  { id: 'large', label: '1 × 1 GiB', prefix: 'large/', objects: 1 },
+];
 
-/** Runs a process under GNU time to its end; rejects on a non-zero exit. */
-function measureProcess(
-  command: string,
-  args: string[],
-  env: NodeJS.ProcessEnv,
-): Promise<Measurement & { stdout: string }> {
-  return new Promise((resolve, reject) => {
-    const started = performance.now();
-    const serverStart = process.cpuUsage();
-    const child = spawn('/usr/bin/time', ['-f', 'BENCH_TIME %e %U %S %M', command, ...args], {
-      env,
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => {
-      stdout += chunk.toString();
-    });
-    child.stderr.on('data', (chunk: Buffer) => {
-      stderr += chunk.toString();
-    });
-    child.on('error', reject);
-    child.on('close', (code) => {
-      const wallMs = performance.now() - started;
-      const server = process.cpuUsage(serverStart);
-      const times = /BENCH_TIME ([\d.]+) ([\d.]+) ([\d.]+) (\d+)/.exec(stderr);
-      if (code !== 0 || !times) {
-        reject(new Error(`${command} ${args.join(' ')} exited with ${code}: ${stderr.slice(-2000)}`));
-        return;
-      }
-      resolve({
-        wallMs,
-        cpuMs: (Number(times[2]) + Number(times[3])) * 1000,
-        serverCpuMs: (server.user + server.system) / 1000,
-        peakRssKb: Number(times[4]),
-        stdout,
-      });
-    });
-  });
-}
-
-/** In the child: runs the real handler until the backup is done and reports on stdout. */
-async function runChild(task: ChildTask): Promise<void> {
-  const loadStart = performance.now();
-  const { handler } = await import('../functions/s3-backup/handler.ts');
-  const coldStartMs = performance.now() - loadStart;
-  // Sampled sparingly: process.memoryUsage() reads /proc and costs real CPU at high rates.
-  let heapPeak = 0;
-  const timer = setInterval(() => {
-    heapPeak = Math.max(heapPeak, getHeapStatistics().used_heap_size);
-  }, 100);
-  const deadline = Date.now() + 15 * 60_000;
-  const context = {
-    callbackWaitsForEmptyEventLoop: true,
-    functionName: 'caretaker-s3-backup',
-    functionVersion: '$LATEST',
-    invokedFunctionArn: 'arn:aws:lambda:us-east-1:000000000000:function:caretaker-s3-backup',
-    memoryLimitInMB: '1024',
-    awsRequestId: 'bench',
-    logGroupName: '/aws/lambda/caretaker-s3-backup',
-    logStreamName: 'bench',
-    getRemainingTimeInMillis: () => deadline - Date.now(),
-    done: () => undefined,
-    fail: () => undefined,
-    succeed: () => undefined,
-  };
-  const started = performance.now();
-  const cpuStart = process.cpuUsage();
-  let outcome: { done: boolean; result?: { totals: unknown; mode: string } };
-  let calls = 0;
-  do {
-    outcome = (await handler(task, context)) as typeof outcome;
-    calls++;
-  } while (!outcome.done);
-  const wallMs = performance.now() - started;
-  const cpu = process.cpuUsage(cpuStart);
-  const cpuMs = (cpu.user + cpu.system) / 1000;
-  clearInterval(timer);
-  process.stdout.write(
-    `${JSON.stringify({ wallMs, cpuMs, coldStartMs, calls, heapPeak, result: outcome.result })}\n`,
-  );
-}
-
-async function caretaker(task: ChildTask, env: NodeJS.ProcessEnv): Promise<Measurement> {
-  const run = await measureProcess(
-    process.execPath,
-    ['--import', 'tsx', THIS_FILE, '--child', JSON.stringify(task)],
-    env,
-  );
-  const report = JSON.parse(run.stdout.trim().split('\n').at(-1) ?? '{}');
-  return {
-    // The backup itself, without the module load (a Lambda cold start), which is reported apart.
-    wallMs: report.wallMs,
-    cpuMs: report.cpuMs,
-    serverCpuMs: run.serverCpuMs,
-    peakRssKb: run.peakRssKb,
-    detail: {
-      coldStartMs: Math.round(report.coldStartMs),
-      calls: report.calls,
-      heapPeakMb: Math.round(report.heapPeak / MIB),
-      mode: report.result?.mode,
-      totals: report.result?.totals,
-    },
-  };
-}
-
-async function fill(
-  s3: S3Client,
-  bucket: string,
-  prefix: string,
-  count: number,
-  size: number,
-): Promise<void> {
+async function fill(s3: S3Client, bucket: string, prefix: string, count: number, size: number) {
   const body = randomBytes(size);
   let next = 0;
   const worker = async () => {
@@ -212,21 +111,14 @@ async function fillLarge(s3: S3Client, bucket: string, key: string, size: number
   }).done();
 }
 
-function seconds(ms: number): string {
-  return (ms / 1000).toFixed(2);
-}
-
-function mb(kb: number): string {
-  return (kb / 1024).toFixed(0);
-}
-
 async function main(): Promise<void> {
-  const { startDefaultSandbox } = await import('../sandbox/index.ts');
+  const kmsCounts: KmsCounts = new Map();
   const dataDir = mkdtempSync(join(tmpdir(), 'caretaker-bench-backup-'));
-  const sandbox = await startDefaultSandbox({
+  // S3 and KMS only: the other emulated services play no part in a backup.
+  const sandbox = await startSandbox({
     port: 0,
     dataDir,
-    settings: { lambda: { environment: { POWERTOOLS_LOG_LEVEL: 'SILENT' } } },
+    services: [s3Service, countingKms(kmsCounts)],
   });
   try {
     const sandboxEnv = sandbox.env();
@@ -239,19 +131,22 @@ async function main(): Promise<void> {
       backups: 'bench-backups',
       aws: 'bench-awscli',
       rclone: 'bench-rclone',
+      crypt: 'bench-rclone-crypt',
+      plain: 'bench-plain-copy',
     };
     for (const Bucket of Object.values(buckets)) await s3.send(new CreateBucketCommand({ Bucket }));
 
+    const loadAtStart = loadavg()[0] ?? 0;
     console.log(
-      `Sandbox at ${sandbox.url} (${cpus().length} CPUs, load average ${loadavg()[0]?.toFixed(1)}); filling the source bucket …`,
+      `Sandbox at ${sandbox.url}; Node ${execFileSync(process.execPath, ['--version']).toString().trim()} for Caretaker and the plain copy; ${cpus().length} CPUs, load average ${loadAtStart.toFixed(1)}; ${ROUNDS} round(s). Filling the source bucket …`,
     );
     await fill(s3, buckets.source, 'small/', 1000, 64 * KIB);
     await fill(s3, buckets.source, 'many/', 10_000, 1 * KIB);
     await fillLarge(s3, buckets.source, 'large/one-gib.bin', GIB);
 
+    const base = { PATH: process.env.PATH, HOME: process.env.HOME };
     const childEnv: NodeJS.ProcessEnv = {
-      PATH: process.env.PATH,
-      HOME: process.env.HOME,
+      ...base,
       ...sandboxEnv,
       BACKUP_BUCKET: buckets.backups,
       BACKUP_KEY_ARN: keyArn,
@@ -260,11 +155,10 @@ async function main(): Promise<void> {
       POWERTOOLS_LOG_LEVEL: 'SILENT',
       POWERTOOLS_METRICS_DISABLED: 'true',
       POWERTOOLS_TRACE_DISABLED: 'true',
-      AWS_LAMBDA_FUNCTION_MEMORY_SIZE: '1024',
+      AWS_LAMBDA_FUNCTION_MEMORY_SIZE: '2048',
     };
     const awsEnv: NodeJS.ProcessEnv = {
-      PATH: process.env.PATH,
-      HOME: process.env.HOME,
+      ...base,
       AWS_ACCESS_KEY_ID: 'bench',
       AWS_SECRET_ACCESS_KEY: 'bench',
       AWS_DEFAULT_REGION: 'us-east-1',
@@ -272,20 +166,14 @@ async function main(): Promise<void> {
       AWS_CONFIG_FILE: '/dev/null',
       AWS_SHARED_CREDENTIALS_FILE: '/dev/null',
     };
-    const rcloneEnv: NodeJS.ProcessEnv = {
-      PATH: process.env.PATH,
-      HOME: process.env.HOME,
-      RCLONE_CONFIG: '/dev/null',
-    };
-    const rcloneFlags = [
-      '--s3-provider=Other',
-      `--s3-endpoint=${sandbox.url}`,
-      '--s3-access-key-id=bench',
-      '--s3-secret-access-key=bench',
-      '--s3-region=us-east-1',
-      '--s3-force-path-style=true',
-    ];
-    const awscli = (prefix: string, into: string) =>
+    // rclone 1.60 refuses to start with AWS_CA_BUNDLE set; base carries none.
+    const rcloneEnv: NodeJS.ProcessEnv = { ...base, RCLONE_CONFIG: '/dev/null' };
+    const s3Remote = `:s3,provider=Other,endpoint='${sandbox.url}',access_key_id=bench,secret_access_key=bench,region=us-east-1,force_path_style=true`;
+    const cryptPassword = execFileSync('/usr/bin/rclone', ['obscure', 'caretaker-bench'], { env: rcloneEnv })
+      .toString()
+      .trim();
+
+    const awscliSync = (prefix: string, into: string) =>
       measureProcess(
         '/usr/bin/aws',
         [
@@ -299,42 +187,115 @@ async function main(): Promise<void> {
         ],
         awsEnv,
       );
-    const rclone = (prefix: string, into: string) =>
+    const rcloneServerSide = (prefix: string, into: string) =>
       measureProcess(
         '/usr/bin/rclone',
-        ['copy', `:s3:${buckets.source}/${prefix}`, `:s3:${buckets.rclone}/${into}`, ...rcloneFlags],
+        ['copy', `${s3Remote}:${buckets.source}/${prefix}`, `${s3Remote}:${buckets.rclone}/${into}`],
         rcloneEnv,
       );
+    const rcloneCrypt = (prefix: string, into: string) =>
+      measureProcess(
+        '/usr/bin/rclone',
+        [
+          'copy',
+          `${s3Remote}:${buckets.source}/${prefix}`,
+          `:crypt,remote="${s3Remote}:${buckets.crypt}/${into}",password='${cryptPassword}':`,
+        ],
+        rcloneEnv,
+      );
+    const plainCopy = async (prefix: string, intoPrefix: string): Promise<Measurement> => {
+      const job = { bucket: buckets.source, prefix, into: buckets.plain, intoPrefix };
+      const run = await measureProcess(
+        process.execPath,
+        ['--import', 'tsx', PLAIN_CHILD, JSON.stringify(job)],
+        { ...base, ...sandboxEnv },
+      );
+      const report = lastJsonLine<{ wallMs: number; cpuMs: number; objects: number }>(run.stdout);
+      return { ...run, wallMs: report.wallMs, cpuMs: report.cpuMs, detail: { objects: report.objects } };
+    };
     let day = 0;
-    const task = (name: string, prefix: string, mode: 'full' | 'incremental' = 'incremental'): ChildTask => ({
-      set: { name, sourceBucket: buckets.source, prefix, mode, fullEvery: 7 },
-      executionId: `bench-${name}-${++day}`,
-      startedAt: new Date(Date.UTC(2026, 0, day)).toISOString(),
-    });
+    const caretaker = async (set: string, prefix: string): Promise<Measurement> => {
+      const task: CaretakerTask = {
+        set: { name: set, sourceBucket: buckets.source, prefix, mode: 'incremental', fullEvery: 7 },
+        executionId: `bench-${set}-${++day}`,
+        startedAt: new Date(Date.UTC(2026, 0, day)).toISOString(),
+      };
+      const profile = PROFILE_DIR
+        ? [
+            '--cpu-prof',
+            `--cpu-prof-dir=${PROFILE_DIR}`,
+            `--cpu-prof-name=caretaker-${set}-${day}.cpuprofile`,
+          ]
+        : [];
+      const kmsBefore = new Map(kmsCounts);
+      const run = await measureProcess(
+        process.execPath,
+        [...profile, '--import', 'tsx', CARETAKER_CHILD, JSON.stringify(task)],
+        childEnv,
+      );
+      const report = lastJsonLine<CaretakerReport>(run.stdout);
+      return {
+        // The backup itself, without the module load (a Lambda cold start), which is reported apart.
+        wallMs: report.wallMs,
+        cpuMs: report.cpuMs,
+        serverCpuMs: run.serverCpuMs,
+        peakRssKb: run.peakRssKb,
+        detail: {
+          coldStartMs: Math.round(report.coldStartMs),
+          calls: report.calls,
+          heapPeakMb: Math.round(report.heapPeak / MIB),
+          mode: report.result?.mode,
+          kms: countsSince(kmsCounts, kmsBefore),
+          totals: report.result?.totals,
+        },
+      };
+    };
 
     const rows: Array<[string, Measurement]> = [];
     const measure = async (label: string, run: () => Promise<Measurement>) => {
       const result = await run();
       rows.push([label, result]);
+      const kms = result.detail?.kms ? `  KMS ${JSON.stringify(result.detail.kms)}` : '';
       console.log(
-        `  ${label.padEnd(42)} wall ${seconds(result.wallMs).padStart(7)} s  cpu ${seconds(result.cpuMs).padStart(7)} s  sandbox ${seconds(result.serverCpuMs).padStart(7)} s  peak ${mb(result.peakRssKb).padStart(5)} MB`,
+        `  ${label.padEnd(48)} wall ${seconds(result.wallMs).padStart(7)} s  cpu ${seconds(result.cpuMs).padStart(7)} s  sandbox ${seconds(result.serverCpuMs).padStart(7)} s  peak ${mb(result.peakRssKb).padStart(5)} MB${kms}`,
       );
       return result;
     };
 
-    console.log('Full backups (wall time, peak RSS):');
-    const smallCaretaker = await measure('caretaker full 1,000 × 64 KiB', () =>
-      caretaker(task('small', 'small/'), childEnv),
+    type RoundResult = Record<
+      Shape['id'],
+      { caretaker: Measurement; crypt: Measurement; plain: Measurement }
+    >;
+    const rounds: RoundResult[] = [];
+    for (let r = 1; r <= ROUNDS; r++) {
+      console.log(
+        `Round ${r} of ${ROUNDS} (load average ${loadavg()[0]?.toFixed(1)}): full copies through the client`,
+      );
+      const result = {} as RoundResult;
+      for (const shape of SHAPES) {
+        const name = `${shape.id}-r${r}`;
+        result[shape.id] = {
+          caretaker: await measure(`r${r} caretaker full ${shape.label}`, () =>
+            caretaker(name, shape.prefix),
+          ),
+          crypt: await measure(`r${r} rclone crypt ${shape.label}`, () => rcloneCrypt(shape.prefix, name)),
+          plain: await measure(`r${r} plain SDK copy ${shape.label}`, () =>
+            plainCopy(shape.prefix, `${name}/`),
+          ),
+        };
+      }
+      rounds.push(result);
+    }
+
+    console.log('Once: server-side copies between buckets, awscli through the client, an incremental backup');
+    const smallAws = await measure('awscli s3 sync 1,000 × 64 KiB', () => awscliSync('small/', 'small/'));
+    const smallRclone = await measure('rclone copy (server-side) 1,000 × 64 KiB', () =>
+      rcloneServerSide('small/', 'small/'),
     );
-    const smallAws = await measure('awscli s3 sync 1,000 × 64 KiB', () => awscli('small/', 'small/'));
-    const smallRclone = await measure('rclone copy 1,000 × 64 KiB', () => rclone('small/', 'small/'));
-    const largeCaretaker = await measure('caretaker full 1 × 1 GiB', () =>
-      caretaker(task('large', 'large/'), childEnv),
+    const largeAws = await measure('awscli s3 sync 1 × 1 GiB', () => awscliSync('large/', 'large/'));
+    const largeRclone = await measure('rclone copy (server-side) 1 × 1 GiB', () =>
+      rcloneServerSide('large/', 'large/'),
     );
-    const largeAws = await measure('awscli s3 sync 1 × 1 GiB', () => awscli('large/', 'large/'));
-    const largeRclone = await measure('rclone copy 1 × 1 GiB', () => rclone('large/', 'large/'));
-    // For scale: the same bytes streamed through the client by awscli (download | upload), as
-    // Caretaker has to, but without hashing or encryption.
     const largeAwsStream = await measure('awscli cp through the client, 1 × 1 GiB', () =>
       measureProcess(
         '/bin/sh',
@@ -345,45 +306,84 @@ async function main(): Promise<void> {
         awsEnv,
       ),
     );
-    console.log('Incremental backup of an unchanged 10,000-object prefix:');
-    const manyFull = await measure('caretaker full 10,000 × 1 KiB', () =>
-      caretaker(task('many', 'many/'), childEnv),
-    );
+    // Chains onto round 1's full backup of the same set (nothing changed at the source).
     const manyIncremental = await measure('caretaker incremental, nothing changed', () =>
-      caretaker(task('many', 'many/'), childEnv),
+      caretaker('tiny-r1', 'many/'),
     );
-    const manyAws = await measure('awscli s3 sync 10,000 × 1 KiB', () => awscli('many/', 'many/'));
+    const manyAws = await measure('awscli s3 sync 10,000 × 1 KiB', () => awscliSync('many/', 'many/'));
     const manyAwsAgain = await measure('awscli s3 sync again, nothing changed', () =>
-      awscli('many/', 'many/'),
+      awscliSync('many/', 'many/'),
     );
 
+    const over = (pick: (round: RoundResult) => number): Spread => spreadOf(rounds.map(pick));
+    const ratio = (shape: Shape['id'], peer: 'crypt' | 'plain') =>
+      over((round) => round[shape].caretaker.wallMs / round[shape][peer].wallMs);
+    const wall = (shape: Shape['id'], who: 'caretaker' | 'crypt' | 'plain') =>
+      over((round) => round[shape][who].wallMs / 1000);
+    const kmsTotal = (m: Measurement) =>
+      Object.values((m.detail?.kms ?? {}) as Record<string, number>).reduce((sum, n) => sum + n, 0);
+    const kmsOp = (m: Measurement, operation: string) =>
+      ((m.detail?.kms ?? {}) as Record<string, number>)[operation] ?? 0;
+    const tinyObjects = SHAPES.find((shape) => shape.id === 'tiny')!.objects;
+    const spreads = {
+      fullSmallVsRcloneCrypt: ratio('small', 'crypt'),
+      fullTinyVsRcloneCrypt: ratio('tiny', 'crypt'),
+      fullLargeVsRcloneCrypt: ratio('large', 'crypt'),
+      fullSmallVsPlainCopy: ratio('small', 'plain'),
+      fullTinyVsPlainCopy: ratio('tiny', 'plain'),
+      fullLargeVsPlainCopy: ratio('large', 'plain'),
+      kmsCallsPer10kObjects: over((round) => (kmsTotal(round.tiny.caretaker) * 10_000) / tinyObjects),
+      caretakerSmallSeconds: wall('small', 'caretaker'),
+      caretakerTinySeconds: wall('tiny', 'caretaker'),
+      caretakerLargeSeconds: wall('large', 'caretaker'),
+      rcloneCryptSmallSeconds: wall('small', 'crypt'),
+      rcloneCryptTinySeconds: wall('tiny', 'crypt'),
+      rcloneCryptLargeSeconds: wall('large', 'crypt'),
+      plainCopySmallSeconds: wall('small', 'plain'),
+      plainCopyTinySeconds: wall('tiny', 'plain'),
+      plainCopyLargeSeconds: wall('large', 'plain'),
+    };
+    const first = rounds[0]!;
     const figures = {
-      fullSmallVsAwscli: round(smallCaretaker.wallMs / smallAws.wallMs),
-      fullLargeVsAwscli: round(largeCaretaker.wallMs / largeAws.wallMs),
-      fullLargeVsAwscliThroughClient: round(largeCaretaker.wallMs / largeAwsStream.wallMs),
-      fullSmallVsRclone: round(smallCaretaker.wallMs / smallRclone.wallMs),
-      fullLargeVsRclone: round(largeCaretaker.wallMs / largeRclone.wallMs),
-      incrementalSpeedup: round(manyFull.wallMs / manyIncremental.wallMs),
+      ...Object.fromEntries(Object.entries(spreads).map(([name, spread]) => [name, spread.median])),
+      generateDataKeyPer10kObjects: spreadOf(
+        rounds.map((round) => (kmsOp(round.tiny.caretaker, 'GenerateDataKey') * 10_000) / tinyObjects),
+      ).median,
+      kmsCallsPerBackup: Object.fromEntries(
+        SHAPES.map((shape) => [shape.id, first[shape.id].caretaker.detail?.kms ?? {}]),
+      ),
+      fullSmallVsAwscli: round(first.small.caretaker.wallMs / smallAws.wallMs),
+      fullLargeVsAwscli: round(first.large.caretaker.wallMs / largeAws.wallMs),
+      fullLargeVsAwscliThroughClient: round(first.large.caretaker.wallMs / largeAwsStream.wallMs),
+      fullSmallVsRclone: round(first.small.caretaker.wallMs / smallRclone.wallMs),
+      fullLargeVsRclone: round(first.large.caretaker.wallMs / largeRclone.wallMs),
+      incrementalSpeedup: round(first.tiny.caretaker.wallMs / manyIncremental.wallMs),
       awscliResyncSpeedup: round(manyAws.wallMs / manyAwsAgain.wallMs),
-      caretakerPeakRssSmallMb: Math.round(smallCaretaker.peakRssKb / 1024),
-      caretakerPeakRssLargeMb: Math.round(largeCaretaker.peakRssKb / 1024),
-      caretakerPeakRssLargeVsSmall: round(largeCaretaker.peakRssKb / smallCaretaker.peakRssKb),
+      caretakerPeakRssSmallMb: Math.round(first.small.caretaker.peakRssKb / 1024),
+      caretakerPeakRssLargeMb: Math.round(first.large.caretaker.peakRssKb / 1024),
+      caretakerPeakRssLargeVsSmall: round(first.large.caretaker.peakRssKb / first.small.caretaker.peakRssKb),
       awscliPeakRssLargeMb: Math.round(largeAws.peakRssKb / 1024),
       rclonePeakRssLargeMb: Math.round(largeRclone.peakRssKb / 1024),
-      caretakerSmallSeconds: round(smallCaretaker.wallMs / 1000),
-      caretakerLargeSeconds: round(largeCaretaker.wallMs / 1000),
-      caretakerLargeMiBps: round(GIB / MIB / (largeCaretaker.wallMs / 1000)),
+      rcloneCryptPeakRssLargeMb: Math.round(first.large.crypt.peakRssKb / 1024),
+      caretakerLargeMiBps: round(GIB / MIB / spreads.caretakerLargeSeconds.median),
       awscliSmallSeconds: round(smallAws.wallMs / 1000),
       awscliLargeSeconds: round(largeAws.wallMs / 1000),
       rcloneSmallSeconds: round(smallRclone.wallMs / 1000),
       rcloneLargeSeconds: round(largeRclone.wallMs / 1000),
-      caretakerManyFullSeconds: round(manyFull.wallMs / 1000),
+      caretakerManyFullSeconds: round(first.tiny.caretaker.wallMs / 1000),
       caretakerManyIncrementalSeconds: round(manyIncremental.wallMs / 1000),
-      fullSmallCpuVsAwscli: round(smallCaretaker.cpuMs / smallAws.cpuMs),
-      fullLargeCpuVsAwscli: round(largeCaretaker.cpuMs / largeAws.cpuMs),
+      fullSmallCpuVsAwscli: round(first.small.caretaker.cpuMs / smallAws.cpuMs),
+      fullLargeCpuVsAwscli: round(first.large.caretaker.cpuMs / largeAws.cpuMs),
+      fullSmallCpuVsRcloneCrypt: round(first.small.caretaker.cpuMs / first.small.crypt.cpuMs),
+      fullTinyCpuVsRcloneCrypt: round(first.tiny.caretaker.cpuMs / first.tiny.crypt.cpuMs),
+      fullLargeCpuVsRcloneCrypt: round(first.large.caretaker.cpuMs / first.large.crypt.cpuMs),
+      rounds: ROUNDS,
+      spread: Object.fromEntries(Object.entries(spreads).map(([name, s]) => [name, [s.min, s.max]])),
       cpus: cpus().length,
+      loadAverageStart: round(loadAtStart),
       loadAverage: round(loadavg()[0] ?? 0),
     };
+
     console.log('');
     console.log('| run | wall s | process CPU s | sandbox CPU s | peak RSS MB | notes |');
     console.log('| --- | ---: | ---: | ---: | ---: | --- |');
@@ -394,14 +394,21 @@ async function main(): Promise<void> {
       );
     }
     console.log('');
+    const show = (s: Spread) => (ROUNDS > 1 ? `${s.median}× (${s.min}–${s.max})` : `${s.median}×`);
     console.log(
-      `Caretaker full ÷ awscli: small ${figures.fullSmallVsAwscli}× (target ≤ 1.0), 1 GiB ${figures.fullLargeVsAwscli}× (target ≤ 1.0)`,
+      `Caretaker full ÷ rclone crypt (wall, median of ${ROUNDS}, range): small ${show(spreads.fullSmallVsRcloneCrypt)}, tiny ${show(spreads.fullTinyVsRcloneCrypt)}, 1 GiB ${show(spreads.fullLargeVsRcloneCrypt)} (target ≤ 1.0 each)`,
     );
     console.log(
-      `Caretaker full ÷ rclone: small ${figures.fullSmallVsRclone}×, 1 GiB ${figures.fullLargeVsRclone}×`,
+      `Caretaker full ÷ plain SDK copy: small ${show(spreads.fullSmallVsPlainCopy)}, tiny ${show(spreads.fullTinyVsPlainCopy)}, 1 GiB ${show(spreads.fullLargeVsPlainCopy)} (target ≤ 1.1 for 1 GiB)`,
+    );
+    console.log(
+      `KMS calls per backup (first round): ${JSON.stringify(figures.kmsCallsPerBackup)}; per 10,000 objects: ${spreads.kmsCallsPer10kObjects.median} in all, ${figures.generateDataKeyPer10kObjects} GenerateDataKey (target ≤ 1 GenerateDataKey per 10,000 objects)`,
     );
     console.log(
       `Incremental speed-up over full (10,000 unchanged): ${figures.incrementalSpeedup}× (target ≥ 20)`,
+    );
+    console.log(
+      `Server-side peers (they never move the bytes): Caretaker ÷ awscli sync small ${figures.fullSmallVsAwscli}×, 1 GiB ${figures.fullLargeVsAwscli}×; ÷ rclone copy small ${figures.fullSmallVsRclone}×, 1 GiB ${figures.fullLargeVsRclone}×`,
     );
     console.log(
       `Caretaker peak RSS: ${figures.caretakerPeakRssSmallMb} MB for 64 KiB objects, ${figures.caretakerPeakRssLargeMb} MB for 1 GiB (${figures.caretakerPeakRssLargeVsSmall}×; flat means ≈ 1)`,
@@ -413,13 +420,4 @@ async function main(): Promise<void> {
   }
 }
 
-function round(value: number): number {
-  return Math.round(value * 100) / 100;
-}
-
-const childIndex = process.argv.indexOf('--child');
-if (childIndex >= 0) {
-  await runChild(JSON.parse(process.argv[childIndex + 1] ?? '{}') as ChildTask);
-} else {
-  await main();
-}
+await main();
