@@ -10,7 +10,8 @@
  *   s3:PutObjectAcl); CopyObject needs s3:GetObject on the source, and copying the source's tags
  *   s3:GetObjectTagging on it and s3:PutObjectTagging on the copy.
  * - A read of a key that does not exist answers 404 only with s3:ListBucket on the bucket, 403
- *   otherwise ("If you don't have the s3:ListBucket permission, Amazon S3 returns 403").
+ *   otherwise ("If you don't have the s3:ListBucket permission, Amazon S3 returns 403"), decided
+ *   with the key as s3:prefix, so a prefix-conditioned grant that covers the key is enough.
  * - SSE-KMS with a customer key: the caller's own kms:GenerateDataKey to write (CreateMultipart-
  *   Upload too), kms:Decrypt to read (GetObject, UploadPart, a copy's source), through
  *   s3.<region>.amazonaws.com, with the object's ARN (the bucket's with an S3 Bucket Key) as the
@@ -206,9 +207,9 @@ function writeChecks(
 ) {
   const tags = copiedTags ?? headerTags(request);
   const target = objectResource(request.bucket, request.key);
-  const context = { ...writeContext(request, tags), ...extra };
+  const context = writeContext(request, tags);
   return [
-    on('s3:PutObject', target, request, context),
+    on('s3:PutObject', target, request, { ...context, ...extra }),
     ...(tags.length > 0 ? [on('s3:PutObjectTagging', target, request, context)] : []),
     ...(header(request.headers, 'x-amz-acl') ? [on('s3:PutObjectAcl', target, request, context)] : []),
     ...kmsFor(
@@ -283,7 +284,10 @@ function readChecks(action: string, request: S3Request, view: S3AuthorizationVie
   const checks = [
     on(versioned(action, versionId), resource, request, versionId ? { 's3:VersionId': versionId } : {}),
   ];
-  if (!found) checks.push(on('s3:ListBucket', bucketResource(request.bucket), request));
+  // S3 decides 404 or 403 as a listing of the key itself: s3:prefix is the key, so a grant of
+  // s3:ListBucket conditioned on a prefix that covers the key is enough.
+  if (!found)
+    checks.push(on('s3:ListBucket', bucketResource(request.bucket), request, { 's3:prefix': request.key }));
   if (decrypts)
     checks.push(
       ...kmsFor('kms:Decrypt', found?.encryption, request.bucket, request.key, request.region, view),
