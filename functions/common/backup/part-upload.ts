@@ -27,6 +27,8 @@ class PartFiller {
   private readonly free: Buffer[] = [];
   private current: Buffer | undefined;
   private filled = 0;
+  /** Whether the body outgrew one part (parts are being handed out). */
+  private started = false;
   /** Chunks held while the total still fits one part (it may never need a part buffer). */
   private pending: Buffer[] = [];
   private pendingBytes = 0;
@@ -35,42 +37,51 @@ class PartFiller {
 
   /** Adds a chunk; returns the parts it completed. */
   add(chunk: Buffer): Buffer[] {
-    if (!this.current && this.pendingBytes + chunk.length <= this.partSize) {
+    if (!this.started && this.pendingBytes + chunk.length <= this.partSize) {
       this.pending.push(chunk);
       this.pendingBytes += chunk.length;
       return [];
     }
-    if (!this.current) {
-      this.current = this.take();
-      this.filled = 0;
-      for (const held of this.pending) this.filled += held.copy(this.current, this.filled);
+    const full: Buffer[] = [];
+    const fill = (bytes: Buffer) => {
+      let offset = 0;
+      while (offset < bytes.length) {
+        // Taken only when bytes arrive: while a full part waits for a slot, no buffer is held for the next.
+        this.current ??= this.take();
+        const copied = bytes.copy(this.current, this.filled, offset);
+        this.filled += copied;
+        offset += copied;
+        if (this.filled === this.partSize) {
+          full.push(this.current);
+          this.current = undefined;
+          this.filled = 0;
+        }
+      }
+    };
+    if (!this.started) {
+      this.started = true;
+      for (const held of this.pending) fill(held);
       this.pending = [];
       this.pendingBytes = 0;
     }
-    const full: Buffer[] = [];
-    let offset = 0;
-    while (offset < chunk.length) {
-      const copied = chunk.copy(this.current, this.filled, offset);
-      this.filled += copied;
-      offset += copied;
-      if (this.filled === this.partSize) {
-        full.push(this.current);
-        this.current = this.take();
-        this.filled = 0;
-      }
-    }
+    fill(chunk);
     return full;
+  }
+
+  /** Whether adding `length` more bytes completes a part. */
+  completesPart(length: number): boolean {
+    return this.started ? this.filled + length >= this.partSize : this.pendingBytes + length > this.partSize;
   }
 
   /** Whether no part was ever handed out: the whole body is in `rest()`. */
   get single(): boolean {
-    return this.current === undefined;
+    return !this.started;
   }
 
   /** What is left after the last full part (a view into a part buffer, or the held chunks). */
   rest(): Buffer {
-    if (!this.current) return this.pending.length === 1 ? this.pending[0]! : Buffer.concat(this.pending);
-    return this.current.subarray(0, this.filled);
+    if (!this.started) return this.pending.length === 1 ? this.pending[0]! : Buffer.concat(this.pending);
+    return this.current ? this.current.subarray(0, this.filled) : Buffer.alloc(0);
   }
 
   /** Returns an uploaded part's buffer for reuse. */
@@ -90,7 +101,7 @@ export interface UploadedBody {
 
 /**
  * Uploads everything `body` yields to `key`. Memory: at most `queueSize` parts in flight plus the
- * one being filled. Rejects (after aborting the multipart upload) when the body or any request fails.
+ * one being filled (the body is not read while a full part waits for a slot). Rejects (after aborting the multipart upload) when the body or any request fails.
  */
 export async function uploadBody(
   s3: S3Client,
@@ -143,10 +154,15 @@ export async function uploadBody(
     let parts = 0;
     for await (const chunk of body) {
       bytes += chunk.length;
-      for (const part of filler.add(chunk)) {
+      if (filler.completesPart(chunk.length)) {
+        // Wait for a slot first: the finished part goes straight out and its buffer is not joined
+        // by a second one for the rest of the chunk while it waits.
         uploadId ??= (
           await s3.send(new CreateMultipartUploadCommand({ ...params, ChecksumAlgorithm: 'CRC32' }))
         ).UploadId;
+        while (inFlight.size >= queueSize) await Promise.race(inFlight);
+      }
+      for (const part of filler.add(chunk)) {
         while (inFlight.size >= queueSize) await Promise.race(inFlight);
         if (failure) throw failure;
         sendPart(part, ++parts, true);
