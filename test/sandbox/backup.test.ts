@@ -295,6 +295,69 @@ describe('incremental backups', () => {
   });
 });
 
+describe('planning an incremental', () => {
+  it('writes the parts of batches with nothing to copy at once, and no batch files for them', async () => {
+    const objects = Object.fromEntries(
+      Array.from({ length: 12 }, (_, i) => [`u${String(i).padStart(2, '0')}`, `v${i}`]),
+    );
+    const set = await newSource(objects);
+    await backupOf(set);
+    await putObjects(world().s3, set.sourceBucket, { 'data/u11': 'changed' });
+    const event = { set, executionId: 'plan-parts', startedAt: '2027-04-01T00:00:00Z' };
+
+    const planned = await backup({ ...event, step: 'plan' }, context());
+    const prefix = `backups/${set.name}/${planned.backupId}/`;
+    const [parts, batches] = [
+      await listKeys(world().s3, world().backupBucket, `${prefix}manifest-parts/`),
+      await listKeys(world().s3, world().backupBucket, `${prefix}work/batches/`),
+    ];
+    const { last } = await untilDone(() => backup({ ...event, backupId: planned.backupId }, context()));
+
+    // 12 objects in batches of 5: the first two only reuse, the third holds the changed one.
+    expect(parts.map((key) => key.slice(prefix.length))).toEqual([
+      'manifest-parts/00000001.json',
+      'manifest-parts/00000002.json',
+    ]);
+    expect(batches.map((key) => key.slice(prefix.length))).toEqual(['work/batches/00000003.json']);
+    expect(last.result.totals).toMatchObject({ objects: 12, copiedObjects: 1, reusedObjects: 11 });
+    expect(relative((await restoreInto(set, last.backupId)).objects, 'restored/')).toEqual(
+      b64({ ...objects, u11: 'changed' }),
+    );
+  });
+
+  it('does not let a part from an interrupted plan stand for a batch that now has copies', async () => {
+    const objects = Object.fromEntries(Array.from({ length: 4 }, (_, i) => [`w${i}`, `before ${i}`]));
+    const set = await newSource(objects);
+    await backupOf(set);
+    const event = { set, executionId: 'replan', startedAt: '2027-04-02T00:00:00Z' };
+    const planned = await backup({ ...event, step: 'plan' }, context());
+    const stateKey = `backups/${set.name}/${planned.backupId}/work/state.json`;
+    const state = JSON.parse(
+      (await readAll(world().s3, world().backupBucket, stateKey)).get(stateKey)!.toString(),
+    );
+    // As if the plan had stopped before saving its cursor, and an object changed meanwhile.
+    const { startAfter: _cursor, ...plan } = state.plan;
+    await world().s3.send(
+      new PutObjectCommand({
+        Bucket: world().backupBucket,
+        Key: stateKey,
+        Body: JSON.stringify({
+          ...state,
+          plan: { ...plan, done: false, batches: 0, listedObjects: 0, listedBytes: 0 },
+        }),
+      }),
+    );
+    await putObjects(world().s3, set.sourceBucket, { 'data/w2': 'after' });
+
+    const { last } = await untilDone(() => backup({ ...event, backupId: planned.backupId }, context()));
+
+    expect(last.result.totals).toMatchObject({ objects: 4, copiedObjects: 1 });
+    expect(relative((await restoreInto(set, last.backupId)).objects, 'restored/')).toEqual(
+      b64({ ...objects, w2: 'after' }),
+    );
+  });
+});
+
 describe('re-runs and resumption', () => {
   it('returns the existing result when a finished backup id is run again, writing nothing', async () => {
     const set = await newSource({ 'a.txt': 'a', 'b.txt': 'b' });

@@ -1,18 +1,22 @@
 /**
  * The plan step: lists the source prefix page by page, decides copy or reuse for each object
- * against the parent's manifest, and writes the items as batch files. Resumable: the listing
- * cursor is the last key of the last written batch, saved with each batch.
+ * against the parent's manifest, and writes the items as batch files — or, for a batch with
+ * nothing to copy (most batches of an incremental), its manifest part at once, which leaves its
+ * batch step nothing to do. Resumable: the listing cursor is the last key of the last written
+ * batch, saved in the state when the step ends; a step cut short re-plans from the saved cursor
+ * and rewrites the same batches.
  */
 import { logger } from '../observability.ts';
 import { type Budget, expired } from './budget.ts';
 import { type BackupEngine, workStore } from './engine.ts';
 import { compareKeys } from './keys.ts';
-import { batchIndexKey } from './layout.ts';
+import { batchIndexKey, partKey } from './layout.ts';
 import { loadManifest } from './load.ts';
+import { type ManifestPart, PART_FORMAT, PART_FORMAT_VERSION, serializePart } from './manifest.ts';
 import { ParentIndex } from './parent-index.ts';
-import { BatchBuilder, decideItem } from './plan.ts';
+import { BatchBuilder, decideItem, type PlanItem } from './plan.ts';
 import { integrityFailure } from './problems.ts';
-import { listPage, putBytes } from './s3-io.ts';
+import { deleteKeys, listPage, putBytes } from './s3-io.ts';
 import { type WorkState, writeBatch, writeState } from './work-state.ts';
 
 /** A batch as the Distributed Map's ItemReader sees it (one item of `work/batches.json`). */
@@ -23,6 +27,32 @@ export interface BatchDescriptor {
 /** Keys under the backup bucket's own `backups/` never belong in a backup of that bucket. */
 function ownBackups(engine: BackupEngine, state: WorkState, key: string): boolean {
   return state.source.bucket === engine.bucket && key.startsWith('backups/');
+}
+
+/** The manifest part of a batch whose objects all reuse a parent's copies: what its batch step would write. */
+async function writeReusePart(
+  engine: BackupEngine,
+  state: WorkState,
+  batch: number,
+  items: readonly PlanItem[],
+  write: ReturnType<typeof workStore>['write'],
+): Promise<void> {
+  const part: ManifestPart = {
+    format: PART_FORMAT,
+    formatVersion: PART_FORMAT_VERSION,
+    set: state.set,
+    backupId: state.backupId,
+    batch,
+    objects: items.map((item) => {
+      if (item.action !== 'reuse') throw new Error('a reuse part holds reused entries only');
+      return item.entry;
+    }),
+    vanished: [],
+  };
+  await putBytes(engine.s3, engine.bucket, partKey(state.set, state.backupId, batch), serializePart(part), {
+    ...write,
+    contentType: 'application/json',
+  });
 }
 
 /** Lists and batches until the listing is done or the budget is spent (at least one page). */
@@ -50,8 +80,15 @@ export async function planStep(engine: BackupEngine, state: WorkState, budget: B
     if (lastKey === undefined) return;
     const items = builder.take();
     const batch = current.plan.batches + 1;
-    await writeBatch(store, current.set, current.backupId, batch, items);
     const copies = items.filter((item) => item.action === 'copy');
+    if (copies.length) {
+      await writeBatch(store, current.set, current.backupId, batch, items);
+      // A part an earlier, interrupted plan wrote for this batch number (when its objects had
+      // nothing to copy) must not stand for this batch: it would skip the copies.
+      await deleteKeys(engine.s3, engine.bucket, [partKey(current.set, current.backupId, batch)]);
+    } else {
+      await writeReusePart(engine, current, batch, items, store.write);
+    }
     current = {
       ...current,
       plan: {
@@ -66,7 +103,6 @@ export async function planStep(engine: BackupEngine, state: WorkState, budget: B
         copyBytes: current.plan.copyBytes + copies.reduce((total, item) => total + item.size, 0),
       },
     };
-    await writeState(store, current);
   };
 
   let cursor = current.plan.startAfter;
@@ -86,6 +122,7 @@ export async function planStep(engine: BackupEngine, state: WorkState, budget: B
     more = page.next !== undefined;
   } while (more && !expired(budget));
   await flush();
+  if (more) await writeState(store, current);
 
   if (!more) {
     current = { ...current, plan: { ...current.plan, done: true } };

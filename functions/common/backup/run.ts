@@ -79,7 +79,9 @@ export async function runBackup(
       const outcome = await batchStep(engine, state, state.processedBatches + 1, budget, mustProgress);
       if (!outcome.done) break;
       state = { ...state, processedBatches: state.processedBatches + 1 };
-      await writeState(workStore(engine, state), state);
+      // A batch found done (its part written by the plan) changed nothing worth saving: a later
+      // call finds it done again with one HEAD. Saved at the latest when finalize starts.
+      if (outcome.worked) await writeState(workStore(engine, state), state);
     } else {
       const outcome = await finalizeStep(engine, state, budget);
       if (outcome.done) return finished(outcome.result);
