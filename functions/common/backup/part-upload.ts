@@ -7,6 +7,8 @@
  * hashing and encryption (docs/backup-scaling.md). Any failure aborts the multipart upload, so no
  * half-written object is ever completed.
  */
+
+import { Writable } from 'node:stream';
 import {
   AbortMultipartUploadCommand,
   type CompletedPart,
@@ -99,35 +101,103 @@ export interface UploadedBody {
   readonly bytes: number;
 }
 
-/**
- * Uploads everything `body` yields to `key`. Memory: at most `queueSize` parts in flight plus the
- * one being filled (the body is not read while a full part waits for a slot). Rejects (after aborting the multipart upload) when the body or any request fails.
- */
-export async function uploadBody(
-  s3: S3Client,
-  bucket: string,
-  key: string,
-  body: AsyncIterable<Buffer>,
-  options: WriteOptions & { readonly tuning: UploadTuning },
-): Promise<UploadedBody> {
-  const { partSize, queueSize } = options.tuning;
-  const params = { Bucket: bucket, Key: key, ...writeParams(options) };
-  const filler = new PartFiller(partSize);
-  let bytes = 0;
-  let uploadId: string | undefined;
-  const done: CompletedPart[] = [];
-  const inFlight = new Set<Promise<void>>();
-  let failure: unknown;
+type UploadOptions = WriteOptions & { readonly tuning: UploadTuning };
 
-  const sendPart = (part: Buffer, number: number, reusable: boolean) => {
-    if (number > MAX_PARTS) throw new Error(`${key} needs more than ${MAX_PARTS} parts of ${partSize} bytes`);
-    const sent: Promise<void> = s3
+/** One upload, fed chunk by chunk: `write` waits while every slot is busy; `finish` or `abort` ends it. */
+class PartUploader {
+  private readonly params;
+  private readonly filler: PartFiller;
+  private bytes = 0;
+  private parts = 0;
+  private uploadId: string | undefined;
+  private readonly done: CompletedPart[] = [];
+  private readonly inFlight = new Set<Promise<void>>();
+  private failure: unknown;
+
+  constructor(
+    private readonly s3: S3Client,
+    private readonly bucket: string,
+    private readonly key: string,
+    private readonly options: UploadOptions,
+  ) {
+    this.params = { Bucket: bucket, Key: key, ...writeParams(options) };
+    this.filler = new PartFiller(options.tuning.partSize);
+  }
+
+  async write(chunk: Buffer): Promise<void> {
+    this.bytes += chunk.length;
+    if (this.filler.completesPart(chunk.length)) {
+      // Wait for a slot first: the finished part goes straight out and its buffer is not joined
+      // by a second one for the rest of the chunk while it waits.
+      this.uploadId ??= (
+        await this.s3.send(new CreateMultipartUploadCommand({ ...this.params, ChecksumAlgorithm: 'CRC32' }))
+      ).UploadId;
+      await this.slot();
+    }
+    for (const part of this.filler.add(chunk)) {
+      await this.slot();
+      this.send(part, true);
+    }
+    if (this.failure) throw this.failure;
+  }
+
+  async finish(): Promise<UploadedBody> {
+    if (this.filler.single) {
+      const whole = this.filler.rest();
+      await this.s3.send(
+        unsignedPayload(new PutObjectCommand({ ...this.params, Body: whole, ContentLength: whole.length })),
+      );
+      return { bytes: this.bytes };
+    }
+    const last = this.filler.rest();
+    if (last.length) this.send(last, false);
+    await Promise.all(this.inFlight);
+    if (this.failure) throw this.failure;
+    this.done.sort((a, b) => a.PartNumber! - b.PartNumber!);
+    await this.s3.send(
+      new CompleteMultipartUploadCommand({
+        Bucket: this.bucket,
+        Key: this.key,
+        UploadId: this.uploadId,
+        MultipartUpload: { Parts: this.done },
+      }),
+    );
+    return { bytes: this.bytes };
+  }
+
+  /** Waits for the parts in flight, then aborts the multipart upload (if one was started). */
+  async abort(): Promise<void> {
+    await Promise.allSettled(this.inFlight);
+    if (!this.uploadId) return;
+    const { bucket, key, uploadId } = this;
+    await this.s3
+      .send(new AbortMultipartUploadCommand({ Bucket: bucket, Key: key, UploadId: uploadId }))
+      .catch((abortError: unknown) => {
+        // The upload stays incomplete (never visible as an object); a bucket lifecycle rule
+        // for incomplete multipart uploads removes its parts.
+        logger.warn('Could not abort a failed multipart upload', { key, uploadId, error: abortError });
+      });
+  }
+
+  private async slot(): Promise<void> {
+    while (this.inFlight.size >= this.options.tuning.queueSize) await Promise.race(this.inFlight);
+    if (this.failure) throw this.failure;
+  }
+
+  private send(part: Buffer, reusable: boolean): void {
+    const number = ++this.parts;
+    if (number > MAX_PARTS) {
+      throw new Error(
+        `${this.key} needs more than ${MAX_PARTS} parts of ${this.options.tuning.partSize} bytes`,
+      );
+    }
+    const sent: Promise<void> = this.s3
       .send(
         unsignedPayload(
           new UploadPartCommand({
-            Bucket: bucket,
-            Key: key,
-            UploadId: uploadId,
+            Bucket: this.bucket,
+            Key: this.key,
+            UploadId: this.uploadId,
             PartNumber: number,
             Body: part,
             ContentLength: part.length,
@@ -136,71 +206,78 @@ export async function uploadBody(
         ),
       )
       .then((result) => {
-        done.push({
+        this.done.push({
           PartNumber: number,
           ETag: result.ETag,
           ...(result.ChecksumCRC32 ? { ChecksumCRC32: result.ChecksumCRC32 } : {}),
         });
-        if (reusable) filler.release(part);
+        if (reusable) this.filler.release(part);
       })
       .catch((error: unknown) => {
-        failure ??= error;
+        this.failure ??= error;
       })
-      .finally(() => inFlight.delete(sent));
-    inFlight.add(sent);
-  };
+      .finally(() => this.inFlight.delete(sent));
+    this.inFlight.add(sent);
+  }
+}
 
+/**
+ * Uploads everything `body` yields to `key`. Memory: at most `queueSize` parts in flight plus the
+ * one being filled (the body is not read while a full part waits for a slot). Rejects (after
+ * aborting the multipart upload) when the body or any request fails.
+ */
+export async function uploadBody(
+  s3: S3Client,
+  bucket: string,
+  key: string,
+  body: AsyncIterable<Buffer>,
+  options: UploadOptions,
+): Promise<UploadedBody> {
+  const uploader = new PartUploader(s3, bucket, key, options);
   try {
-    let parts = 0;
-    for await (const chunk of body) {
-      bytes += chunk.length;
-      if (filler.completesPart(chunk.length)) {
-        // Wait for a slot first: the finished part goes straight out and its buffer is not joined
-        // by a second one for the rest of the chunk while it waits.
-        uploadId ??= (
-          await s3.send(new CreateMultipartUploadCommand({ ...params, ChecksumAlgorithm: 'CRC32' }))
-        ).UploadId;
-        while (inFlight.size >= queueSize) await Promise.race(inFlight);
-      }
-      for (const part of filler.add(chunk)) {
-        while (inFlight.size >= queueSize) await Promise.race(inFlight);
-        if (failure) throw failure;
-        sendPart(part, ++parts, true);
-      }
-      if (failure) throw failure;
-    }
-    if (filler.single) {
-      const whole = filler.rest();
-      await s3.send(
-        unsignedPayload(new PutObjectCommand({ ...params, Body: whole, ContentLength: whole.length })),
-      );
-      return { bytes };
-    }
-    const last = filler.rest();
-    if (last.length) sendPart(last, ++parts, false);
-    await Promise.all(inFlight);
-    if (failure) throw failure;
-    done.sort((a, b) => a.PartNumber! - b.PartNumber!);
-    await s3.send(
-      new CompleteMultipartUploadCommand({
-        Bucket: bucket,
-        Key: key,
-        UploadId: uploadId,
-        MultipartUpload: { Parts: done },
-      }),
-    );
-    return { bytes };
+    for await (const chunk of body) await uploader.write(chunk);
+    return await uploader.finish();
   } catch (error) {
-    await Promise.allSettled(inFlight);
-    if (uploadId) {
-      await s3
-        .send(new AbortMultipartUploadCommand({ Bucket: bucket, Key: key, UploadId: uploadId }))
-        .catch((abortError: unknown) => {
-          // The upload stays incomplete (never visible as an object); a bucket lifecycle rule
-          // for incomplete multipart uploads removes its parts.
-          logger.warn('Could not abort a failed multipart upload', { key, uploadId, error: abortError });
-        });
-    }
+    await uploader.abort();
     throw error;
   }
+}
+
+/**
+ * The same upload as the end of a pipeline: a Writable taking chunks as they are piped to it.
+ * Async iteration of a stream concatenates whatever chunks are buffered into a fresh buffer on
+ * every read; piping hands them over one by one, so each byte is copied once, into a part.
+ * `uploaded` settles after the pipeline ends (with the result) or fails (once the upload is aborted).
+ */
+export function uploadSink(
+  s3: S3Client,
+  bucket: string,
+  key: string,
+  options: UploadOptions,
+): { readonly sink: Writable; readonly uploaded: () => UploadedBody } {
+  const uploader = new PartUploader(s3, bucket, key, options);
+  let result: UploadedBody | undefined;
+  const sink = new Writable({
+    highWaterMark: 1024 * 1024,
+    write(chunk: Buffer, _encoding, callback) {
+      uploader.write(chunk).then(() => callback(), callback);
+    },
+    final(callback) {
+      uploader.finish().then((uploaded) => {
+        result = uploaded;
+        callback();
+      }, callback);
+    },
+    destroy(error, callback) {
+      if (result) callback(error);
+      else uploader.abort().then(() => callback(error));
+    },
+  });
+  return {
+    sink,
+    uploaded: () => {
+      if (!result) throw new Error(`The upload of ${key} did not finish`);
+      return result;
+    },
+  };
 }

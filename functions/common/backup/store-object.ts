@@ -12,7 +12,7 @@ import type { S3Client } from '@aws-sdk/client-s3';
 import { NetworkError } from '../errors.ts';
 import type { BackupCrypto } from './crypto.ts';
 import { type ManifestEntry, objectContext } from './manifest.ts';
-import { uploadBody } from './part-upload.ts';
+import { uploadSink } from './part-upload.ts';
 import { getStream, type ObjectHead, putBytes, type UploadTuning } from './s3-io.ts';
 
 export interface StoreTarget {
@@ -151,17 +151,15 @@ async function storeStreamed(
     objectContext(request.set, request.backupId),
     source.head.size,
   );
-  let uploaded = { bytes: 0 };
-  await pipeline(source.body, plain, encrypt, async (ciphertext: AsyncIterable<Buffer>) => {
-    uploaded = await uploadBody(target.s3, target.bucket, request.storedKey, ciphertext, {
-      ...writeOf(target),
-      tuning: target.tuning,
-    });
+  const upload = uploadSink(target.s3, target.bucket, request.storedKey, {
+    ...writeOf(target),
+    tuning: target.tuning,
   });
+  await pipeline(source.body, plain, encrypt, upload.sink);
   return placed(
     unplaced(request, source.head, plain.bytes, plain.digest()),
     request.storedKey,
-    uploaded.bytes,
+    upload.uploaded().bytes,
   );
 }
 

@@ -1,4 +1,5 @@
 import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 import {
   AbortMultipartUploadCommand,
   CompleteMultipartUploadCommand,
@@ -9,7 +10,7 @@ import {
 } from '@aws-sdk/client-s3';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
-import { uploadBody } from '../../../../../functions/common/backup/part-upload.ts';
+import { uploadBody, uploadSink } from '../../../../../functions/common/backup/part-upload.ts';
 import { putBytes } from '../../../../../functions/common/backup/s3-io.ts';
 
 const s3Mock = mockClient(S3Client);
@@ -141,5 +142,36 @@ describe('writes into the backup bucket', () => {
       'x-amz-checksum-crc32': expect.any(String),
     });
     s3Mock.reset();
+  });
+});
+
+describe('uploadSink', () => {
+  it('uploads what a pipeline pipes into it and reports the bytes', async () => {
+    const { parts } = recordParts();
+    const { chunks, whole } = body(2 * PART + 7);
+    const upload = uploadSink(s3, 'bucket', 'key', options);
+
+    await pipeline(Readable.from(chunks), upload.sink);
+
+    expect(upload.uploaded()).toEqual({ bytes: whole.length });
+    expect(Buffer.concat([1, 2, 3].map((n) => parts.get(n)!)).equals(whole)).toBe(true);
+    expect(s3Mock.commandCalls(CompleteMultipartUploadCommand)).toHaveLength(1);
+  });
+
+  it('aborts the multipart upload when the pipeline fails upstream', async () => {
+    recordParts();
+    s3Mock.on(AbortMultipartUploadCommand).resolves({});
+    const upload = uploadSink(s3, 'bucket', 'key', options);
+    async function* broken() {
+      yield* body(2 * PART).chunks;
+      throw new Error('decryption failed');
+    }
+
+    await expect(pipeline(Readable.from(broken()), upload.sink)).rejects.toThrow('decryption failed');
+    await new Promise((resolve) => setTimeout(resolve, 20));
+
+    expect(s3Mock.commandCalls(AbortMultipartUploadCommand)).toHaveLength(1);
+    expect(s3Mock.commandCalls(CompleteMultipartUploadCommand)).toHaveLength(0);
+    expect(() => upload.uploaded()).toThrow(/did not finish/);
   });
 });
