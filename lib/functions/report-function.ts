@@ -33,6 +33,14 @@ export class ReportFunction extends Construct {
         // SSE-KMS under the bucket's key: a single PutObject needs GenerateDataKey, reading the
         // incident state back needs Decrypt.
         props.backupBucket.encryptionKey?.grant(grantee, 'kms:GenerateDataKey', 'kms:Decrypt');
+        // Without s3:ListBucket S3 answers a missing key with 403 instead of NoSuchKey, and the
+        // first run of every flow (no incident state yet) would fail to report.
+        iam.Grant.addToPrincipal({
+          grantee,
+          actions: ['s3:ListBucket'],
+          resourceArns: [props.backupBucket.bucketArn],
+          conditions: { StringLike: { 's3:prefix': ['reports/*'] } },
+        });
         acknowledgeGrant(
           this,
           iam.Grant.addToPrincipal({
