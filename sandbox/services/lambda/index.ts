@@ -12,6 +12,7 @@ import type { SandboxContext } from '../../core/server.ts';
 import { AwsError, type SandboxRequest, type SandboxService } from '../../core/types.ts';
 import { caretakerFunctions } from '../../functions.ts';
 import { functionTarget, lambdaAccessChecks } from './authorization.ts';
+import { Faults } from './faults.ts';
 import { parseFunctionReference } from './names.ts';
 import { type FunctionRecord, type FunctionRegistration, FunctionRegistry } from './registry.ts';
 import { FunctionRuntime } from './runtime.ts';
@@ -69,6 +70,8 @@ export interface LambdaService extends SandboxService {
   register(registration: FunctionRegistration): void;
   /** Invokes a function; throws AwsError (e.g. ResourceNotFoundException) when it cannot. */
   invoke(request: InvokeRequest): Promise<InvokeResult>;
+  /** Injected faults (rehearsals): invocations that fail before the handler runs. */
+  readonly faults: Faults;
 }
 
 const API = '/2015-03-31/functions';
@@ -150,6 +153,7 @@ export function lambdaService(context: SandboxContext): LambdaService {
     },
   });
   const background = new Set<Promise<unknown>>();
+  const faults = new Faults();
 
   function register(registration: FunctionRegistration): FunctionRecord {
     const region = registration.region ?? context.defaultRegion;
@@ -193,6 +197,20 @@ export function lambdaService(context: SandboxContext): LambdaService {
     const invocationType = request.invocationType ?? 'RequestResponse';
     const base = { executedVersion: target.config.version, functionArn: target.invokedArn, requestId };
     if (invocationType === 'DryRun') return { ...base, statusCode: 204, payload: '', logs: '' };
+    const fault = faults.take(fn.name);
+    if (fault) {
+      // As the runtime reports a handler's error: the error's name as errorType.
+      const document = { errorType: fault.errorType, errorMessage: fault.errorMessage, trace: [] };
+      const logs = `[sandbox] injected fault: ${fault.errorType}: ${fault.errorMessage}\n`;
+      if (invocationType === 'Event') return { ...base, statusCode: 202, payload: '', logs };
+      return {
+        ...base,
+        statusCode: 200,
+        payload: JSON.stringify(document),
+        functionError: 'Unhandled',
+        logs,
+      };
+    }
     if (invocationType === 'Event') {
       // Lambda queues the event and answers at once; failures end up in the function's log.
       const run = runtime
@@ -400,6 +418,7 @@ export function lambdaService(context: SandboxContext): LambdaService {
       register(registration);
     },
     invoke,
+    faults,
     async close() {
       await runtime.close();
       await Promise.allSettled([...background]);

@@ -1,7 +1,7 @@
 import type { HistoryEvent } from '@aws-sdk/client-sfn';
 import { describe, expect, it } from 'vitest';
-import { ProgressNarrator } from '../../../bin/commands/run.ts';
-import type { AslMachine } from '../../../lib/flows/asl.ts';
+import type { AslMachine } from '../../../../lib/flows/asl.ts';
+import { ProgressNarrator } from '../../../../lib/flows/progress.ts';
 
 const machine: AslMachine = {
   StartAt: 'Apply',
