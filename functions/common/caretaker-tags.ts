@@ -26,6 +26,8 @@ export const TAG = {
   parkedBy: 'caretaker:parked-by',
   /** On a parked original: when the switch-over parked it. */
   parkedAt: 'caretaker:parked-at',
+  /** On a deployed Lambda function: which Caretaker function it is (its folder under functions/). */
+  function: 'caretaker:function',
 } as const;
 
 /**

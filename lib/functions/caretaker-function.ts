@@ -1,5 +1,5 @@
 import { fileURLToPath } from 'node:url';
-import { Aws, Duration, RemovalPolicy } from 'aws-cdk-lib';
+import { Aws, Duration, RemovalPolicy, Tags } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as kms from 'aws-cdk-lib/aws-kms';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
@@ -8,6 +8,7 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
 import type * as sns from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
+import { TAG } from '../../functions/common/caretaker-tags.ts';
 import { METRICS_NAMESPACE, SERVICE_NAME } from '../../functions/common/service.ts';
 import { acknowledgeGeneratedStatements, allow } from '../security/nag.ts';
 
@@ -114,6 +115,9 @@ export class CaretakerFunction extends Construct {
           "import { createRequire } from 'node:module'; const require = createRequire(import.meta.url);",
       },
     });
+
+    // Operators (and the sandbox drill) find a deployed function by what it is, not its generated name.
+    Tags.of(this.fn).add(TAG.function, props.name);
 
     // Tracing adds xray:PutTraceSegments/PutTelemetryRecords on "*" to the role's default policy.
     acknowledgeGeneratedStatements(this.role, (actions) =>
