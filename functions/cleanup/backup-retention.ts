@@ -134,7 +134,8 @@ async function planAndDelete(
   const links = decisions.filter(
     (d, i) => d.action === 'keep' && planned[i]?.action === 'delete' && !held.has(d.id),
   ).length;
-  if (links) report.notes.push(`${links} backup(s) the policy would delete are kept as links of a kept chain`);
+  if (links)
+    report.notes.push(`${links} backup(s) the policy would delete are kept as links of a kept chain`);
   if (inventory.inProgress.length) {
     report.notes.push(
       `${inventory.inProgress.length} backup(s) in progress left alone: ${inventory.inProgress.map((b) => b.id).join(', ')}`,
