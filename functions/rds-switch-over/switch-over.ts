@@ -133,10 +133,10 @@ export function nextUndoStep({ source, old, restored }: SwitchState): SwitchStep
     if (source.renaming) return { kind: 'wait', phase: 'renaming-source-back' };
     return source.parkedByUs ? { kind: 'tidy' } : { kind: 'done' };
   }
-  if (!old) {
-    if (restored?.renaming) return { kind: 'wait', phase: 'renaming-restored-back' };
-    return { kind: 'fail', error: 'not-found', message: 'neither S nor O exists' };
-  }
+  // The copy may be on its way to S (a switch-over interrupted right after renaming it): S is
+  // not free until that rename settles.
+  if (restored?.renaming) return { kind: 'wait', phase: 'renaming-restored' };
+  if (!old) return { kind: 'fail', error: 'not-found', message: 'neither S nor O exists' };
   if (!settled(old)) return { kind: 'wait', phase: 'renaming-source-back' };
   return { kind: 'rename', from: 'old', to: 'source', holder: 'original' };
 }
@@ -279,6 +279,10 @@ class Databases {
   }
 }
 
+/** Reads of a state that looks failed before it is believed (renames land between reads). */
+const REREADS = 2;
+const REREAD_DELAY_MS = 250;
+
 /** What a switch-over works with. */
 export interface SwitchDeps {
   readonly rds: RDSClient;
@@ -336,24 +340,37 @@ export async function switchOver(
   const restoredName = (
     event.restoredIdentifier ?? restoredIdentifier(target.identifier, event.executionId)
   ).toLowerCase();
-  const [sourceView, restoredView] = await Promise.all([db.find(source), db.find(restoredName)]);
-  const old = await parkingName(
-    db,
-    { source, restored: restoredName },
-    [sourceView, restoredView],
-    event,
-    now,
-  );
-  const oldView = old ? await db.find(old) : undefined;
-  const names = { source, old, restored: restoredName };
-  const views = { source: sourceView, old: oldView, restored: restoredView };
-  const state: SwitchState = {
-    source: seen(sourceView, event.executionId),
-    old: seen(oldView, event.executionId),
-    restored: seen(restoredView, event.executionId),
-  };
   const undo = event.action === 'undo-switch-over';
-  const step = undo ? nextUndoStep(state) : nextSwitchOverStep(state);
+  /** The three names as RDS shows them now, and the step that follows. */
+  const read = async () => {
+    const [sourceView, restoredView] = await Promise.all([db.find(source), db.find(restoredName)]);
+    const old = await parkingName(
+      db,
+      { source, restored: restoredName },
+      [sourceView, restoredView],
+      event,
+      now,
+    );
+    const oldView = old ? await db.find(old) : undefined;
+    const state: SwitchState = {
+      source: seen(sourceView, event.executionId),
+      old: seen(oldView, event.executionId),
+      restored: seen(restoredView, event.executionId),
+    };
+    const step = undo ? nextUndoStep(state) : nextSwitchOverStep(state);
+    return { old, views: { source: sourceView, old: oldView, restored: restoredView }, state, step };
+  };
+  // The names are read one after another, so a rename landing between two reads can hide a
+  // database from both: a failure is only believed when reading again shows it too.
+  let current = await read();
+  for (let attempt = 1; attempt <= REREADS && current.step.kind === 'fail'; attempt++) {
+    await new Promise((resolve) => setTimeout(resolve, REREAD_DELAY_MS));
+    current = await read();
+  }
+  const { old, views, state, step } = current;
+  const sourceView = views.source;
+  const oldView = views.old;
+  const names = { source, old, restored: restoredName };
   const result = (done: boolean, phase: string, extra: Partial<SwitchResult> = {}): SwitchResult => ({
     target: target.name,
     action: event.action,

@@ -129,6 +129,13 @@ describe('nextUndoStep', () => {
     });
   });
 
+  it('waits for a copy still on its way to the original name before bringing the original back', () => {
+    expect(nextUndoStep({ old: original(), restored: copy({ renaming: true }) })).toEqual({
+      kind: 'wait',
+      phase: 'renaming-restored',
+    });
+  });
+
   it('fails when neither the original name nor the parking name exists', () => {
     expect(nextUndoStep({ restored: copy() })).toMatchObject({ kind: 'fail', error: 'not-found' });
   });
