@@ -76,6 +76,9 @@ export class CaretakerStack extends Stack {
       objectLock: config.backupBucket.objectLock,
       noncurrentVersionDays: config.backupBucket.noncurrentVersionDays,
       accessLogDays: config.backupBucket.accessLogDays,
+      ...(config.backupBucket.breakGlassPrincipalArn
+        ? { breakGlassPrincipalArn: config.backupBucket.breakGlassPrincipalArn }
+        : {}),
     });
     this.alerts = new AlertTopic(this, 'Alerts', {
       environmentName,
@@ -117,6 +120,7 @@ export class CaretakerStack extends Stack {
       ...functionDefaults,
       config,
       backupBucket: this.storage.bucket,
+      key: this.key.key,
     });
     new FlowSchedule(this, 'HealthSchedule', {
       description: 'Caretaker health checks',
@@ -161,6 +165,7 @@ export class CaretakerStack extends Stack {
       ...functionDefaults,
       config,
       backupBucket: this.storage.bucket,
+      key: this.key.key,
     });
     this.backups = new BackupFunctions(this, 'Backups', {
       ...functionDefaults,
@@ -260,6 +265,7 @@ export class CaretakerStack extends Stack {
         UpdateFunctionArn: this.rds.update,
         SnapshotFunctionArn: this.rds.snapshot,
         RestoreFunctionArn: this.rds.restore,
+        SwitchOverFunctionArn: this.rds.switchOver,
         ReportFunctionArn: this.report.function,
       },
       logRetention: functionDefaults.logRetention,
@@ -277,6 +283,7 @@ export class CaretakerStack extends Stack {
       tasks: {
         FlowInputFunctionArn: this.flowInput,
         RdsRestoreFunctionArn: this.rds.restore,
+        SwitchOverFunctionArn: this.rds.switchOver,
         BackupRestoreFunctionArn: this.backups.restore,
         HealthCheckFunctionArn: this.healthCheck.function,
         ReportFunctionArn: this.report.function,
@@ -352,6 +359,11 @@ export class CaretakerStack extends Stack {
         'RdsRestoreFunctionName',
         this.rds.restore.fn.functionName,
         'rds-restore function (finishing a DR rollback by hand: docs/flows/disaster-recovery.md)',
+      ],
+      [
+        'RdsSwitchOverFunctionName',
+        this.rds.switchOver.fn.functionName,
+        'rds-switch-over function (undoing a switch-over by hand: docs/flows/disaster-recovery.md)',
       ],
       [
         'BackupRestoreFunctionName',

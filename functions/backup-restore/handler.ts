@@ -8,11 +8,11 @@
  */
 import type { Context } from 'aws-lambda';
 import { budgetFrom } from '#common/backup/budget';
-import { chooseBackup, latestCompleteBackup } from '#common/backup/catalog';
+import { chooseBackup } from '#common/backup/catalog';
 import { backupEnvironment, cryptoFor, engineFor } from '#common/backup/environment';
 import { restoreStep } from '#common/backup/restore';
+import { newestSealedBackup } from '#common/backup/trusted-backups';
 import { s3 } from '#common/clients';
-import { NotFoundError } from '#common/errors';
 import { caretakerHandler } from '#common/middleware';
 import { correlate } from '#common/observability';
 import { restoreIdentity, restoreTags } from './identity.ts';
@@ -40,10 +40,13 @@ function budgetFor(event: { timeBudgetMs?: number | undefined }, context: Contex
 /** Restores, or continues a restore. */
 export async function restore(event: Omit<RestoreEvent, 'action'>, context: Context) {
   const engine = engineFor(ENVIRONMENT, s3(), CRYPTO);
-  const backupId =
-    event.continuation?.backupId ?? event.backupId ?? (await latestCompleteBackup(engine, event.set));
-  if (!backupId)
-    throw new NotFoundError(`Backup set ${event.set} has no complete backup`, { set: event.set });
+  const named = event.continuation?.backupId ?? event.backupId ?? undefined;
+  // None named: the newest backup whose manifest seal verifies (forged folders are passed over).
+  const chosen = named === undefined ? await newestSealedBackup(engine, event.set, new Date()) : undefined;
+  const backupId = named ?? chosen!.backupId;
+  const choice = chosen
+    ? { chosen: { backupId, reason: chosen.reason, tamperingCount: chosen.tamperingCount } }
+    : {};
   const derived = restoreIdentity(event.executionId, event.set, event.startedAt);
   const identity = {
     rollbackPointId: event.continuation?.rollbackPointId ?? derived.rollbackPointId,
@@ -69,12 +72,13 @@ export async function restore(event: Omit<RestoreEvent, 'action'>, context: Cont
     budgetFor(event, context),
     ENVIRONMENT.concurrency,
   );
-  if (outcome.done) return { done: true as const, ...outcome.result };
+  if (outcome.done) return { done: true as const, ...outcome.result, ...choice };
   return {
     done: false as const,
     backupId,
     phase: outcome.state.phase,
     continuation: { backupId, rollbackPointId, state: outcome.state },
+    ...choice,
   };
 }
 

@@ -4,9 +4,9 @@
  * and the set, so a retried call, a continuation and the teardown all arrive at the same ids.
  */
 import { newBackupId } from '#common/backup/layout';
+import { RESTORE_TAG } from '#common/backup/undo-write';
 
-/** Tag on every object a restore wrote: its restore id (`restore-<rollback point id>`). */
-export const RESTORE_TAG = 'caretaker:restore';
+export { RESTORE_TAG };
 /** Tag on every object a restore wrote: the execution that wrote it. */
 export const EXECUTION_TAG = 'caretaker:execution';
 

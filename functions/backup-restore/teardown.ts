@@ -6,8 +6,10 @@
  * carries the restore's `caretaker:restore` tag (every object a restore writes gets it, and
  * anyone who overwrites the object afterwards replaces it). Such an object is put back from the
  * restore's rollback point when the target held that key before the restore, and deleted
- * otherwise. Anything else under the prefix — other restores' objects, objects changed since — is
- * left alone and counted as `kept`.
+ * otherwise — each write conditional on the ETag the listing showed (undo-write.ts), so an object
+ * someone rewrites while the teardown runs is not touched. Anything else under the prefix — other
+ * restores' objects, objects changed since — is left alone and counted as `kept`; those that were
+ * this restore's until a write raced the teardown, as `leftAlone` (named in `leftAloneKeys`).
  */
 import { GetObjectTaggingCommand } from '@aws-sdk/client-s3';
 import * as z from 'zod';
@@ -16,8 +18,8 @@ import type { BackupEngine } from '#common/backup/engine';
 import { manifestKey, ROLLBACK_POINT_SET } from '#common/backup/layout';
 import { loadManifest } from '#common/backup/load';
 import { ParentIndex } from '#common/backup/parent-index';
-import { restoreObject } from '#common/backup/restore-object';
-import { deleteKeys, exists, listPage } from '#common/backup/s3-io';
+import { exists, listPage } from '#common/backup/s3-io';
+import { MAX_LISTED_LEFT_ALONE, undoRestoredObject } from '#common/backup/undo-write';
 import { isErrorNamed, PreconditionFailedError } from '#common/errors';
 import { mapLimited } from '#common/map-limited';
 import { logger, metrics } from '#common/observability';
@@ -31,6 +33,8 @@ export const teardownCursorSchema = z
     deleted: z.number().int().min(0),
     putBack: z.number().int().min(0),
     kept: z.number().int().min(0),
+    leftAlone: z.number().int().min(0).default(0),
+    leftAloneKeys: z.array(z.string()).default([]),
   })
   .strict();
 
@@ -53,6 +57,9 @@ export interface TeardownResult {
   readonly putBack: number;
   /** Objects under the prefix this restore did not write (or that changed since): left alone. */
   readonly kept: number;
+  /** Objects this restore wrote that someone changed while the teardown ran: not touched. */
+  readonly leftAlone: number;
+  readonly leftAloneKeys: readonly string[];
 }
 
 export type TeardownOutcome =
@@ -106,7 +113,13 @@ export async function teardownStep(
   budget: Budget,
   concurrency: number,
 ): Promise<TeardownOutcome> {
-  const cursor: TeardownCursor = previous ?? { deleted: 0, putBack: 0, kept: 0 };
+  const cursor: TeardownCursor = previous ?? {
+    deleted: 0,
+    putBack: 0,
+    kept: 0,
+    leftAlone: 0,
+    leftAloneKeys: [],
+  };
   const rollback = rollbackPoint(engine, request);
   const target = { s3: engine.s3, bucket: request.targetBucket, tuning: engine.upload };
   let startAfter = cursor.startAfter;
@@ -118,30 +131,31 @@ export async function teardownStep(
     const ours = (
       await mapLimited(page.objects, concurrency, async (object) =>
         (await restoreTagOf(engine, request.targetBucket, object.key)) === request.identity.restoreId
-          ? object.key
+          ? object
           : undefined,
       )
-    ).filter((key): key is string => key !== undefined);
+    ).filter((object): object is (typeof page.objects)[number] => object !== undefined);
     cursor.kept += page.objects.length - ours.length;
-    const remove: string[] = [];
-    for (const key of ours) {
+    for (const object of ours) {
       const { index, frameLength } = await rollback();
-      const before = await index.lookup(key);
-      if (!before) {
-        remove.push(key);
-        continue;
-      }
-      await restoreObject(
+      const before = await index.lookup(object.key);
+      const outcome = await undoRestoredObject(
         engine,
         target,
         { set: ROLLBACK_POINT_SET, backupId: request.identity.rollbackPointId, frameLength },
+        object.key,
         before,
-        key,
+        request.identity.restoreId,
+        { etag: object.etag },
       );
-      cursor.putBack++;
+      if (outcome === 'put-back') cursor.putBack++;
+      else if (outcome === 'deleted') cursor.deleted++;
+      else if (outcome === 'left-alone') {
+        cursor.leftAlone++;
+        if (cursor.leftAloneKeys.length < MAX_LISTED_LEFT_ALONE) cursor.leftAloneKeys.push(object.key);
+        logger.warn('Left alone by the teardown: changed by someone else meanwhile', { key: object.key });
+      }
     }
-    await deleteKeys(engine.s3, request.targetBucket, remove);
-    cursor.deleted += remove.length;
     startAfter = page.objects.at(-1)?.key ?? startAfter;
     if (page.next === undefined) break;
   }
@@ -152,6 +166,8 @@ export async function teardownStep(
     deleted: cursor.deleted,
     putBack: cursor.putBack,
     kept: cursor.kept,
+    leftAlone: cursor.leftAlone,
+    leftAloneKeys: cursor.leftAloneKeys,
   };
   metrics.addMetric('RestoreTornDown', 'Count', result.deleted + result.putBack);
   logger.info('Restored objects torn down', { ...result });

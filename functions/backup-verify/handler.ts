@@ -2,20 +2,21 @@
  * backup-verify: reads a backup back (all objects, or a rotating subset `n/t`), decrypts, and
  * checks the seal, the manifest chain, every checksum and size, the encryption context of every
  * object read, and the stored prefix for missing and extra objects. Any finding is an
- * IntegrityError naming the object and what is wrong; success writes a verification record.
- * Resumable: while `done` is false, call again with the returned `continuation`.
+ * IntegrityError naming the object and what is wrong; success writes a verification record,
+ * sealed with KMS (only this function's role may make such seals), which is what makes the backup
+ * a verified recovery point. Without a backupId it verifies the newest backup whose manifest seal
+ * verifies, and says which and why (`chosen`). Resumable: while `done` is false, call again with
+ * the returned `continuation`.
  */
 import type { Context } from 'aws-lambda';
 import { budgetFrom } from '#common/backup/budget';
-import { latestCompleteBackup } from '#common/backup/catalog';
 import { backupEnvironment, cryptoFor } from '#common/backup/environment';
-import { verificationKey } from '#common/backup/layout';
-import { putBytes } from '#common/backup/s3-io';
 import { formatSubset, rotatingSubset } from '#common/backup/subset';
+import { newestSealedBackup } from '#common/backup/trusted-backups';
+import { writeVerificationRecord } from '#common/backup/verification-records';
 import { verificationRecord, verifyStep } from '#common/backup/verify';
 import { TOOL_VERSION } from '#common/backup/version';
 import { s3 } from '#common/clients';
-import { NotFoundError } from '#common/errors';
 import { caretakerHandler } from '#common/middleware';
 import { correlate, logger, metrics } from '#common/observability';
 import { type VerifyEvent, verifyEventSchema } from './input.ts';
@@ -28,10 +29,9 @@ const DAY_MS = 86_400_000;
 export async function verify(event: VerifyEvent, context: Context) {
   const store = { s3: s3(), crypto: CRYPTO, bucket: ENVIRONMENT.bucket };
   const now = new Date();
-  const backupId =
-    event.continuation?.backupId ?? event.backupId ?? (await latestCompleteBackup(store, event.set));
-  if (!backupId)
-    throw new NotFoundError(`Backup set ${event.set} has no complete backup`, { set: event.set });
+  const named = event.continuation?.backupId ?? event.backupId;
+  const chosen = named === undefined ? await newestSealedBackup(store, event.set, now) : undefined;
+  const backupId = named ?? chosen!.backupId;
   correlate({ backupId, executionId: event.executionId });
   const subset = event.rotate
     ? rotatingSubset(event.subset, Math.floor(now.getTime() / DAY_MS))
@@ -58,12 +58,12 @@ export async function verify(event: VerifyEvent, context: Context) {
       done: false as const,
       backupId,
       continuation: { backupId, subset: subsetText, cursor: outcome.cursor },
+      ...(chosen ? { chosen: chosenOf(chosen) } : {}),
     };
   }
   const verifiedAt = new Date();
   const record = verificationRecord(outcome.summary, subsetText, verifiedAt, TOOL_VERSION);
-  const recordKey = verificationKey(event.set, backupId, verifiedAt);
-  await putBytes(store.s3, store.bucket, recordKey, Buffer.from(`${JSON.stringify(record, null, 2)}\n`), {
+  const recordKey = await writeVerificationRecord(store, record, {
     tags: {
       'caretaker:managed': 'true',
       'caretaker:kind': outcome.loaded.manifest.kind,
@@ -72,12 +72,21 @@ export async function verify(event: VerifyEvent, context: Context) {
       'caretaker:target': event.set,
     },
     sseKeyArn: ENVIRONMENT.keyArn,
-    contentType: 'application/json',
   });
   metrics.addMetric('BackupVerified', 'Count', 1);
   metrics.addMetric('BackupObjectsVerified', 'Count', record.objectsChecked);
   logger.info('Backup verified', { ...record, recordKey });
-  return { done: true as const, recordKey, ...record };
+  return { done: true as const, recordKey, ...record, ...(chosen ? { chosen: chosenOf(chosen) } : {}) };
+}
+
+/** What the result says about a backup chosen because none was named. */
+function chosenOf(chosen: Awaited<ReturnType<typeof newestSealedBackup>>) {
+  return {
+    backupId: chosen.backupId,
+    reason: chosen.reason,
+    tamperingCount: chosen.tamperingCount,
+    tampering: chosen.tampering.slice(0, 20),
+  };
 }
 
 function subsetFrom(text: string) {

@@ -1,33 +1,45 @@
 /**
  * The inventory of a backup set for retention: every folder under `backups/<set>/`, classified
- * by what it holds (docs/backup-format.md layout):
+ * by what it holds (docs/backup-format.md layout), on sealed facts only (docs/security.md):
  *
- * - **complete**: `manifest.json` exists (it is written last). Its manifest is read (for the
- *   chain), its tags (`caretaker:managed`), its verification records (verified or not);
+ * - **complete**: `manifest.json` exists (it is written last) and its KMS seal verifies: a backup
+ *   Caretaker wrote. Verified when a sealed verification record of that manifest exists (only the
+ *   newest verified backup is looked for: the planner needs no other);
+ * - **tampered**: a manifest whose seal does not verify (forged, or a real one edited), or a
+ *   folder dated in the future: no recovery point, never deleted, reported;
  * - **in progress**: no manifest but `work/` (a backup writes its work state before anything
  *   else, and deletes it only after its manifest): never touched, and its parent is held;
  * - **remnant**: neither: what is left of a deleted backup whose objects a crash interrupted,
  *   or objects still referenced when it was deleted.
  *
- * A manifest that cannot be read makes the whole inventory fail: without every manifest, nothing
- * can be said about what is still referenced.
+ * Whether a backup is Caretaker's is its seal, not an object tag anyone with write access could
+ * set. A manifest that cannot be read for another reason (KMS refusing access, S3 failing) makes
+ * the whole inventory fail: without every manifest, nothing can be said about what is referenced.
  */
 import { GetObjectTaggingCommand, ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
+import type { HeadReading } from '#common/backup/catalog-head';
+import { readCatalogHead } from '#common/backup/catalog-head';
+import type { BackupCrypto } from '#common/backup/crypto';
 import { manifestKey, stateKey } from '#common/backup/layout';
-import type { Manifest } from '#common/backup/manifest';
-import { parseManifest } from '#common/backup/manifest';
+import { type Manifest, parseManifest } from '#common/backup/manifest';
 import { getBytes } from '#common/backup/s3-io';
+import { TamperLog } from '#common/backup/tampering';
+import { isFutureDated, openBackup } from '#common/backup/trusted-backups';
+import { newestTrustedVerification } from '#common/backup/verification-records';
 import { workStateSchema } from '#common/backup/work-state';
 import { TAG } from '#common/caretaker-tags';
-import { IntegrityError, isErrorNamed } from '#common/errors';
+import { isErrorNamed } from '#common/errors';
 import { mapLimited } from '#common/map-limited';
-import { backupIdTime, backupSetPrefix, listBackupIds, listVerifications } from '#common/recovery-points';
+import { backupIdTime, backupSetPrefix, listBackupIds } from '#common/recovery-points';
 
 export interface CompleteBackup {
   readonly id: string;
   readonly createdAt: Date;
   readonly manifest: Manifest;
-  readonly managed: boolean;
+  /** SHA-256 of the manifest's bytes, as its seal vouches for them. */
+  readonly sha256: string;
+  /** Sealed, hence Caretaker's. */
+  readonly managed: true;
   readonly verified: boolean;
 }
 
@@ -36,12 +48,28 @@ export interface BackupInventory {
   /** Backups in progress and the parent each builds on (null: full, or state unreadable). */
   readonly inProgress: { readonly id: string; readonly parent: string | null }[];
   readonly remnants: string[];
+  /** Folders that do not check out (forged or edited manifests, future dates): left alone. */
+  readonly tampered: string[];
+  /**
+   * Real backups whose manifest was edited after it was sealed: their true parent cannot be read,
+   * so every older backup is held for them.
+   */
+  readonly edited: string[];
+  /**
+   * The parent each tampered folder's manifest names, when it parses: kept backups may chain
+   * through such a folder (a child's seal vouches for its parent's bytes, not the parent's seal),
+   * so its ancestors are held as a kept child's would be. Holding more is the safe mistake.
+   */
+  readonly tamperedLinks: { readonly id: string; readonly parent: string | null }[];
+  readonly tampering: TamperLog;
+  readonly head: HeadReading;
 }
 
 interface Location {
   readonly s3: S3Client;
   readonly bucket: string;
   readonly set: string;
+  readonly crypto: BackupCrypto;
 }
 
 /** Whether an object carries `caretaker:managed=true`; undefined when it does not exist. */
@@ -82,30 +110,6 @@ async function folderOf(
   return { files, folders };
 }
 
-async function readComplete(location: Location, id: string): Promise<CompleteBackup> {
-  const { s3, bucket, set } = location;
-  const key = manifestKey(set, id);
-  const bytes = await getBytes(s3, bucket, key);
-  const parsed = bytes ? parseManifest(bytes) : 'vanished while listing';
-  if (typeof parsed === 'string' || parsed.backupId !== id || parsed.set !== set) {
-    throw new IntegrityError(
-      `Cannot read the manifest of ${set}/${id} (${typeof parsed === 'string' ? parsed : 'not this backup'}): refusing to clean up the set`,
-      { set, backupId: id, key },
-    );
-  }
-  const [managed, verifications] = await Promise.all([
-    objectManaged(s3, bucket, key),
-    listVerifications(s3, { bucket, set }, id),
-  ]);
-  return {
-    id,
-    createdAt: backupIdTime(id)!,
-    manifest: parsed,
-    managed: managed === true,
-    verified: verifications.length > 0,
-  };
-}
-
 /** The parent a backup in progress builds on: null for a full one, undefined when its state is unreadable. */
 async function parentInProgress(location: Location, id: string): Promise<string | null | undefined> {
   const bytes = await getBytes(location.s3, location.bucket, stateKey(location.set, id));
@@ -120,22 +124,74 @@ async function parentInProgress(location: Location, id: string): Promise<string 
   return state.success ? (state.data.parent?.backupId ?? null) : undefined;
 }
 
-/** Lists and classifies every backup of a set. */
-export async function backupInventory(s3: S3Client, bucket: string, set: string): Promise<BackupInventory> {
-  const location = { s3, bucket, set };
+/** Lists and classifies every backup of a set (future-dated ones by their id alone). */
+export async function backupInventory(
+  s3: S3Client,
+  bucket: string,
+  set: string,
+  crypto: BackupCrypto,
+  now: Date,
+): Promise<BackupInventory> {
+  const location = { s3, bucket, set, crypto };
+  const store = { s3, bucket, crypto };
   const ids = await listBackupIds(s3, { bucket, set });
   const entries = await mapLimited(ids, 8, async (id) => {
+    if (isFutureDated(id, now)) return { kind: 'future' as const, id };
     const { files, folders } = await folderOf(location, id);
-    if (files.has('manifest.json'))
-      return { kind: 'complete' as const, backup: await readComplete(location, id) };
+    if (files.has('manifest.json')) {
+      const opened = await openBackup(store, set, id);
+      if (opened.kind === 'sealed') {
+        return {
+          kind: 'complete' as const,
+          id,
+          manifest: opened.loaded.manifest,
+          sha256: opened.loaded.sha256,
+        };
+      }
+      if (opened.kind === 'tampered') {
+        const bytes = await getBytes(s3, bucket, manifestKey(set, id));
+        const parsed = bytes ? parseManifest(bytes) : undefined;
+        const parent = parsed && typeof parsed !== 'string' ? (parsed.parent?.backupId ?? null) : undefined;
+        return { kind: 'tampered' as const, id, finding: opened.finding, parent };
+      }
+    }
     if (folders.has('work'))
       return { kind: 'in-progress' as const, id, parent: await parentInProgress(location, id) };
     return { kind: 'remnant' as const, id };
   });
-  const inventory: BackupInventory = { complete: [], inProgress: [], remnants: [] };
+  const tampering = new TamperLog();
+  const complete: Omit<CompleteBackup, 'verified'>[] = [];
+  const inventory = {
+    inProgress: [] as { id: string; parent: string | null }[],
+    remnants: [] as string[],
+    tampered: [] as string[],
+    edited: [] as string[],
+    tamperedLinks: [] as { id: string; parent: string | null }[],
+  };
   for (const entry of entries) {
-    if (entry.kind === 'complete') inventory.complete.push(entry.backup);
-    else if (entry.kind === 'remnant') inventory.remnants.push(entry.id);
+    if (entry.kind === 'complete') {
+      complete.push({
+        id: entry.id,
+        createdAt: backupIdTime(entry.id)!,
+        manifest: entry.manifest,
+        sha256: entry.sha256,
+        managed: true,
+      });
+    } else if (entry.kind === 'remnant') inventory.remnants.push(entry.id);
+    else if (entry.kind === 'future') {
+      inventory.tampered.push(entry.id);
+      tampering.add({
+        kind: 'future-dated-backup',
+        key: `${backupSetPrefix(set)}${entry.id}/`,
+        backupId: entry.id,
+        detail: `dated ${backupIdTime(entry.id)!.toISOString()}`,
+      });
+    } else if (entry.kind === 'tampered') {
+      inventory.tampered.push(entry.id);
+      if (entry.finding.kind === 'edited-manifest') inventory.edited.push(entry.id);
+      if (entry.parent !== undefined) inventory.tamperedLinks.push({ id: entry.id, parent: entry.parent });
+      tampering.add(entry.finding);
+    }
   }
   for (const entry of entries) {
     if (entry.kind !== 'in-progress') continue;
@@ -143,8 +199,24 @@ export async function backupInventory(s3: S3Client, bucket: string, set: string)
     const parent =
       entry.parent !== undefined
         ? entry.parent
-        : (inventory.complete.filter((backup) => backup.id < entry.id).at(-1)?.id ?? null);
+        : (complete.filter((backup) => backup.id < entry.id).at(-1)?.id ?? null);
     inventory.inProgress.push({ id: entry.id, parent });
   }
-  return inventory;
+  // Only the newest verified backup matters to the planner (its floor): look for it newest first.
+  let verifiedId: string | undefined;
+  for (const backup of [...complete].reverse()) {
+    const check = await newestTrustedVerification(store, set, backup.id, backup.sha256, now);
+    tampering.addAll(check.tampering);
+    if (check.verifiedAt) {
+      verifiedId = backup.id;
+      break;
+    }
+  }
+  const head = await readCatalogHead(store, set, { checkDeleted: true });
+  return {
+    ...inventory,
+    complete: complete.map((backup) => ({ ...backup, verified: backup.id === verifiedId })),
+    tampering,
+    head,
+  };
 }

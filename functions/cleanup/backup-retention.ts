@@ -1,17 +1,25 @@
 /**
- * Retention over a backup set: the planner over its complete backups, chains held (a kept
- * incremental keeps its ancestors), then deletion of what remains marked, newest first, keeping
- * every object a kept manifest references (backup-delete.ts), and finishing remnants a crashed
- * run left. Anything unreadable stops the set before anything is deleted.
+ * Retention over a backup set: the planner over its sealed backups (docs/security.md: forged or
+ * future-dated folders count for nothing and are never deleted; they are reported as tampering),
+ * chains held (a kept incremental keeps its ancestors), the catalog head's newest backup and every
+ * backup older than a real backup whose manifest was edited held too, then deletion of what
+ * remains marked, newest first, keeping every object a kept manifest references
+ * (backup-delete.ts), and finishing remnants a crashed run left. Anything unreadable stops the set
+ * before anything is deleted.
  */
 import type { S3Client } from '@aws-sdk/client-s3';
+import { catalogHeadFindings } from '#common/backup/catalog-head';
+import type { BackupCrypto } from '#common/backup/crypto';
 import { manifestKey } from '#common/backup/layout';
+import { sha256Hex } from '#common/backup/manifest';
+import { getBytes } from '#common/backup/s3-io';
+import { describeTampering } from '#common/backup/tampering';
 import { logger } from '#common/observability';
 import { backupIdTime } from '#common/recovery-points';
 import { planRetention } from '#common/retention';
 import type { RetentionPolicy } from '#common/retention-policy';
 import { deleteFolder, referencedKeys } from './backup-delete.ts';
-import { backupInventory, objectManaged } from './backup-inventory.ts';
+import { type BackupInventory, backupInventory } from './backup-inventory.ts';
 import { deletionOrder, holdChains } from './backup-plan.ts';
 import { type Deletion, recordDecisions, settle, type TargetReport, targetReport } from './report.ts';
 import type { RunOptions } from './snapshot-retention.ts';
@@ -23,6 +31,7 @@ const REMNANT_REASON = 'remnant of a deleted backup (no manifest, no work in pro
 /** Plans and applies retention to one backup set. */
 export async function cleanBackups(
   s3: S3Client,
+  crypto: BackupCrypto,
   bucket: string,
   set: string,
   policyName: string,
@@ -31,7 +40,7 @@ export async function cleanBackups(
 ): Promise<TargetReport> {
   const report = targetReport(set, 'backups', policyName);
   try {
-    await planAndDelete(s3, bucket, set, policy, options, report);
+    await planAndDelete(s3, crypto, bucket, set, policy, options, report);
   } catch (error) {
     report.status = 'failed';
     report.reason = (error as Error).message;
@@ -41,37 +50,99 @@ export async function cleanBackups(
   return report;
 }
 
+/** Puts the tampering the inventory found (and the catalog head's verdict) into the report. */
+function reportTampering(inventory: BackupInventory, set: string, now: Date, report: TargetReport): void {
+  const sealed = new Set(inventory.complete.map((backup) => backup.id));
+  const tampered = new Set(inventory.tampered);
+  inventory.tampering.addAll(
+    catalogHeadFindings(
+      inventory.head,
+      set,
+      (id) => (sealed.has(id) ? 'sealed' : tampered.has(id) ? 'tampered' : 'absent'),
+      now,
+    ),
+  );
+  if (inventory.tampering.count === 0) return;
+  report.tampering = inventory.tampering.findings;
+  report.tamperingCount = inventory.tampering.count;
+  report.notes.push(
+    `TAMPERING: ${describeTampering(inventory.tampering.findings, inventory.tampering.count)}; ignored for every decision and left in place`,
+  );
+  logger.error('Signs of tampering in the backup bucket', {
+    set,
+    count: inventory.tampering.count,
+    findings: inventory.tampering.findings.slice(0, 20),
+  });
+}
+
+/** Backups held whatever the policy says: the catalog head's newest, and the possible ancestors of an edited one. */
+function heldRoots(inventory: BackupInventory): { id: string; reason: string }[] {
+  const roots: { id: string; reason: string }[] = [];
+  if (inventory.head.state === 'sealed') {
+    roots.push({
+      id: inventory.head.head.newestBackupId,
+      reason: 'newest backup in the sealed catalog head',
+    });
+  }
+  for (const edited of inventory.edited) {
+    for (const backup of inventory.complete) {
+      if (backup.id < edited) {
+        roots.push({ id: backup.id, reason: `possible ancestor of ${edited}, whose manifest was edited` });
+      }
+    }
+  }
+  return roots;
+}
+
 async function planAndDelete(
   s3: S3Client,
+  crypto: BackupCrypto,
   bucket: string,
   set: string,
   policy: RetentionPolicy,
   options: RunOptions,
   report: TargetReport,
 ): Promise<void> {
-  const inventory = await backupInventory(s3, bucket, set);
+  const inventory = await backupInventory(s3, bucket, set, crypto, options.now);
+  reportTampering(inventory, set, options.now, report);
   if (inventory.complete.length === 0) {
     report.status = 'refused';
-    report.reason = `no complete backups of set ${set} in ${bucket}: refusing to act on an empty inventory`;
+    report.reason = `no complete backups of set ${set} in ${bucket} whose seal verifies: refusing to act on an empty inventory`;
     return;
   }
   const planned = planRetention(inventory.complete, policy, { now: options.now });
+  const held = new Map(heldRoots(inventory).map((root) => [root.id, root.reason]));
   const decisions = holdChains(
-    planned,
-    inventory.complete.map((backup) => ({ id: backup.id, parent: backup.manifest.parent?.backupId ?? null })),
+    planned.map((decision) =>
+      decision.action === 'delete' && held.has(decision.id)
+        ? { id: decision.id, action: 'keep' as const, reasons: [held.get(decision.id)!] }
+        : decision,
+    ),
+    [
+      ...inventory.complete.map((backup) => ({
+        id: backup.id,
+        parent: backup.manifest.parent?.backupId ?? null,
+      })),
+      // A folder whose manifest does not verify may still be a link a sealed backup chains through.
+      ...inventory.tamperedLinks,
+    ],
     inventory.inProgress.flatMap((backup) =>
       backup.parent ? [{ id: backup.parent, reason: `parent of backup in progress ${backup.id}` }] : [],
     ),
   );
   recordDecisions(report, decisions);
-  const held = decisions.filter((d, i) => d.action === 'keep' && planned[i]?.action === 'delete').length;
-  if (held) report.notes.push(`${held} backup(s) the policy would delete are kept as links of a kept chain`);
+  const links = decisions.filter(
+    (d, i) => d.action === 'keep' && planned[i]?.action === 'delete' && !held.has(d.id),
+  ).length;
+  if (links)
+    report.notes.push(`${links} backup(s) the policy would delete are kept as links of a kept chain`);
   if (inventory.inProgress.length) {
     report.notes.push(
       `${inventory.inProgress.length} backup(s) in progress left alone: ${inventory.inProgress.map((b) => b.id).join(', ')}`,
     );
   }
 
+  const sealedSha = new Map(inventory.complete.map((backup) => [backup.id, backup.sha256]));
   const toDelete = deletionOrder(decisions);
   const oldEnough = (id: string) =>
     options.now.getTime() - (backupIdTime(id)?.getTime() ?? options.now.getTime()) > REMNANT_MIN_AGE_MS;
@@ -83,7 +154,7 @@ async function planAndDelete(
 
   for (const id of toDelete) {
     report.deletions.push(
-      await deleteBackup(s3, bucket, set, id, reasons.get(id) ?? [], referenced, options),
+      await deleteBackup(s3, bucket, set, id, sealedSha.get(id)!, reasons.get(id) ?? [], referenced, options),
     );
   }
   for (const id of remnants) {
@@ -103,6 +174,7 @@ async function deleteBackup(
   bucket: string,
   set: string,
   id: string,
+  sealedSha256: string,
   reasons: readonly string[],
   referenced: ReadonlySet<string>,
   options: RunOptions,
@@ -111,11 +183,11 @@ async function deleteBackup(
   if (!options.dryRun && Date.now() > options.deadline) {
     return { ...base, outcome: 'skipped', detail: 'time budget spent: the next run deletes it' };
   }
-  // Checked right before: only a backup whose manifest is Caretaker's goes.
-  const managed = await objectManaged(s3, bucket, manifestKey(set, id));
-  if (managed === false)
-    return { ...base, outcome: 'skipped', detail: 'its manifest is no longer tagged caretaker:managed=true' };
-  const result = await deleteFolder(s3, bucket, set, id, referenced, managed === true, options);
+  // Checked right before: only the manifest whose seal verified goes (no KMS call: its digest).
+  const bytes = await getBytes(s3, bucket, manifestKey(set, id));
+  if (bytes && sha256Hex(bytes) !== sealedSha256)
+    return { ...base, outcome: 'skipped', detail: 'its manifest changed since its seal was checked' };
+  const result = await deleteFolder(s3, bucket, set, id, referenced, bytes !== undefined, options);
   logger.info(options.dryRun ? 'Would delete backup' : 'Deleted backup', { set, backupId: id, ...result });
   return {
     ...base,

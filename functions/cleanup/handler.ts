@@ -5,6 +5,8 @@
  * describes the contract.
  */
 import type { Context } from 'aws-lambda';
+import { sealCrypto } from '#common/backup/seal-crypto';
+import { describeTampering } from '#common/backup/tampering';
 import { rds, rdsIn, s3 } from '#common/clients';
 import { intEnv, MissingEnvironmentError, requireEnv } from '#common/env';
 import { CaretakerError, normaliseError, PreconditionFailedError } from '#common/errors';
@@ -31,6 +33,8 @@ const CONFIG: CleanupConfig = {
   policies,
   ...(backupSets.length ? { bucket: requireEnv('BACKUP_BUCKET') } : {}),
 };
+/** The stack key (BACKUP_KEY_ARN): seals of manifests and verification records are checked with it. */
+const CRYPTO = backupSets.length ? sealCrypto() : undefined;
 /** Time kept back from the Lambda deadline: no deletion starts after it. */
 const SAFETY_MARGIN_MS = intEnv('CLEANUP_SAFETY_MARGIN_MS', 60_000);
 const KNOWN = [...new Set([...rdsTargets.map((t) => t.name), ...backupSets.map((s) => s.name)])];
@@ -41,7 +45,7 @@ export async function cleanup(event: CleanupEvent, context: Context): Promise<Cl
   const deadline = Date.now() + context.getRemainingTimeInMillis() - SAFETY_MARGIN_MS;
   const reports = await runCleanup(
     CONFIG,
-    { rds: rds(), rdsIn, s3: s3() },
+    { rds: rds(), rdsIn, s3: s3(), ...(CRYPTO ? { crypto: CRYPTO } : {}) },
     { dryRun: event.dryRun, now, deadline },
     event.targets,
   );
@@ -54,6 +58,7 @@ export async function cleanup(event: CleanupEvent, context: Context): Promise<Cl
       report.totals.failedTargets + report.totals.refusedTargets,
     );
   }
+  if (report.totals.tampering) metrics.addMetric('BackupTamperingFound', 'Count', report.totals.tampering);
   logger.info(event.dryRun ? 'Cleanup planned (dry run)' : 'Cleanup done', { totals: report.totals });
 
   const broken = reports.filter((t) => t.status === 'failed' || t.status === 'refused');
@@ -63,10 +68,14 @@ export async function cleanup(event: CleanupEvent, context: Context): Promise<Cl
     .map((t) => normaliseError(t.error))
     .find((e) => e instanceof CaretakerError && e.transient);
   if (transient) throw transient;
+  // The failure path reports only this message: it must carry the tampering too.
+  const tampered = reports.filter((t) => t.tamperingCount);
   throw new PreconditionFailedError(
     `Cleanup did not finish ${broken.length} target(s): ${broken
       .map((t) => `${t.name}${t.region ? ` (${t.region})` : ''} ${t.status}: ${t.reason}`)
-      .join('; ')}`,
+      .join('; ')}${tampered
+      .map((t) => `; TAMPERING in ${t.name}: ${describeTampering(t.tampering ?? [], t.tamperingCount ?? 0)}`)
+      .join('')}`,
     { report },
   );
 }

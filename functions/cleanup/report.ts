@@ -1,4 +1,5 @@
 /** What a cleanup run reports, per target (an RDS target in one region, or a backup set). */
+import type { TamperFinding } from '#common/backup/tampering';
 import type { RetentionDecision } from '#common/retention';
 
 /** At most this many decisions per target in the result (every deletion is always listed). */
@@ -36,6 +37,12 @@ export interface TargetReport {
   decisionsNotListed?: number;
   deletions: Deletion[];
   notes: string[];
+  /**
+   * Backups: forged or altered objects found (unsealed manifests or records, future dates, a
+   * newest backup gone). Never used for a decision, never deleted; the report alerts critical.
+   */
+  tampering?: TamperFinding[];
+  tamperingCount?: number;
   /** The error that failed the target, kept for the run's final verdict. */
   error?: unknown;
 }
@@ -51,6 +58,8 @@ export interface CleanupReport {
     readonly incompleteTargets: number;
     readonly refusedTargets: number;
     readonly failedTargets: number;
+    /** Forged or altered objects found, over all targets. */
+    readonly tampering: number;
   };
 }
 
@@ -106,6 +115,7 @@ export function summarise(dryRun: boolean, now: Date, targets: readonly TargetRe
       incompleteTargets: targets.filter((t) => t.status === 'incomplete').length,
       refusedTargets: targets.filter((t) => t.status === 'refused').length,
       failedTargets: targets.filter((t) => t.status === 'failed').length,
+      tampering: targets.reduce((sum, t) => sum + (t.tamperingCount ?? 0), 0),
     },
   };
 }

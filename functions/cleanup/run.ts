@@ -5,6 +5,7 @@
  */
 import type { RDSClient } from '@aws-sdk/client-rds';
 import type { S3Client } from '@aws-sdk/client-s3';
+import type { BackupCrypto } from '#common/backup/crypto';
 import type { RdsTarget } from '#common/rds-targets';
 import type { RetentionPolicy } from '#common/retention-policy';
 import { cleanBackups } from './backup-retention.ts';
@@ -23,6 +24,8 @@ export interface CleanupClients {
   readonly rds: RDSClient;
   readonly rdsIn: (region: string) => RDSClient;
   readonly s3: S3Client;
+  /** The stack key's crypto: manifests and verification records count only when their seal opens. */
+  readonly crypto?: BackupCrypto;
 }
 
 /** Runs retention over every selected target, one after the other. */
@@ -46,7 +49,17 @@ export async function runCleanup(
   }
   for (const set of config.backupSets.filter((s) => wanted(s.name))) {
     const policy = config.policies[set.retention]!;
-    reports.push(await cleanBackups(clients.s3, config.bucket!, set.name, set.retention, policy, options));
+    reports.push(
+      await cleanBackups(
+        clients.s3,
+        clients.crypto!,
+        config.bucket!,
+        set.name,
+        set.retention,
+        policy,
+        options,
+      ),
+    );
   }
   return reports;
 }

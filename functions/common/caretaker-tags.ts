@@ -28,7 +28,33 @@ export const TAG = {
   parkedAt: 'caretaker:parked-at',
   /** On a deployed Lambda function: which Caretaker function it is (its folder under functions/). */
   function: 'caretaker:function',
+  /** Switch-over journal, on the copy: the identifier it switches over to. */
+  switchSource: 'caretaker:switch-source',
+  /** Switch-over journal, on the copy: where the original is (or will be) parked. */
+  switchParking: 'caretaker:switch-parking',
+  /** Switch-over journal, on the original: the copy that takes its name. */
+  switchCopy: 'caretaker:switch-copy',
+  /**
+   * On a copy that was about to take (and may have held) the production name: writes may have
+   * reached it, so it is never deleted without a final snapshot. Never removed.
+   */
+  tookSourceName: 'caretaker:took-source-name',
 } as const;
+
+/** The tag keys the switch-over may add (its journal and promotion): never `caretaker:managed`. */
+export const SWITCH_OVER_TAG_KEYS = [
+  TAG.promotedAt,
+  TAG.parkedBy,
+  TAG.parkedAt,
+  TAG.switchSource,
+  TAG.switchParking,
+  TAG.switchCopy,
+  TAG.tookSourceName,
+  // A parked failed update (parkedOriginalTags).
+  TAG.kind,
+  TAG.stack,
+  TAG.target,
+] as const;
 
 /**
  * `caretaker:kind` of the database an Update rolled back by restore: the updated original, parked

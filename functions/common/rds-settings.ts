@@ -354,6 +354,21 @@ class PlanBuilder {
   }
 }
 
+/**
+ * A restored copy is private unless the override says otherwise (the input schema allows only
+ * `false` there): it holds the source's data, and a drill or rollback has no reason to put it on
+ * the internet, even when the source is public. The request always says so, which the restore
+ * role's IAM condition (`rds:PubliclyAccessible` false) requires.
+ */
+function privately(plan: PlanBuilder, s: DatabaseSettings, overrides: RestoreOverrides): void {
+  plan.input.PubliclyAccessible = overrides.publiclyAccessible ?? false;
+  if (s.publiclyAccessible === true && plan.input.PubliclyAccessible === false) {
+    plan.notes.push(
+      'publiclyAccessible: the source is publicly accessible; the restored copy is not (make it public by hand if it must be)',
+    );
+  }
+}
+
 function copyOf(value: string | readonly string[]): string | string[] {
   return typeof value === 'string' ? value : [...value];
 }
@@ -383,7 +398,7 @@ export function instanceRestorePlan(
   if (gp3Sized) plan.set('StorageThroughput', s.storageThroughput, 'storageThroughput');
   plan.set('MultiAZ', overrides.multiAZ ?? s.multiAZ, 'multiAZ');
   plan.set('Port', overrides.port ?? s.port, 'port');
-  plan.set('PubliclyAccessible', overrides.publiclyAccessible ?? s.publiclyAccessible, 'publiclyAccessible');
+  privately(plan, s, overrides);
   plan.set('EnableIAMDatabaseAuthentication', s.iamAuth, 'iamAuth');
   plan.set('CopyTagsToSnapshot', s.copyTagsToSnapshot, 'copyTagsToSnapshot');
   plan.set('AutoMinorVersionUpgrade', s.autoMinorVersionUpgrade, 'autoMinorVersionUpgrade');
@@ -450,7 +465,7 @@ export function writerInstancePlan(
     s.instanceParameterGroup,
     'instanceParameterGroup',
   );
-  plan.set('PubliclyAccessible', overrides.publiclyAccessible ?? s.publiclyAccessible, 'publiclyAccessible');
+  privately(plan, s, overrides);
   plan.set('AutoMinorVersionUpgrade', s.autoMinorVersionUpgrade, 'autoMinorVersionUpgrade');
   plan.set('CACertificateIdentifier', s.caCertificate, 'caCertificate');
   return {

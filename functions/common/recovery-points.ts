@@ -3,8 +3,8 @@
  *
  * Two sources, both per the shared data contracts:
  * - S3 backups in the backup bucket, `backups/<set>/<backupId>/…`, where `backupId` starts with
- *   its UTC creation time and a backup is verified when it has at least one record under
- *   `verifications/` (one record per successful verification, named by its compact ISO time);
+ *   its UTC creation time; which of them count, and which are verified, only their KMS seals say
+ *   (functions/common/backup/trusted-backups.ts, verification-records.ts);
  * - RDS manual snapshots (instance or Aurora cluster) tagged `caretaker:managed=true`, verified
  *   once `available` (AWS checks a snapshot's consistency when it completes).
  *
@@ -19,7 +19,6 @@ import {
   type Tag,
 } from '@aws-sdk/client-rds';
 import { ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
-import { mapLimited } from './map-limited.ts';
 import { logger } from './observability.ts';
 
 /** Tag keys of the shared data contract. */
@@ -112,72 +111,6 @@ export async function listBackupIds(s3: S3Client, { bucket, set }: BackupLocatio
     token = page.IsTruncated ? page.NextContinuationToken : undefined;
   } while (token);
   return ids.sort();
-}
-
-/** The times of a backup's verification records, newest first. */
-export async function listVerifications(
-  s3: S3Client,
-  { bucket, set }: BackupLocation,
-  backupId: string,
-): Promise<Date[]> {
-  const prefix = `${backupSetPrefix(set)}${backupId}/verifications/`;
-  const times: Date[] = [];
-  let token: string | undefined;
-  do {
-    const page = await s3.send(
-      new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix, ContinuationToken: token }),
-    );
-    for (const object of page.Contents ?? []) {
-      const time = object.Key ? verificationTime(object.Key) : undefined;
-      if (time) times.push(time);
-    }
-    token = page.IsTruncated ? page.NextContinuationToken : undefined;
-  } while (token);
-  return times.sort((a, b) => b.getTime() - a.getTime());
-}
-
-function backupPoint(set: string, backupId: string, verifications: readonly Date[]): RecoveryPoint {
-  return {
-    target: set,
-    kind: 'backup',
-    id: backupId,
-    createdAt: backupIdTime(backupId)!,
-    verified: verifications.length > 0,
-    managed: true,
-    ...(verifications[0] ? { verifiedAt: verifications[0] } : {}),
-    tags: {},
-  };
-}
-
-/** Every backup of a set as a recovery point, oldest first. One listing per backup for its verifications. */
-export async function listBackupRecoveryPoints(
-  s3: S3Client,
-  location: BackupLocation,
-): Promise<RecoveryPoint[]> {
-  const ids = await listBackupIds(s3, location);
-  return mapLimited(ids, 8, async (id) =>
-    backupPoint(location.set, id, await listVerifications(s3, location, id)),
-  );
-}
-
-/**
- * The newest verified backup of a set, reading verification records newest backup first and
- * stopping at the first verified one (a freshness check does not need the whole history).
- */
-export async function newestVerifiedBackup(
-  s3: S3Client,
-  location: BackupLocation,
-): Promise<{ newest: RecoveryPoint | undefined; backupsSeen: number; newestUnverified?: RecoveryPoint }> {
-  const ids = await listBackupIds(s3, location);
-  let newestUnverified: RecoveryPoint | undefined;
-  for (let index = ids.length - 1; index >= 0; index--) {
-    const id = ids[index]!;
-    const point = backupPoint(location.set, id, await listVerifications(s3, location, id));
-    if (point.verified)
-      return { newest: point, backupsSeen: ids.length, ...(newestUnverified ? { newestUnverified } : {}) };
-    newestUnverified ??= point;
-  }
-  return { newest: undefined, backupsSeen: ids.length, ...(newestUnverified ? { newestUnverified } : {}) };
 }
 
 export interface SnapshotSource {

@@ -9,7 +9,9 @@
  * - 64:ff9b::169.254.0.0/112: 169.254.0.0/16 through NAT64.
  *
  * IPv4-mapped IPv6 addresses (::ffff:169.254.169.254) match the IPv4 ranges. Loopback stays
- * allowed: tests and the sandbox drill serve their endpoints on 127.0.0.1.
+ * allowed — tests and the sandbox drill serve their endpoints on 127.0.0.1 — except exactly the
+ * Lambda runtime API (`AWS_LAMBDA_RUNTIME_API`, host:port on loopback), where a probe could fetch
+ * or answer this function's invocations: refused at run time, by address and port.
  *
  * Checked twice: literal addresses in the config and the event (refused by validation, with the
  * field's path), and at run time on the addresses a host name resolves to, inside the lookup the
@@ -59,6 +61,56 @@ export function isForbiddenHost(host: string): boolean {
   return address !== undefined && isForbiddenAddress(address);
 }
 
+/** The Lambda runtime API's address and port (`AWS_LAMBDA_RUNTIME_API`, read when checked), if any. */
+export function runtimeApiEndpoint(
+  env: NodeJS.ProcessEnv = process.env,
+): { readonly address: string; readonly port: number } | undefined {
+  const value = env.AWS_LAMBDA_RUNTIME_API;
+  const match = value ? /^\[?([^\]]+?)\]?:(\d+)$/.exec(value.trim()) : null;
+  if (!match) return undefined;
+  const address = literalAddress(match[1]!) ?? match[1]!.toLowerCase();
+  return { address, port: Number(match[2]) };
+}
+
+/**
+ * True when `address:port` reaches the Lambda runtime API: its own address, an IPv4-mapped
+ * spelling of it, or the unspecified address (0.0.0.0, ::), which connects to this host.
+ */
+export function isRuntimeApi(address: string, port: number, endpoint = runtimeApiEndpoint()): boolean {
+  if (!endpoint || port !== endpoint.port) return false;
+  const bare = literalAddress(address) ?? address.toLowerCase();
+  if (bare === endpoint.address) return true;
+  const family = isIP(bare);
+  if (family === 0) return false;
+  const same = new BlockList();
+  const endpointFamily = isIP(endpoint.address);
+  if (endpointFamily !== 0) same.addAddress(endpoint.address, endpointFamily === 4 ? 'ipv4' : 'ipv6');
+  same.addAddress('0.0.0.0', 'ipv4');
+  same.addAddress('::', 'ipv6');
+  return same.check(bare, family === 4 ? 'ipv4' : 'ipv6');
+}
+
+/** The error a probe fails with when its target is the Lambda runtime API. */
+export class RuntimeApiError extends Error {
+  override readonly name = 'RuntimeApiError';
+  readonly code = 'EFORBIDDENADDRESS';
+
+  constructor(host: string, address: string, port: number) {
+    super(
+      `${host === address ? '' : `${host} resolves to `}${address}:${port}, the Lambda runtime API: health checks must not reach it`,
+    );
+  }
+}
+
+/** Why a probe may not connect to `host:port` (a literal forbidden address, or the runtime API), or undefined. */
+export function refusedTarget(host: string, port: number): Error | undefined {
+  const literal = literalAddress(host);
+  if (literal !== undefined && isForbiddenAddress(literal)) return new ForbiddenAddressError(host, literal);
+  const address = literal ?? host.replace(/^\[(.*)\]$/, '$1').toLowerCase();
+  if (isRuntimeApi(address, port)) return new RuntimeApiError(host, address, port);
+  return undefined;
+}
+
 /** The error a probe fails with when its host is, or resolves to, a forbidden address. */
 export class ForbiddenAddressError extends Error {
   override readonly name = 'ForbiddenAddressError';
@@ -77,10 +129,14 @@ export class ForbiddenAddressError extends Error {
 
 /**
  * Wraps a DNS lookup (default `dns.lookup`) so that a connection using it fails instead of
- * connecting when any address of the name is forbidden. Node calls the connection's `lookup` and
- * connects to the address it returns, so the address checked is the address used.
+ * connecting when any address of the name is forbidden, or (given the connection's `port`) is the
+ * Lambda runtime API. Node calls the connection's `lookup` and connects to the address it
+ * returns, so the address checked is the address used.
  */
-export function guardedLookup(lookup: LookupFunction = dns.lookup as LookupFunction): LookupFunction {
+export function guardedLookup(
+  lookup: LookupFunction = dns.lookup as LookupFunction,
+  port?: number,
+): LookupFunction {
   return (hostname, options, callback) => {
     lookup(hostname, { ...options, all: true }, (error, addresses) => {
       if (error) {
@@ -93,6 +149,12 @@ export function guardedLookup(lookup: LookupFunction = dns.lookup as LookupFunct
       const forbidden = list.find((entry) => isForbiddenAddress(entry.address));
       if (forbidden) {
         callback(new ForbiddenAddressError(hostname, forbidden.address), options.all ? [] : '', 0);
+        return;
+      }
+      const runtime =
+        port === undefined ? undefined : list.find((entry) => isRuntimeApi(entry.address, port));
+      if (runtime && port !== undefined) {
+        callback(new RuntimeApiError(hostname, runtime.address, port), options.all ? [] : '', 0);
         return;
       }
       const first = list[0];

@@ -1,9 +1,9 @@
 /**
  * rds-restore: restores a configured RDS target from a snapshot with the settings recorded with
- * it, reports status for polling, switches over by renaming (and undoes it), and deletes what an
- * execution restored; for disaster recovery it also chooses the snapshot to restore from.
- * Actions: `choose`, `restore`, `status`, `switch-over`, `undo-switch-over`, `delete`.
- * docs/rds-restore.md describes the contract.
+ * it, reports status for polling, and deletes what an execution restored; for disaster recovery
+ * it also chooses the snapshot to restore from. Actions: `choose`, `restore`, `status`, `delete`.
+ * Switching over (renaming production) is rds-switch-over's, under another role: this one cannot
+ * rename or modify a database it did not create. docs/rds-restore.md describes the contract.
  */
 import { rds, rdsIn } from '#common/clients';
 import { requireEnv } from '#common/env';
@@ -14,7 +14,6 @@ import type { RestoreDeps } from './deps.ts';
 import { type RestoreEvent, restoreEventSchema } from './input.ts';
 import { restoreDatabase } from './restore.ts';
 import { databaseStatus } from './status.ts';
-import { switchOver } from './switch-over.ts';
 import { deleteRestored } from './teardown.ts';
 
 const TARGETS = rdsTargetsFromEnv();
@@ -35,9 +34,6 @@ export async function restoreAction(event: RestoreEvent) {
       return restoreDatabase(DEPS, target, event);
     case 'status':
       return databaseStatus(DEPS, target, event);
-    case 'switch-over':
-    case 'undo-switch-over':
-      return switchOver(DEPS, target, event);
     case 'delete':
       return deleteRestored(DEPS, target, event);
   }

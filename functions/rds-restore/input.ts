@@ -1,14 +1,15 @@
 /**
- * The rds-restore event: one of six actions on a configured RDS target, each idempotent per
+ * The rds-restore event: one of four actions on a configured RDS target, each idempotent per
  * execution (a re-run continues where the last call stopped).
  *
  * - `choose`: the snapshot a disaster-recovery restore starts from (the newest available managed
  *   one, or the one given), and the identifier `restore` will create;
  * - `restore`: a new instance/cluster from a snapshot, with the settings recorded with it;
  * - `status`: where a restored (or any) instance/cluster stands, for polling;
- * - `switch-over`: park the original as `<id>-old-<time>` and give the restored copy its name;
- * - `undo-switch-over`: the reverse renames;
- * - `delete`: tear down what this execution restored (never the original).
+ * - `delete`: tear down what this execution restored (never the original), with a final
+ *   snapshot when it ever held the production name.
+ *
+ * Switch-over and its undo are rds-switch-over's (functions/rds-switch-over/input.ts).
  */
 import * as z from 'zod';
 import { isValidIdentifier, MAX_DB_IDENTIFIER, MAX_SNAPSHOT_IDENTIFIER } from '#common/rds-names';
@@ -64,8 +65,6 @@ export const overridesSchema = z
 /** The event schema for the configured targets (an unknown target fails validation). */
 export function restoreEventSchema(targets: readonly RdsTarget[]) {
   const target = targetNameSchema(targets);
-  /** The execution's start time: fixes the `<id>-old-<time>` name across retries and the undo. */
-  const startedAt = z.iso.datetime({ offset: true });
   return z.discriminatedUnion('action', [
     z
       .object({
@@ -97,24 +96,6 @@ export function restoreEventSchema(targets: readonly RdsTarget[]) {
       .strict(),
     z
       .object({
-        action: z.literal('switch-over'),
-        target,
-        executionId,
-        restoredIdentifier: dbIdentifier,
-        startedAt,
-      })
-      .strict(),
-    z
-      .object({
-        action: z.literal('undo-switch-over'),
-        target,
-        executionId,
-        restoredIdentifier: dbIdentifier,
-        startedAt,
-      })
-      .strict(),
-    z
-      .object({
         action: z.literal('delete'),
         target,
         executionId,
@@ -129,5 +110,4 @@ export type RestoreEvent = z.output<ReturnType<typeof restoreEventSchema>>;
 export type ChooseAction = Extract<RestoreEvent, { action: 'choose' }>;
 export type RestoreAction = Extract<RestoreEvent, { action: 'restore' }>;
 export type StatusAction = Extract<RestoreEvent, { action: 'status' }>;
-export type SwitchAction = Extract<RestoreEvent, { action: 'switch-over' | 'undo-switch-over' }>;
 export type DeleteAction = Extract<RestoreEvent, { action: 'delete' }>;

@@ -3,6 +3,7 @@
  * but something is close to going wrong). Pure.
  */
 import type { FlowName, Severity } from '#common/alert-schema';
+import { describeTampering, type TamperFinding, type TamperKind } from '#common/backup/tampering';
 import { disasterRecoveryFindings } from './disaster-recovery.ts';
 import type { RunRecord } from './run-record.ts';
 import { unwrapError } from './step-error.ts';
@@ -141,6 +142,18 @@ export function findings(record: RunRecord): Findings {
 
   for (const target of record.cleanup?.targets ?? []) {
     const where = `${target.resource === 'backups' ? 'backups of set' : 'snapshots of RDS target'} ${target.name}${target.region ? ` in ${target.region}` : ''}`;
+    if (target.tamperingCount) {
+      failures.push({
+        what: `Tampering in the backup bucket: ${describeTampering(
+          (target.tampering ?? []).map((t) => ({ ...t, kind: t.kind as TamperKind }) as TamperFinding),
+          target.tamperingCount,
+          5,
+        )}`,
+        where,
+        action:
+          'Nothing forged was used for a decision or deleted. Find who wrote these objects (S3 server access logs, CloudTrail data events), revoke that access, then remove them; if the newest backups are gone, restore their versions (the bucket is versioned) and take a new backup (docs/security.md).',
+      });
+    }
     if (target.status === 'failed' || target.status === 'refused') {
       failures.push({
         what: `Cleanup of ${where} ${target.status === 'refused' ? 'refused to act' : 'failed'}${target.reason ? `: ${target.reason}` : ''}`,

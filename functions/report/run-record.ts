@@ -108,6 +108,18 @@ export const cleanupSection = z.object({
         }),
       ),
       notes: z.array(z.string()).default([]),
+      /** Forged or altered objects cleanup found and ignored (docs/security.md). */
+      tampering: z
+        .array(
+          z.object({
+            kind: z.string(),
+            key: z.string(),
+            backupId: z.string().optional(),
+            detail: z.string().optional(),
+          }),
+        )
+        .optional(),
+      tamperingCount: z.number().int().nonnegative().optional(),
     }),
   ),
 });

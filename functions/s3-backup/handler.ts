@@ -2,10 +2,13 @@
  * s3-backup: backs up a backup set's S3 prefix into the backup bucket, encrypted client-side
  * under the stack key, with a sealed manifest per backup; full or incremental; resumable (call
  * again with the same event until `done`) and idempotent (a finished backup returns its result).
+ * Every finished backup moves its set's sealed catalog head forward (catalog-head.ts), which lets
+ * freshness and cleanup notice when the newest backups are deleted.
  */
 import type { Context } from 'aws-lambda';
 import { budgetFrom } from '#common/backup/budget';
-import type { BackupRequest } from '#common/backup/engine';
+import { recordInCatalogHead } from '#common/backup/catalog-head';
+import { type BackupRequest, writeOptions } from '#common/backup/engine';
 import { backupEnvironment, cryptoFor, engineFor } from '#common/backup/environment';
 import { newBackupId } from '#common/backup/layout';
 import { finalizeBackup, planBackup, processBatches, runBackup } from '#common/backup/run';
@@ -51,18 +54,32 @@ export async function backup(event: BackupEvent, context: Context) {
     backupId,
     executionId: event.executionId,
   };
+  /** Moves the catalog head once the backup has its manifest (again on a re-run: idempotent). */
+  const recorded = async <T extends object>(outcome: T) => {
+    const result = 'result' in outcome ? (outcome.result as { backupId?: string } | undefined) : undefined;
+    if (result?.backupId) {
+      await recordInCatalogHead(
+        engine,
+        writeOptions(engine, request),
+        request.set,
+        result.backupId,
+        engine.now(),
+      );
+    }
+    return outcome;
+  };
   switch (event.step) {
     case 'run':
-      return runBackup(engine, request, budget);
+      return recorded(await runBackup(engine, request, budget));
     case 'plan':
-      return planBackup(engine, request, budget);
+      return recorded(await planBackup(engine, request, budget));
     case 'batches':
       return {
         backupId,
         ...(await processBatches(engine, request.set, backupId, event.batches ?? [], budget)),
       };
     case 'finalize':
-      return finalizeBackup(engine, request.set, backupId, budget);
+      return recorded(await finalizeBackup(engine, request.set, backupId, budget));
   }
 }
 

@@ -117,6 +117,17 @@ const backupBucket = z
     noncurrentVersionDays: positiveInt.default(30),
     /** Days server access logs are kept. */
     accessLogDays: positiveInt.default(90),
+    /**
+     * The one IAM role or user that may delete or shorten Object Lock GOVERNANCE retention
+     * (s3:BypassGovernanceRetention); the bucket policy denies it to everyone else. Absent: no one.
+     */
+    breakGlassPrincipalArn: z
+      .string()
+      .regex(
+        /^arn:aws[\w-]*:iam::\d{12}:(role|user)\/[\w+=,.@/-]+$/,
+        'expected an IAM role or user ARN (arn:aws:iam::<account>:role/<name>)',
+      )
+      .optional(),
   })
   .strict();
 

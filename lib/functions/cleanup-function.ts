@@ -1,9 +1,11 @@
 import { Duration, Stack } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
+import type * as kms from 'aws-cdk-lib/aws-kms';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
 import type { CaretakerConfig } from '../config/schema.ts';
 import { stackArn } from '../security/arns.ts';
+import { keyThroughS3, openSeals } from '../security/key-use.ts';
 import { acknowledgeGrant, allow } from '../security/nag.ts';
 import { CaretakerFunction, type CaretakerFunctionProps } from './caretaker-function.ts';
 
@@ -11,12 +13,15 @@ export interface CleanupFunctionProps
   extends Pick<CaretakerFunctionProps, 'environmentName' | 'logRetention' | 'logKey'> {
   readonly config: CaretakerConfig;
   readonly backupBucket: s3.IBucket;
+  /** The stack key: cleanup opens the seals of manifests and verification records with it. */
+  readonly key: kms.IKey;
 }
 
 /**
  * The cleanup function: retention over managed snapshots (primary and DR regions) and backups.
- * It may delete only snapshots tagged `caretaker:managed=true` (an IAM condition, checked again in
- * code) and objects under `backups/` in the backup bucket.
+ * It may delete only snapshots Caretaker names (`caretaker-*`) tagged `caretaker:managed=true` (an
+ * IAM condition, checked again in code) and objects under `backups/` in the backup bucket; it may
+ * open seals with the stack key but decrypt no backup data (lib/security/key-use.ts).
  */
 export class CleanupFunction extends Construct {
   public readonly function: CaretakerFunction;
@@ -54,8 +59,11 @@ export class CleanupFunction extends Construct {
         'cluster:*': 'Listing the cluster snapshots of each target in the region; read-only.',
         'snapshot:*':
           'Retention reads every manual snapshot and deletes only those tagged caretaker:managed=true (rds:snapshot-tag condition).',
-        'cluster-snapshot:*':
-          'Retention deletes only cluster snapshots tagged caretaker:managed=true (rds:cluster-snapshot-tag condition).',
+        'cluster-snapshot:*': 'Listing the cluster snapshots of each target in the region; read-only.',
+        'snapshot:caretaker-*':
+          'Caretaker names its snapshots caretaker-<target>-<execution>-<kind>; retention deletes only those, and only while tagged caretaker:managed=true.',
+        'cluster-snapshot:caretaker-*':
+          'Caretaker names its cluster snapshots caretaker-<target>-<execution>-<kind>; retention deletes only those, and only while tagged caretaker:managed=true.',
       };
       const reason = (wildcard: string) =>
         Object.entries(reasons).find(([suffix]) => wildcard.endsWith(`:${suffix}`))?.[1];
@@ -71,12 +79,12 @@ export class CleanupFunction extends Construct {
         }),
         new iam.PolicyStatement({
           actions: ['rds:DeleteDBSnapshot'],
-          resources: arns('snapshot:*'),
+          resources: arns('snapshot:caretaker-*'),
           conditions: { StringEquals: { 'rds:snapshot-tag/caretaker:managed': 'true' } },
         }),
         new iam.PolicyStatement({
           actions: ['rds:DeleteDBClusterSnapshot'],
-          resources: arns('cluster-snapshot:*'),
+          resources: arns('cluster-snapshot:caretaker-*'),
           conditions: { StringEquals: { 'rds:cluster-snapshot-tag/caretaker:managed': 'true' } },
         }),
       ]) {
@@ -85,14 +93,17 @@ export class CleanupFunction extends Construct {
     }
 
     if (config.backupSets.length > 0) {
+      fn.bind('BACKUP_KEY_ARN', props.key.keyArn);
+      fn.role.addToPolicy(openSeals(props.key));
+      fn.role.addToPolicy(keyThroughS3(this, props.key, ['kms:Decrypt']));
       fn.bind('BACKUP_BUCKET', backupBucket.bucketName, (grantee) => {
         iam.Grant.addToPrincipal({
           grantee,
-          actions: ['s3:ListBucket'],
+          // ListBucketVersions: a deleted catalog head leaves versions behind (tampering).
+          actions: ['s3:ListBucket', 's3:ListBucketVersions'],
           resourceArns: [backupBucket.bucketArn],
           conditions: { StringLike: { 's3:prefix': ['backups/*'] } },
         });
-        backupBucket.encryptionKey?.grant(grantee, 'kms:Decrypt');
         return acknowledgeGrant(
           fn.role,
           iam.Grant.addToPrincipal({

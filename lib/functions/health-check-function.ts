@@ -1,9 +1,11 @@
 import { Duration } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
+import type * as kms from 'aws-cdk-lib/aws-kms';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
 import type { CaretakerConfig } from '../config/schema.ts';
 import { rdsResourceArn, rdsSnapshotArns } from '../security/arns.ts';
+import { keyThroughS3, openSeals } from '../security/key-use.ts';
 import { allow } from '../security/nag.ts';
 import { CaretakerFunction, type CaretakerFunctionProps } from './caretaker-function.ts';
 
@@ -12,6 +14,8 @@ export interface HealthCheckFunctionProps
   readonly config: CaretakerConfig;
   /** Where backups (and their verification records) are, for the freshness checks. */
   readonly backupBucket: s3.IBucket;
+  /** The stack key: freshness counts only backups and records whose seals open with it. */
+  readonly key: kms.IKey;
 }
 
 /**
@@ -52,10 +56,29 @@ export class HealthCheckFunction extends Construct {
       fn.bind('BACKUP_BUCKET', props.backupBucket.bucketName, (grantee) =>
         iam.Grant.addToPrincipal({
           grantee,
-          actions: ['s3:ListBucket'],
+          // ListBucketVersions: a deleted catalog head leaves versions behind (tampering).
+          actions: ['s3:ListBucket', 's3:ListBucketVersions'],
           resourceArns: [props.backupBucket.bucketArn],
           conditions: { StringLike: { 's3:prefix': ['backups/*'] } },
         }),
+      );
+      // Sealed facts only: manifests, seals, verification records and catalog heads, and their
+      // seals opened with the stack key (never a data key: lib/security/key-use.ts).
+      fn.bind('BACKUP_KEY_ARN', props.key.keyArn);
+      fn.role.addToPolicy(openSeals(props.key));
+      fn.role.addToPolicy(keyThroughS3(this, props.key, ['kms:Decrypt']));
+      allow(
+        fn.role,
+        new iam.PolicyStatement({
+          actions: ['s3:GetObject'],
+          resources: [
+            props.backupBucket.arnForObjects('backups/*/manifest.json'),
+            props.backupBucket.arnForObjects('backups/*/manifest.seal'),
+            props.backupBucket.arnForObjects('backups/*/verifications/*'),
+            props.backupBucket.arnForObjects('backups/*/catalog-head.json'),
+          ],
+        }),
+        'Backup ids are made per run: freshness reads each backup set’s manifests, seals, verification records and catalog head, and no backup data.',
       );
     }
 

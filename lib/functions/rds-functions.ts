@@ -1,9 +1,11 @@
 import { Duration, Stack } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { Construct } from 'constructs';
+import { SWITCH_OVER_TAG_KEYS, TAG } from '../../functions/common/caretaker-tags.ts';
 import type { CaretakerConfig } from '../config/schema.ts';
 import { stackArn } from '../security/arns.ts';
 import { acknowledgeStatements } from '../security/nag.ts';
+import { parkedPattern, restoredPattern, restoredWriterPattern } from '../security/rds-patterns.ts';
 import { CaretakerFunction, type CaretakerFunctionProps } from './caretaker-function.ts';
 
 type Target = CaretakerConfig['rdsTargets'][number];
@@ -15,20 +17,50 @@ export interface RdsFunctionsProps
 
 const MANAGED_REQUEST = { StringEquals: { 'aws:RequestTag/caretaker:managed': 'true' } };
 
+/**
+ * What RDS needs of a snapshot's key (and a copy's DR key) to restore or copy it: DescribeKey, and
+ * grants for AWS resources, both only through RDS. (DescribeKey requests never carry
+ * kms:GrantIsForAWSResource: under that condition it would never be allowed.)
+ */
+function kmsForRds(regions: readonly string[], extraKeys: readonly string[] = []): iam.PolicyStatement[] {
+  const keys = [...extraKeys, ...regions.map((region) => stackArn('kms', 'key/*', region))];
+  const viaRds = regions.map((region) => `rds.${region}.amazonaws.com`);
+  return [
+    new iam.PolicyStatement({
+      actions: ['kms:DescribeKey'],
+      resources: keys,
+      conditions: { StringEquals: { 'kms:ViaService': viaRds } },
+    }),
+    new iam.PolicyStatement({
+      actions: ['kms:CreateGrant'],
+      resources: keys,
+      conditions: {
+        Bool: { 'kms:GrantIsForAWSResource': 'true' },
+        StringEquals: { 'kms:ViaService': viaRds },
+      },
+    }),
+  ];
+}
+
 /** `arn:…:rds:<region>:<account>:<resource>` for each region. */
 function rdsArns(regions: readonly string[], ...resources: string[]): string[] {
   return regions.flatMap((region) => resources.map((resource) => stackArn('rds', resource, region)));
 }
 
 /**
- * The RDS functions: rds-snapshot, rds-restore and update. Each gets the RDS targets in
- * `RDS_TARGETS` and IAM scoped to the configured identifiers and to the names Caretaker derives
- * (`caretaker-*` snapshots, `<id>-r*` restores, `<id>-old-*` parked originals); deletions are
- * allowed only on resources tagged `caretaker:managed=true`.
+ * The RDS functions: rds-snapshot, rds-restore, rds-switch-over and update. Each gets the RDS
+ * targets in `RDS_TARGETS` and IAM scoped to the configured identifiers and to the names Caretaker
+ * derives (`caretaker-*` snapshots, `<id>-r<8 hex>` restores, `<id>-old-<14 digits>` parked
+ * originals: lib/security/rds-patterns.ts); deletions are allowed only on resources Caretaker
+ * names and tagged `caretaker:managed=true`. Renaming production (switch-over) and creating,
+ * tagging and deleting copies (restore) are two roles, so neither alone can tag production as
+ * managed and delete it (docs/security.md).
  */
 export class RdsFunctions extends Construct {
   public readonly snapshot: CaretakerFunction;
   public readonly restore: CaretakerFunction;
+  /** The only role that may rename production databases (and it may not delete or tag them managed). */
+  public readonly switchOver: CaretakerFunction;
   public readonly update: CaretakerFunction;
 
   constructor(scope: Construct, id: string, props: RdsFunctionsProps) {
@@ -74,6 +106,16 @@ export class RdsFunctions extends Construct {
       }),
     );
     this.restorePolicy(this.restore, instances, clusters, regions);
+
+    this.switchOver = bindTargets(
+      new CaretakerFunction(this, 'SwitchOver', {
+        ...common,
+        name: 'rds-switch-over',
+        description:
+          'Switches an RDS target over to a restored copy by renaming (and undoes it), journaled in tags',
+      }),
+    );
+    this.switchOverPolicy(this.switchOver, instances, clusters, regions);
 
     this.update = bindTargets(
       new CaretakerFunction(this, 'Update', {
@@ -160,13 +202,7 @@ export class RdsFunctions extends Construct {
     ];
     if (drKeys.length > 0) {
       // RDS re-encrypts the copy under the DR key (and reads the source key) through grants it makes.
-      statements.push(
-        new iam.PolicyStatement({
-          actions: ['kms:DescribeKey', 'kms:CreateGrant'],
-          resources: [...drKeys, ...regions.map((region) => stackArn('kms', 'key/*', region))],
-          conditions: { Bool: { 'kms:GrantIsForAWSResource': 'true' } },
-        }),
-      );
+      statements.push(...kmsForRds(regions, drKeys));
     }
     this.allow(fn, statements, [
       [
@@ -200,19 +236,18 @@ export class RdsFunctions extends Construct {
     clusters: Target[],
     regions: string[],
   ): void {
-    const sources = [
-      ...instances.map((t) => `db:${t.identifier}`),
-      ...clusters.map((t) => `cluster:${t.identifier}`),
-    ];
-    const derived = [
-      ...instances.flatMap((t) => [`db:${t.identifier}-r*`, `db:${t.identifier}-old-*`]),
+    // The names this role creates (and alone may tag managed and delete): restored copies, and a
+    // restored cluster's writer. Never the configured identifiers nor parked originals.
+    const copies = [
+      ...instances.map((t) => `db:${restoredPattern(t.identifier)}`),
       ...clusters.flatMap((t) => [
-        `cluster:${t.identifier}-r*`,
-        `cluster:${t.identifier}-old-*`,
-        `db:${t.identifier}-r*`,
-        `db:${t.identifier}-old-*`,
+        `cluster:${restoredPattern(t.identifier)}`,
+        `db:${restoredWriterPattern(t.identifier)}`,
       ]),
     ];
+    const copiedInstances = copies.filter((name) => name.startsWith('db:'));
+    const copiedClusters = copies.filter((name) => name.startsWith('cluster:'));
+    const groups = ['snapshot:*', 'cluster-snapshot:*', 'pg:*', 'cluster-pg:*', 'og:*', 'subgrp:*'];
     const statements = [
       new iam.PolicyStatement({
         actions: [
@@ -224,71 +259,77 @@ export class RdsFunctions extends Construct {
         ],
         resources: rdsArns(regions, 'db:*', 'cluster:*', 'snapshot:*', 'cluster-snapshot:*'),
       }),
-      // A restore creates a new, tagged instance or cluster from a snapshot with the captured groups.
-      new iam.PolicyStatement({
-        actions: [
-          'rds:RestoreDBInstanceFromDBSnapshot',
-          'rds:RestoreDBClusterFromSnapshot',
-          'rds:CreateDBInstance',
-          'rds:AddTagsToResource',
-        ],
-        resources: rdsArns(
-          regions,
-          ...derived,
-          'snapshot:*',
-          'cluster-snapshot:*',
-          'pg:*',
-          'cluster-pg:*',
-          'og:*',
-          'subgrp:*',
-        ),
-        conditions: MANAGED_REQUEST,
-      }),
-      // Switch-over and undo rename the source and its restored copy, and toggle deletion protection
-      // (without targets there is nothing to rename: no statement, which would have no resource).
-      ...(sources.length === 0
+      // A restore creates a new, tagged, private instance from a snapshot with the captured groups.
+      ...(copiedInstances.length === 0
         ? []
         : [
             new iam.PolicyStatement({
-              actions: ['rds:ModifyDBInstance', 'rds:ModifyDBCluster', 'rds:AddTagsToResource'],
-              resources: rdsArns(regions, ...sources, ...derived),
-            }),
-            new iam.PolicyStatement({
-              actions: ['rds:RemoveTagsFromResource'],
-              resources: rdsArns(regions, ...sources, ...derived),
-              conditions: {
-                'ForAllValues:StringEquals': {
-                  'aws:TagKeys': ['caretaker:managed', 'caretaker:promoted-at'],
-                },
-              },
+              actions: ['rds:RestoreDBInstanceFromDBSnapshot', 'rds:CreateDBInstance'],
+              resources: rdsArns(regions, ...copiedInstances, ...copiedClusters, ...groups),
+              conditions: { ...MANAGED_REQUEST, Bool: { 'rds:PubliclyAccessible': 'false' } },
             }),
           ]),
-      // Tear-down deletes only what Caretaker restored.
-      new iam.PolicyStatement({
-        actions: ['rds:DeleteDBInstance'],
-        resources: rdsArns(regions, 'db:*'),
-        conditions: { StringEquals: { 'rds:db-tag/caretaker:managed': 'true' } },
-      }),
-      new iam.PolicyStatement({
-        actions: ['rds:DeleteDBCluster'],
-        resources: rdsArns(regions, 'cluster:*'),
-        conditions: { StringEquals: { 'rds:cluster-tag/caretaker:managed': 'true' } },
-      }),
-      new iam.PolicyStatement({
-        actions: ['kms:DescribeKey', 'kms:CreateGrant'],
-        resources: regions.map((region) => stackArn('kms', 'key/*', region)),
-        conditions: { Bool: { 'kms:GrantIsForAWSResource': 'true' } },
-      }),
+      ...(copiedClusters.length === 0
+        ? []
+        : [
+            new iam.PolicyStatement({
+              actions: ['rds:RestoreDBClusterFromSnapshot'],
+              resources: rdsArns(regions, ...copiedClusters, ...groups),
+              conditions: MANAGED_REQUEST,
+            }),
+          ]),
+      // Tags only with caretaker:managed=true in the request: on a copy as it is created (or made
+      // disposable again after an undone switch-over), and on the final snapshot of a copy that held
+      // the production name (CopyTagsToSnapshot copies its tags).
+      ...(copies.length === 0
+        ? []
+        : [
+            new iam.PolicyStatement({
+              actions: ['rds:AddTagsToResource'],
+              resources: rdsArns(regions, ...copies, 'snapshot:caretaker-*', 'cluster-snapshot:caretaker-*'),
+              conditions: MANAGED_REQUEST,
+            }),
+          ]),
+      // Tear-down deletes only copies it created, and only while they are tagged managed; a copy that
+      // held the production name goes with a final snapshot.
+      ...(copiedInstances.length === 0
+        ? []
+        : [
+            new iam.PolicyStatement({
+              actions: ['rds:DeleteDBInstance'],
+              resources: rdsArns(regions, ...copiedInstances),
+              conditions: { StringEquals: { 'rds:db-tag/caretaker:managed': 'true' } },
+            }),
+            new iam.PolicyStatement({
+              actions: ['rds:CreateDBSnapshot'],
+              resources: rdsArns(regions, ...copiedInstances, 'snapshot:caretaker-*'),
+            }),
+          ]),
+      ...(copiedClusters.length === 0
+        ? []
+        : [
+            new iam.PolicyStatement({
+              actions: ['rds:DeleteDBCluster'],
+              resources: rdsArns(regions, ...copiedClusters),
+              conditions: { StringEquals: { 'rds:cluster-tag/caretaker:managed': 'true' } },
+            }),
+            new iam.PolicyStatement({
+              actions: ['rds:DeleteDBCluster', 'rds:CreateDBClusterSnapshot'],
+              resources: rdsArns(regions, 'cluster-snapshot:caretaker-*'),
+            }),
+            new iam.PolicyStatement({
+              actions: ['rds:CreateDBClusterSnapshot'],
+              resources: rdsArns(regions, ...copiedClusters),
+            }),
+          ]),
+      ...kmsForRds(regions),
     ];
     this.allow(fn, statements, [
       [
         'db:*',
-        'Reads any instance (restores, parked originals); deletes only instances tagged caretaker:managed=true (rds:db-tag condition).',
+        'Reads any instance (restores, parked originals, cluster members); read-only: creation, tagging and deletion are limited to the copies it names.',
       ],
-      [
-        'cluster:*',
-        'Reads any cluster; deletes only clusters tagged caretaker:managed=true (rds:cluster-tag condition).',
-      ],
+      ['cluster:*', 'Reads any cluster (restored copies, parked originals); read-only.'],
       [
         'snapshot:*',
         'A restore may start from any snapshot the operator names (including DR copies); read and restore only.',
@@ -296,6 +337,14 @@ export class RdsFunctions extends Construct {
       [
         'cluster-snapshot:*',
         'A restore may start from any cluster snapshot the operator names; read and restore only.',
+      ],
+      [
+        'snapshot:caretaker-*',
+        'The final snapshot of a deleted copy is named caretaker-<target>-<execution>-final; tagged only as managed.',
+      ],
+      [
+        'cluster-snapshot:caretaker-*',
+        'The final snapshot of a deleted cluster copy is named caretaker-<target>-<execution>-final.',
       ],
       [
         'pg:*',
@@ -315,21 +364,82 @@ export class RdsFunctions extends Construct {
       ],
       [
         'key/*',
-        'Snapshots may be under any key of the account; RDS needs DescribeKey/CreateGrant, and only for AWS resources.',
+        'Snapshots may be under any key of the account; RDS needs DescribeKey/CreateGrant through RDS, CreateGrant only for AWS resources.',
       ],
-      ...[...instances, ...clusters].flatMap((t): [string, string][] => [
-        [`db:${t.identifier}-r*`, 'Restored copies are named <source>-r<execution hash>.'],
-        [`db:${t.identifier}-old-*`, 'A switch-over parks the original as <source>-old-<UTC time>.'],
-        ...(t.type === 'cluster'
-          ? ([
-              [`cluster:${t.identifier}-r*`, 'Restored clusters are named <source>-r<execution hash>.'],
-              [
-                `cluster:${t.identifier}-old-*`,
-                'A switch-over parks the original cluster as <source>-old-<UTC time>.',
-              ],
-            ] as [string, string][])
-          : []),
-      ]),
+    ]);
+  }
+
+  /**
+   * The switch-over's role: renames the configured databases, their parked originals and restored
+   * copies, and tags them with journal keys only. It can neither add caretaker:managed (so nothing
+   * it touches becomes deletable) nor delete, restore or create anything.
+   */
+  private switchOverPolicy(
+    fn: CaretakerFunction,
+    instances: Target[],
+    clusters: Target[],
+    regions: string[],
+  ): void {
+    const names = (type: 'db' | 'cluster', targets: Target[]) =>
+      targets.flatMap((t) => [
+        `${type}:${t.identifier}`,
+        `${type}:${parkedPattern(t.identifier)}`,
+        `${type}:${restoredPattern(t.identifier)}`,
+      ]);
+    const renamed = [...names('db', instances), ...names('cluster', clusters)];
+    const statements: iam.PolicyStatement[] = [
+      new iam.PolicyStatement({
+        actions: ['rds:DescribeDBInstances', 'rds:DescribeDBClusters', 'rds:ListTagsForResource'],
+        resources: rdsArns(regions, 'db:*', 'cluster:*'),
+      }),
+    ];
+    if (renamed.length > 0) {
+      const keys = (allowed: readonly string[]) => ({
+        'ForAllValues:StringEquals': { 'aws:TagKeys': [...allowed] },
+        // Without this, a request with no tag keys would satisfy ForAllValues vacuously.
+        Null: { 'aws:TagKeys': 'false' },
+      });
+      statements.push(
+        ...(instances.length === 0
+          ? []
+          : [
+              new iam.PolicyStatement({
+                actions: ['rds:ModifyDBInstance'],
+                resources: rdsArns([regions[0]!], ...names('db', instances)),
+              }),
+            ]),
+        ...(clusters.length === 0
+          ? []
+          : [
+              new iam.PolicyStatement({
+                actions: ['rds:ModifyDBCluster'],
+                resources: rdsArns([regions[0]!], ...names('cluster', clusters)),
+              }),
+            ]),
+        new iam.PolicyStatement({
+          actions: ['rds:AddTagsToResource'],
+          resources: rdsArns([regions[0]!], ...renamed),
+          conditions: keys(SWITCH_OVER_TAG_KEYS),
+        }),
+        new iam.PolicyStatement({
+          actions: ['rds:RemoveTagsFromResource'],
+          resources: rdsArns([regions[0]!], ...renamed),
+          conditions: keys([
+            TAG.managed,
+            TAG.promotedAt,
+            TAG.parkedBy,
+            TAG.parkedAt,
+            TAG.switchCopy,
+            TAG.kind,
+            TAG.stack,
+            TAG.target,
+          ]),
+        }),
+      );
+    }
+    this.allow(fn, statements, [
+      ['db:*', 'Finds a parked original among all instances by its journal tags; read-only.'],
+      ['cluster:*', 'Finds a parked original among all clusters by its journal tags; read-only.'],
     ]);
   }
 

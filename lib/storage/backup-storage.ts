@@ -1,4 +1,5 @@
 import { Duration, RemovalPolicy } from 'aws-cdk-lib';
+import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as kms from 'aws-cdk-lib/aws-kms';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
@@ -22,6 +23,12 @@ export interface BackupStorageProps {
    * @default 90
    */
   readonly accessLogDays?: number;
+  /**
+   * The one principal allowed s3:BypassGovernanceRetention (deleting or shortening GOVERNANCE
+   * Object Lock retention); everyone else is denied it by the bucket policy.
+   * @default - no one
+   */
+  readonly breakGlassPrincipalArn?: string;
 }
 
 /**
@@ -29,7 +36,10 @@ export interface BackupStorageProps {
  *
  * Backups: SSE-KMS with the stack key (bucket key on to cut KMS calls), all public access blocked,
  * TLS only, versioned, noncurrent versions expired, incomplete uploads aborted, access logged,
- * optional Object Lock. Both buckets are retained on stack deletion: backups outlive the stack.
+ * optional Object Lock. The bucket policy refuses any write that asks for another encryption than
+ * the stack key (another KMS key, the AWS managed key, SSE-S3, SSE-C) and s3:BypassGovernanceRetention
+ * to everyone but an optional break-glass principal (docs/security.md). Both buckets are retained
+ * on stack deletion: backups outlive the stack.
  */
 export class BackupStorage extends Construct {
   /** Where backups, manifests and reports are written. */
@@ -87,5 +97,42 @@ export class BackupStorage extends Construct {
       ],
       removalPolicy: RemovalPolicy.RETAIN,
     });
+
+    const objects = this.bucket.arnForObjects('*');
+    const deny = (sid: string, actions: string[], conditions: Record<string, Record<string, unknown>>) =>
+      this.bucket.addToResourcePolicy(
+        new iam.PolicyStatement({
+          sid,
+          effect: iam.Effect.DENY,
+          principals: [new iam.AnyPrincipal()],
+          actions,
+          resources: [objects],
+          conditions,
+        }),
+      );
+    // A write without encryption headers gets the default (the stack key); one that names
+    // encryption must name exactly that.
+    deny('DenyWritesUnderAnotherKey', ['s3:PutObject'], {
+      Null: { 's3:x-amz-server-side-encryption-aws-kms-key-id': 'false' },
+      StringNotEquals: { 's3:x-amz-server-side-encryption-aws-kms-key-id': props.key.keyArn },
+    });
+    deny('DenyWritesWithoutTheStackKey', ['s3:PutObject'], {
+      Null: { 's3:x-amz-server-side-encryption': 'false' },
+      StringNotEquals: { 's3:x-amz-server-side-encryption': 'aws:kms' },
+    });
+    deny('DenyWritesUnderTheAwsManagedKey', ['s3:PutObject'], {
+      StringEquals: { 's3:x-amz-server-side-encryption': 'aws:kms' },
+      Null: { 's3:x-amz-server-side-encryption-aws-kms-key-id': 'true' },
+    });
+    deny('DenyWritesWithCustomerKeys', ['s3:PutObject'], {
+      Null: { 's3:x-amz-server-side-encryption-customer-algorithm': 'false' },
+    });
+    deny(
+      'DenyBypassingGovernanceRetention',
+      ['s3:BypassGovernanceRetention'],
+      props.breakGlassPrincipalArn
+        ? { ArnNotEquals: { 'aws:PrincipalArn': props.breakGlassPrincipalArn } }
+        : {},
+    );
   }
 }

@@ -5,6 +5,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { CreateKeyCommand, KMSClient } from '@aws-sdk/client-kms';
 import { CreateBucketCommand, GetObjectCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
 import { CreateStateMachineCommand, type HistoryEvent, SFNClient } from '@aws-sdk/client-sfn';
 import { CreateTopicCommand, SNSClient } from '@aws-sdk/client-sns';
@@ -29,6 +30,7 @@ const sandbox = withSandbox([s3Service, kmsService, snsService, lambdaService, s
 let s3: S3Client;
 let sfn: SFNClient;
 let topicArn: string;
+let keyArn: string;
 const BUCKET = 'cleanup-flow-backups';
 const POLICIES = JSON.stringify({ standard: { keepLast: 3 } });
 
@@ -43,6 +45,8 @@ async function machineWith(name: string, backupSets: unknown[]): Promise<string>
       BACKUP_SETS: JSON.stringify(backupSets),
       RETENTION_POLICIES: POLICIES,
       BACKUP_BUCKET: BUCKET,
+      // Seals of manifests and verification records are checked with the stack key.
+      BACKUP_KEY_ARN: keyArn,
     },
     timeoutMs: 60_000,
   });
@@ -75,6 +79,7 @@ beforeAll(async () => {
   s3 = new S3Client({});
   sfn = new SFNClient({});
   await s3.send(new CreateBucketCommand({ Bucket: BUCKET }));
+  keyArn = (await new KMSClient({}).send(new CreateKeyCommand({}))).KeyMetadata!.Arn!;
   topicArn = (await new SNSClient({}).send(new CreateTopicCommand({ Name: 'caretaker-alerts' }))).TopicArn!;
   sandbox.sandbox.context.service<LambdaService>('lambda')!.register({
     name: 'caretaker-report',

@@ -28,6 +28,9 @@ import { type Behaviour, fail } from './support/script-server.ts';
 const flow = flowHarness('disaster-recovery.asl.json', {
   FlowInputFunctionArn: 'flow-input',
   RdsRestoreFunctionArn: 'rds-restore',
+  // rds-switch-over: scripted under the same name, whose script dispatches on `action` (the two
+  // functions' actions do not overlap).
+  SwitchOverFunctionArn: 'rds-restore',
   BackupRestoreFunctionArn: 'backup-restore',
   HealthCheckFunctionArn: 'health-check',
   ReportFunctionArn: 'report',

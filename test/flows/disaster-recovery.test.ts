@@ -149,6 +149,10 @@ function registerFunctions(context: FlowContext): void {
     RDS_TARGETS: targets,
     CARETAKER_STACK: 'caretaker-flowtest',
   });
+  register('caretaker-rds-switch-over', 'rds-switch-over', {
+    RDS_TARGETS: targets,
+    CARETAKER_STACK: 'caretaker-flowtest',
+  });
   register('caretaker-s3-backup', 's3-backup', backupEnv);
   register('caretaker-backup-verify', 'backup-verify', backupEnv);
   register('caretaker-backup-restore', 'backup-restore', backupEnv);
@@ -312,6 +316,7 @@ beforeAll(async () => {
   const definition = readFileSync(ASL, 'utf8')
     .replaceAll('${FlowInputFunctionArn}', 'caretaker-flow-input')
     .replaceAll('${RdsRestoreFunctionArn}', 'caretaker-rds-restore')
+    .replaceAll('${SwitchOverFunctionArn}', 'caretaker-rds-switch-over')
     .replaceAll('${BackupRestoreFunctionArn}', 'caretaker-backup-restore')
     .replaceAll('${HealthCheckFunctionArn}', 'caretaker-health-check')
     .replaceAll('${ReportFunctionArn}', 'caretaker-report');

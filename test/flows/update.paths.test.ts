@@ -24,6 +24,9 @@ const flow = flowHarness('update.asl.json', {
   UpdateFunctionArn: 'update',
   SnapshotFunctionArn: 'rds-snapshot',
   RestoreFunctionArn: 'rds-restore',
+  // rds-switch-over: scripted under the same name, whose script dispatches on `action` (the two
+  // functions' actions do not overlap).
+  SwitchOverFunctionArn: 'rds-restore',
   ReportFunctionArn: 'report',
 });
 

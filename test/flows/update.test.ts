@@ -225,6 +225,7 @@ function registerHandlers(port: number): void {
     ['caretaker-update', 'update'],
     ['caretaker-rds-snapshot', 'rds-snapshot'],
     ['caretaker-rds-restore', 'rds-restore'],
+    ['caretaker-rds-switch-over', 'rds-switch-over'],
   ] as const) {
     service.register({
       name,
@@ -247,6 +248,7 @@ const SUBSTITUTIONS: Record<string, string> = {
   UpdateFunctionArn: 'caretaker-update',
   SnapshotFunctionArn: 'caretaker-rds-snapshot',
   RestoreFunctionArn: 'caretaker-rds-restore',
+  SwitchOverFunctionArn: 'caretaker-rds-switch-over',
   ReportFunctionArn: 'caretaker-report',
 };
 

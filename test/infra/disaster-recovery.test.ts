@@ -27,6 +27,7 @@ describe('disaster-recovery flow', () => {
       DefinitionSubstitutions: {
         FlowInputFunctionArn: stack.resolve(stack.flowInput.fn.functionArn),
         RdsRestoreFunctionArn: stack.resolve(stack.rds.restore.fn.functionArn),
+        SwitchOverFunctionArn: stack.resolve(stack.rds.switchOver.fn.functionArn),
         BackupRestoreFunctionArn: stack.resolve(stack.backups.restore.fn.functionArn),
         HealthCheckFunctionArn: stack.resolve(stack.healthCheck.function.fn.functionArn),
         ReportFunctionArn: stack.resolve(stack.report.function.fn.functionArn),
@@ -42,6 +43,7 @@ describe('disaster-recovery flow', () => {
     const expected = [
       stack.flowInput,
       stack.rds.restore,
+      stack.rds.switchOver,
       stack.backups.restore,
       stack.healthCheck.function,
       stack.report.function,

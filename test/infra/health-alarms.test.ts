@@ -63,7 +63,7 @@ describe('health-check function', () => {
       PolicyDocument: {
         Statement: Match.arrayWith([
           Match.objectLike({
-            Action: 's3:ListBucket',
+            Action: ['s3:ListBucket', 's3:ListBucketVersions'],
             Condition: { StringLike: { 's3:prefix': ['backups/*'] } },
           }),
           Match.objectLike({

@@ -35,6 +35,7 @@ describe('update flow', () => {
         UpdateFunctionArn: stack.resolve(stack.rds.update.fn.functionArn),
         SnapshotFunctionArn: stack.resolve(stack.rds.snapshot.fn.functionArn),
         RestoreFunctionArn: stack.resolve(stack.rds.restore.fn.functionArn),
+        SwitchOverFunctionArn: stack.resolve(stack.rds.switchOver.fn.functionArn),
         ReportFunctionArn: stack.resolve(stack.report.function.fn.functionArn),
       },
     });
@@ -51,6 +52,7 @@ describe('update flow', () => {
       stack.rds.update,
       stack.rds.snapshot,
       stack.rds.restore,
+      stack.rds.switchOver,
       stack.report.function,
     ].map((fn) => stack.resolve(fn.fn.functionArn));
 

@@ -1,20 +1,17 @@
 /**
  * cleanup over incremental backups on the sandbox (S3 + KMS), with backups made by the real
  * s3-backup handler: an aggressive policy deletes whole chains but keeps every backup a kept
- * backup chains to, a dry run deletes nothing, a remnant a crashed run left is finished, an
- * unmanaged backup and everything it needs is left alone, objects a kept manifest references
- * under a deleted backup stay — and afterwards every kept backup still verifies and restores, and
- * no kept manifest references a deleted object.
+ * backup chains to, a dry run deletes nothing, a remnant a crashed run left is finished, a backup
+ * whose manifest seal does not verify (and everything a kept backup chains to through it) is left
+ * alone and reported, objects a kept manifest references under a deleted backup stay — and
+ * afterwards every kept backup still verifies and restores, and no kept manifest references a
+ * deleted object.
  */
-import {
-  DeleteObjectsCommand,
-  HeadObjectCommand,
-  PutObjectCommand,
-  PutObjectTaggingCommand,
-  type S3Client,
-} from '@aws-sdk/client-s3';
+import { DeleteObjectsCommand, HeadObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { manifestKey, partKey } from '../../functions/common/backup/layout.ts';
+import { recordInCatalogHead } from '../../functions/common/backup/catalog-head.ts';
+import { backupCrypto } from '../../functions/common/backup/crypto.ts';
+import { isBackupId, manifestKey, partKey, sealKey } from '../../functions/common/backup/layout.ts';
 import {
   buildManifest,
   describePart,
@@ -23,7 +20,9 @@ import {
   partSchema,
   serializeManifest,
   serializePart,
+  sha256Hex,
 } from '../../functions/common/backup/manifest.ts';
+import { sealContext, sealPlaintext } from '../../functions/common/backup/seal.ts';
 import {
   backup,
   context,
@@ -120,7 +119,9 @@ async function danglingReferences(set: string): Promise<string[]> {
 const folders = async (set: string) =>
   [
     ...new Set(
-      (await listKeys(world().s3, world().backupBucket, `backups/${set}/`)).map((key) => key.split('/')[2]),
+      (await listKeys(world().s3, world().backupBucket, `backups/${set}/`))
+        .map((key) => key.split('/')[2]!)
+        .filter(isBackupId),
     ),
   ].sort();
 
@@ -156,13 +157,13 @@ beforeAll(async () => {
       verify({ set: 'photos', backupId: id, continuation: previous?.continuation }, context()),
     );
   }
-  // docs: one chain whose middle backup is not Caretaker's (its manifest lost the managed tag).
+  // docs: one chain whose middle backup's seal was replaced by one that does not open.
   docs = await history(await newSet('docs', 7), 3);
   await world().s3.send(
-    new PutObjectTaggingCommand({
+    new PutObjectCommand({
       Bucket: world().backupBucket,
-      Key: manifestKey('docs', docs.ids[1]!),
-      Tagging: { TagSet: [] },
+      Key: sealKey('docs', docs.ids[1]!),
+      Body: Buffer.from('not a seal'),
     }),
   );
   // shared: a full backup, then a hand-made newer full backup whose manifest points at the first one's objects.
@@ -205,7 +206,15 @@ async function sharingBackup(set: string, from: string, id: string): Promise<str
     },
     [describePart(part, partKey(set, id, 1), partBytes)],
   );
-  await put(manifestKey(set, id), serializeManifest(manifest));
+  const manifestBytes = serializeManifest(manifest);
+  await put(manifestKey(set, id), manifestBytes);
+  // Sealed as s3-backup seals: it is a backup made with the stack key, only by hand.
+  const crypto = backupCrypto({ keyArn: world().keyArn });
+  await put(
+    sealKey(set, id),
+    await crypto.encrypt(sealPlaintext(sha256Hex(manifestBytes)), sealContext(set, id)),
+  );
+  await recordInCatalogHead({ s3, bucket: backupBucket, crypto }, { tags: {} }, set, id, new Date());
   return id;
 }
 
@@ -264,18 +273,20 @@ describe('cleanup of incremental backups', () => {
     expect(await danglingReferences('photos')).toEqual([]);
   });
 
-  it('never touches an unmanaged backup, nor the backups it chains to', async () => {
+  it('never touches a backup whose seal does not verify, nor the backups a kept one chains to through it', async () => {
     const before = await listKeys(world().s3, world().backupBucket, 'backups/docs/');
 
     const report = await cleanup({ dryRun: false, targets: ['docs'] }, context());
 
     const decisions = Object.fromEntries(report.targets[0].decisions.map((d: any) => [d.id, d.reasons]));
     expect(decisions).toEqual({
-      [docs.ids[0]!]: [`chain of ${docs.ids[1]}`],
-      [docs.ids[1]!]: ['unmanaged'],
+      [docs.ids[0]!]: [`chain of ${docs.ids[2]}`],
       [docs.ids[2]!]: ['last (1 of 1)'],
     });
     expect(report.targets[0].deletions).toEqual([]);
+    expect(report.targets[0].tampering).toEqual([
+      expect.objectContaining({ kind: 'unsealed-manifest', backupId: docs.ids[1] }),
+    ]);
     expect(await listKeys(world().s3, world().backupBucket, 'backups/docs/')).toEqual(before);
   });
 

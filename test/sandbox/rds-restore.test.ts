@@ -1,15 +1,17 @@
 /**
  * rds-restore end to end on the sandbox (RDS + KMS), through the real handlers with clients
  * configured only by environment: a snapshot taken by rds-snapshot is restored with the source's
- * settings and tags, the data is really there, a switch-over makes the original endpoint serve it,
- * the undo brings the original back, and the restored copy is deleted (never the original).
- * Aurora clusters restore with their writer.
+ * settings and tags, the data is really there, a switch-over (rds-switch-over) makes the original
+ * endpoint serve it, the undo brings the original back, and the restored copy — which held the
+ * production name — is deleted with a final snapshot (never the original). Aurora clusters
+ * restore with their writer.
  */
 import {
   CreateDBClusterCommand,
   CreateDBInstanceCommand,
   DescribeDBClustersCommand,
   DescribeDBInstancesCommand,
+  DescribeDBSnapshotsCommand,
   ListTagsForResourceCommand,
   RDSClient,
 } from '@aws-sdk/client-rds';
@@ -25,6 +27,7 @@ withSandbox([kmsService, rdsService], { settings: { rds: { statusDelayMs: 150 } 
 type Handler = (event: unknown, context: ReturnType<typeof fakeContext>) => Promise<any>;
 let snapshotHandler: Handler;
 let restore: Handler;
+let switchOver: Handler;
 let rds: RDSClient;
 const MASTER = { user: 'orders_admin', password: 'orders-secret-1', database: 'orders' };
 const EXECUTION = 'arn:aws:states:us-east-1:000000000000:execution:caretaker-DisasterRecovery:drill-1';
@@ -137,6 +140,7 @@ beforeAll(async () => {
   });
   snapshotHandler = (await import('../../functions/rds-snapshot/handler.ts')).handler as Handler;
   restore = (await import('../../functions/rds-restore/handler.ts')).handler as Handler;
+  switchOver = (await import('../../functions/rds-switch-over/handler.ts')).handler as Handler;
   const created = await until(
     snapshotHandler,
     { action: 'create', target: 'orders', executionId: EXECUTION, kind: 'drill' },
@@ -215,8 +219,8 @@ describe('switch-over and undo', () => {
 
   it('makes the original endpoint serve the restored data, parking the original as <id>-old-<time>', async () => {
     const calls: any[] = [];
-    const done = await until(restore, switchEvent(), (r) => r.done, calls);
-    const again = await restore(switchEvent(), context());
+    const done = await until(switchOver, switchEvent(), (r) => r.done, calls);
+    const again = await switchOver(switchEvent(), context());
 
     const phases = calls.map((call) => call.phase).filter((phase, i, all) => phase !== all[i - 1]);
     expect(phases).toEqual(['renaming-source', 'renaming-restored', 'promoted']);
@@ -231,9 +235,10 @@ describe('switch-over and undo', () => {
     expect(promoted.DeletionProtection).toBe(true);
   });
 
-  it('undoes the switch-over: the original is back under its name and the copy is disposable again', async () => {
+  it('undoes the switch-over given only the execution: the original is back under its name, the copy unprotected', async () => {
     const calls: any[] = [];
-    const done = await until(restore, { ...switchEvent(), action: 'undo-switch-over' }, (r) => r.done, calls);
+    const undo = { action: 'undo-switch-over', target: 'orders', executionId: EXECUTION };
+    const done = await until(switchOver, undo, (r) => r.done, calls);
 
     const phases = calls.map((call) => call.phase).filter((phase, i, all) => phase !== all[i - 1]);
     expect(phases).toEqual(['renaming-restored-back', 'renaming-source-back', 'done']);
@@ -242,9 +247,13 @@ describe('switch-over and undo', () => {
     expect(await rowsAt(restoredId)).toEqual({ rows: 1000, changed: 0 });
     const copy = await describe1(restoredId);
     expect(copy.DeletionProtection).toBe(false);
-    expect(await tagsOf(copy.DBInstanceArn!)).toMatchObject({ 'caretaker:managed': 'true' });
+    const copyTags = await tagsOf(copy.DBInstanceArn!);
+    expect(copyTags).toHaveProperty('caretaker:took-source-name');
+    expect(copyTags).not.toHaveProperty('caretaker:promoted-at');
     const original = await describe1('orders-db');
-    expect(await tagsOf(original.DBInstanceArn!)).not.toHaveProperty('caretaker:managed');
+    const originalTags = await tagsOf(original.DBInstanceArn!);
+    expect(originalTags).not.toHaveProperty('caretaker:managed');
+    expect(originalTags).not.toHaveProperty('caretaker:parked-by');
   });
 });
 
@@ -267,7 +276,7 @@ describe('delete', () => {
     });
   });
 
-  it('deletes the restored copy without a final snapshot, and a re-run after it is gone is done', async () => {
+  it('deletes the copy that held the production name only with a final snapshot, and a re-run after it is gone is done', async () => {
     const event = { action: 'delete', target: 'orders', executionId: EXECUTION, identifier: restoredId };
 
     const started = await until(restore, event, () => true);
@@ -279,9 +288,15 @@ describe('delete', () => {
     const again = await restore(event, context());
 
     expect(started).toMatchObject({ status: 'deleting', done: false });
+    expect(started.finalSnapshot).toMatch(/^caretaker-orders-[0-9a-f]{12}-final$/);
     expect(gone.status).toBe('not-found');
     expect(again).toMatchObject({ status: 'not-found', done: true });
     expect((await describe1('orders-db')).DBInstanceStatus).toBe('available');
+    // The writes the copy could have taken while it served as orders-db are in its final snapshot.
+    const final = await rds.send(
+      new DescribeDBSnapshotsCommand({ DBSnapshotIdentifier: started.finalSnapshot }),
+    );
+    expect(final.DBSnapshots?.[0]).toMatchObject({ DBInstanceIdentifier: restoredId });
   });
 });
 

@@ -1,17 +1,19 @@
 /**
  * Finding backups of a set: complete ones have a manifest (it is written last); folders without
  * one are backups in progress or abandoned. And choosing the one a disaster-recovery restore
- * starts from.
+ * starts from, on sealed facts only.
  */
 import type { S3Client } from '@aws-sdk/client-s3';
 import { NotFoundError, PreconditionFailedError } from '../errors.ts';
 import { logger } from '../observability.ts';
-import { backupIdTime, listBackupIds, listVerifications } from '../recovery-points.ts';
+import { backupIdTime, listBackupIds } from '../recovery-points.ts';
 import { compareKeys } from './keys.ts';
 import { manifestKey } from './layout.ts';
-import { type BackupStore, loadManifest } from './load.ts';
-import { IntegrityProblem } from './problems.ts';
+import type { BackupStore } from './load.ts';
 import { exists } from './s3-io.ts';
+import { type TamperFinding, TamperLog } from './tampering.ts';
+import { isFutureDated, openBackup } from './trusted-backups.ts';
+import { newestTrustedVerification } from './verification-records.ts';
 import { loadVerifiedManifest } from './verify.ts';
 
 interface Bucket {
@@ -44,7 +46,8 @@ export async function latestCompleteBackup(
 }
 
 /** How far in the future a backup or verification time may be before it is not trusted. */
-export const CLOCK_SKEW_MS = 5 * 60_000;
+export { CLOCK_SKEW_MS } from './verification-records.ts';
+
 /** Passed-over backups listed in a choice (the count goes on). */
 const MAX_LISTED = 10;
 
@@ -60,26 +63,24 @@ export interface ChosenBackup {
   readonly backupId: string;
   /** When the backup was taken (from its id): the recovery point's time. */
   readonly createdAt: string;
-  /** Its newest verification record, or null (a given backup that was never verified). */
+  /** Its newest sealed verification record, or null (a given backup that was never verified). */
   readonly verifiedAt: string | null;
   readonly source: 'newest-verified' | 'given';
   /** One sentence: what was chosen and why. */
   readonly reason: string;
   readonly skipped: readonly SkippedBackup[];
   readonly skippedCount: number;
-}
-
-/** Verification records that are not dated in the future, newest first. */
-async function trustedVerifications(store: BackupStore, set: string, id: string, latest: number) {
-  const times = await listVerifications(store.s3, { bucket: store.bucket, set }, id);
-  return times.filter((time) => time.getTime() <= latest);
+  /** Forged or altered objects met on the way (never used for the choice). */
+  readonly tampering: readonly TamperFinding[];
+  readonly tamperingCount: number;
 }
 
 /**
  * The backup a restore of `set` starts from: `given`, or the newest one that is complete, sealed
- * (its manifest's KMS seal verifies) and verified (has a verification record), skipping anything
- * dated in the future. Verification records are plain objects; they only pick the candidate — the
- * restore itself reads back and checks every object against the sealed manifest before writing.
+ * (its manifest's KMS seal verifies), not dated in the future, and verified by a sealed
+ * verification record of that very manifest (verification-records.ts). Unsealed manifests and
+ * records, and anything dated in the future, are passed over and reported as tampering; the
+ * restore itself then reads back and checks every object against the sealed manifest.
  */
 export async function chooseBackup(
   store: BackupStore,
@@ -87,8 +88,8 @@ export async function chooseBackup(
   now: Date,
   given?: string,
 ): Promise<ChosenBackup> {
-  const latest = now.getTime() + CLOCK_SKEW_MS;
   const ids = await listBackupIds(store.s3, { bucket: store.bucket, set });
+  const log = new TamperLog();
   if (given !== undefined) {
     if (!ids.includes(given)) {
       throw new NotFoundError(`Backup ${set}/${given} does not exist`, { set, backupId: given });
@@ -100,8 +101,10 @@ export async function chooseBackup(
       );
     }
     // A seal that does not verify is an IntegrityError: never restore a backup named but untrusted.
-    await loadVerifiedManifest(store, set, given);
-    const verifiedAt = (await trustedVerifications(store, set, given, latest))[0];
+    const loaded = await loadVerifiedManifest(store, set, given);
+    const check = await newestTrustedVerification(store, set, given, loaded.sha256, now);
+    log.addAll(check.tampering);
+    const verifiedAt = check.verifiedAt;
     return {
       set,
       backupId: given,
@@ -111,36 +114,46 @@ export async function chooseBackup(
       reason: `${given} as named in the input (sealed; ${verifiedAt ? `verified ${verifiedAt.toISOString()}` : 'never verified: the restore reads back every object first'})`,
       skipped: [],
       skippedCount: 0,
+      tampering: log.findings,
+      tamperingCount: log.count,
     };
   }
   const skipped: SkippedBackup[] = [];
   for (const id of [...ids].reverse()) {
     const createdAt = backupIdTime(id)!;
-    if (createdAt.getTime() > latest) {
+    if (isFutureDated(id, now)) {
       skipped.push({ id, kind: 'future', why: 'dated in the future: ignored' });
+      log.add({ kind: 'future-dated-backup', key: `backups/${set}/${id}/`, backupId: id });
       continue;
     }
     if (!(await exists(store.s3, store.bucket, manifestKey(set, id)))) {
       skipped.push({ id, kind: 'incomplete', why: 'no manifest (in progress or abandoned)' });
       continue;
     }
-    const [verifiedAt] = await trustedVerifications(store, set, id, latest);
-    if (!verifiedAt) {
-      skipped.push({ id, kind: 'unverified', why: 'not verified yet' });
+    const opened = await openBackup(store, set, id);
+    if (opened.kind === 'gone') continue;
+    if (opened.kind === 'tampered') {
+      logger.warn('Passing over a backup whose manifest does not check out', {
+        set,
+        backupId: id,
+        ...opened.finding,
+      });
+      skipped.push({ id, kind: 'integrity', why: `${opened.finding.kind}: its manifest does not check out` });
+      log.add(opened.finding);
       continue;
     }
-    try {
-      await loadManifest(store, set, id);
-    } catch (error) {
-      if (!(error instanceof IntegrityProblem)) throw error;
-      logger.warn('Passing over a backup whose manifest does not check out', { set, backupId: id, error });
+    const check = await newestTrustedVerification(store, set, id, opened.loaded.sha256, now);
+    log.addAll(check.tampering);
+    if (!check.verifiedAt) {
+      const forged = check.tampering.length;
       skipped.push({
         id,
-        kind: 'integrity',
-        why: `${error.finding.problem}: its manifest does not check out`,
+        kind: forged ? 'integrity' : 'unverified',
+        why: forged ? `not verified: ${forged} verification record(s) do not check out` : 'not verified yet',
       });
       continue;
     }
+    const verifiedAt = check.verifiedAt;
     const passed = skipped.length
       ? `; passed over ${skipped.length} newer: ${skipped
           .slice(0, MAX_LISTED)
@@ -156,11 +169,15 @@ export async function chooseBackup(
       reason: `${id} is the newest sealed and verified backup of ${set} (verified ${verifiedAt.toISOString()})${passed}`,
       skipped: skipped.slice(0, MAX_LISTED),
       skippedCount: skipped.length,
+      tampering: log.findings,
+      tamperingCount: log.count,
     };
   }
   throw new NotFoundError(`Backup set ${set} has no sealed, verified backup among ${ids.length}`, {
     set,
     backupsSeen: ids.length,
     skipped: skipped.slice(0, MAX_LISTED),
+    tampering: log.findings.slice(0, MAX_LISTED),
+    tamperingCount: log.count,
   });
 }

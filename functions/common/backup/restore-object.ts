@@ -28,7 +28,8 @@ export function targetKeyOf(
 
 /**
  * Restores one entry of backup `backupId` (set `set`) to `targetKey`, verifying it as it is
- * written, with `tags` on the restored object (a restore's provenance; none when putting back).
+ * written, with `tags` on the restored object (a restore's provenance; none when putting back)
+ * and, when putting back, a `condition` on the object it replaces (If-Match: undo-write.ts).
  */
 export async function restoreObject(
   source: ReadSource,
@@ -37,6 +38,7 @@ export async function restoreObject(
   entry: ManifestEntry,
   targetKey: string,
   tags: Readonly<Record<string, string>> = {},
+  condition: { readonly IfMatch?: string } = {},
 ): Promise<void> {
   await readVerified(source, { ...backup, entry }, (plaintext) =>
     uploadStream(target.s3, target.bucket, targetKey, plaintext, {
@@ -49,6 +51,7 @@ export async function restoreObject(
         ...(entry.contentDisposition ? { ContentDisposition: entry.contentDisposition } : {}),
         ...(entry.contentLanguage ? { ContentLanguage: entry.contentLanguage } : {}),
         ...(entry.cacheControl ? { CacheControl: entry.cacheControl } : {}),
+        ...condition,
       },
     }),
   );

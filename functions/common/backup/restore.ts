@@ -7,8 +7,10 @@
  * 3. restore: each object is decrypted, checked (SHA-256, size) and uploaded; an upload only
  *    completes when its object verified.
  * 4. rollback (only after a failure in 3): every target key the restore may have touched is put
- *    back from the rollback point, or deleted if it did not exist before; then the failure is
- *    thrown, saying the target was rolled back.
+ *    back from the rollback point, or deleted if it did not exist before — only while the object
+ *    there is still the one this restore wrote (undo-write.ts: its restore tag, If-Match on its
+ *    ETag); what someone else wrote or deleted during the restore is left alone and named. Then
+ *    the failure is thrown, saying the target was rolled back and what was left alone.
  */
 import * as z from 'zod';
 import { CaretakerError, type CaretakerErrorName, ERROR_KINDS, PreconditionFailedError } from '../errors.ts';
@@ -23,7 +25,7 @@ import { WorkPool } from './pool.ts';
 import { integrityFailure } from './problems.ts';
 import { restoreObject, targetKeyOf } from './restore-object.ts';
 import { runBackup } from './run.ts';
-import { deleteKeys, headEtag } from './s3-io.ts';
+import { MAX_LISTED_LEFT_ALONE, undoRestoredObject } from './undo-write.ts';
 import { loadVerifiedManifest, verifyCursorSchema, verifyStep } from './verify.ts';
 
 export interface RestoreRequest {
@@ -65,6 +67,9 @@ export const restoreStateSchema = z
     rollbackCursor: position.optional(),
     rolledBack: z.number().int().min(0).default(0),
     deleted: z.number().int().min(0).default(0),
+    /** Keys someone else changed or deleted during the restore: not rolled back. */
+    leftAlone: z.number().int().min(0).default(0),
+    leftAloneKeys: z.array(z.string()).default([]),
   })
   .strict();
 
@@ -125,8 +130,13 @@ function failureError(state: RestoreState, request: RestoreRequest): Error {
     restoredBeforeFailure: state.objects,
     objectsPutBack: state.rolledBack,
     objectsDeleted: state.deleted,
+    objectsLeftAlone: state.leftAlone,
+    leftAloneKeys: state.leftAloneKeys,
   };
-  const message = `Restore of ${request.set}/${request.backupId} into s3://${request.targetBucket}/${request.targetPrefix} failed and was rolled back (rollback point ${request.rollbackPointId}): ${failure.message}`;
+  const leftAlone = state.leftAlone
+    ? `; ${state.leftAlone} object(s) changed by someone else during the restore were left as they are (${state.leftAloneKeys.join(', ')}${state.leftAlone > state.leftAloneKeys.length ? ', …' : ''})`
+    : '';
+  const message = `Restore of ${request.set}/${request.backupId} into s3://${request.targetBucket}/${request.targetPrefix} failed and was rolled back (rollback point ${request.rollbackPointId})${leftAlone}: ${failure.message}`;
   if (failure.name in ERROR_KINDS)
     return new CaretakerError(failure.name as CaretakerErrorName, message, details);
   const error = new Error(message);
@@ -166,6 +176,8 @@ export async function restoreStep(
     bytes: 0,
     rolledBack: 0,
     deleted: 0,
+    leftAlone: 0,
+    leftAloneKeys: [],
   };
   if (state.manifestSha256 !== loaded.sha256) {
     throw integrityFailure(request, [
@@ -352,16 +364,25 @@ async function rollbackPhase(
       handled++;
       const targetKey = targetKeyOf(entry, loaded.manifest.source.prefix, request.targetPrefix);
       const previous = await index.lookup(targetKey);
-      const current = await headEtag(engine.s3, request.targetBucket, targetKey);
-      if (previous && current !== previous.etag) {
-        await pool.start(memoryWeight(engine, previous.size), async () => {
-          await restoreObject(engine, target, backup, previous, targetKey);
-          state.rolledBack++;
-        });
-      } else if (!previous && current !== undefined) {
-        await deleteKeys(engine.s3, request.targetBucket, [targetKey]);
-        state.deleted++;
-      }
+      await pool.start(memoryWeight(engine, previous?.size ?? 0), async () => {
+        const outcome = await undoRestoredObject(
+          engine,
+          target,
+          backup,
+          targetKey,
+          previous,
+          request.restoreId,
+        );
+        if (outcome === 'put-back') state.rolledBack++;
+        else if (outcome === 'deleted') state.deleted++;
+        else if (outcome === 'left-alone') {
+          state.leftAlone++;
+          if (state.leftAloneKeys.length < MAX_LISTED_LEFT_ALONE) state.leftAloneKeys.push(targetKey);
+          logger.warn('Left alone by the rollback: changed by someone else during the restore', {
+            key: targetKey,
+          });
+        }
+      });
     }
     try {
       await pool.settle();
@@ -380,6 +401,7 @@ async function rollbackPhase(
     rollbackPointId: request.rollbackPointId,
     objectsPutBack: state.rolledBack,
     objectsDeleted: state.deleted,
+    objectsLeftAlone: state.leftAlone,
   });
   metrics.addMetric('RestoreRolledBack', 'Count', 1);
   throw failureError(state, request);

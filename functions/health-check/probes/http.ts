@@ -9,12 +9,7 @@ import type { LookupFunction } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import type { HttpCheck } from '../check-set.ts';
 import { type CheckOutcome, FAIL_ERROR_RATE_PERCENT } from '../evaluate.ts';
-import {
-  ForbiddenAddressError,
-  guardedLookup,
-  isForbiddenAddress,
-  literalAddress,
-} from '../forbidden-address.ts';
+import { guardedLookup, refusedTarget } from '../forbidden-address.ts';
 import { latencyStats } from '../latency.ts';
 import { describeError, timeoutMessage } from './errors.ts';
 
@@ -61,10 +56,12 @@ export function sendSample(check: HttpCheck, options: HttpProbeOptions = {}): Pr
         ms: elapsed(),
         error: timeout.aborted ? timeoutMessage(check.timeoutMs) : describeError(error),
       });
-    // Validation refuses these already; refusing here too keeps the probe safe on its own.
-    const literal = literalAddress(url.hostname);
-    if (literal !== undefined && isForbiddenAddress(literal)) {
-      fail(new ForbiddenAddressError(url.hostname, literal));
+    // Validation refuses forbidden literals already; refusing here too keeps the probe safe on its
+    // own, and the runtime API's host:port is only known at run time.
+    const port = Number(url.port) || (url.protocol === 'https:' ? 443 : 80);
+    const refused = refusedTarget(url.hostname, port);
+    if (refused) {
+      fail(refused);
       return;
     }
     const request = transport.request(
@@ -75,7 +72,7 @@ export function sendSample(check: HttpCheck, options: HttpProbeOptions = {}): Pr
         headers: { 'user-agent': USER_AGENT, accept: '*/*', connection: 'close' },
         signal,
         // The address a name resolves to is checked in the lookup the connection uses: DNS cannot smuggle one in.
-        lookup: guardedLookup(options.lookup),
+        lookup: guardedLookup(options.lookup, port),
         ...(options.ca ? { ca: [...(Array.isArray(options.ca) ? options.ca : [options.ca])] } : {}),
       },
       (response) => {

@@ -7,12 +7,7 @@ import { isIP, type LookupFunction } from 'node:net';
 import tls from 'node:tls';
 import type { TlsCheck } from '../check-set.ts';
 import type { CheckOutcome } from '../evaluate.ts';
-import {
-  ForbiddenAddressError,
-  guardedLookup,
-  isForbiddenAddress,
-  literalAddress,
-} from '../forbidden-address.ts';
+import { guardedLookup, refusedTarget } from '../forbidden-address.ts';
 import { describeError, ProbeTimeoutError } from './errors.ts';
 
 const DAY_MS = 86_400_000;
@@ -52,11 +47,10 @@ export function readPeerCertificate(
   check: TlsCheck,
   options: TlsProbeOptions = {},
 ): Promise<PeerCertificate> {
-  // Validation refuses these already; refusing here too keeps the probe safe on its own.
-  const literal = literalAddress(check.host);
-  if (literal !== undefined && isForbiddenAddress(literal)) {
-    return Promise.reject(new ForbiddenAddressError(check.host, literal));
-  }
+  // Validation refuses forbidden literals already; refusing here too keeps the probe safe on its
+  // own, and the runtime API's host:port is only known at run time.
+  const refused = refusedTarget(check.host, check.port);
+  if (refused) return Promise.reject(refused);
   return new Promise<PeerCertificate>((resolve, reject) => {
     const socket = tls.connect({
       host: check.host,
@@ -65,7 +59,7 @@ export function readPeerCertificate(
       ...(isIP(check.host) === 0 ? { servername: check.host } : {}),
       rejectUnauthorized: false,
       // The address a name resolves to is checked in the lookup the connection uses: DNS cannot smuggle one in.
-      lookup: guardedLookup(options.lookup),
+      lookup: guardedLookup(options.lookup, check.port),
       ...(options.ca ? { ca: [...(Array.isArray(options.ca) ? options.ca : [options.ca])] } : {}),
     });
     const finish = (outcome: () => void) => {

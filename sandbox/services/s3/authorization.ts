@@ -391,15 +391,29 @@ export function s3AccessChecks(request: S3Request, view: S3AuthorizationView): A
   }
 }
 
-/** DeleteObject, and each key of DeleteObjects: s3:DeleteObject, or s3:DeleteObjectVersion. */
-export function deleteChecks(request: S3Request, key: string, versionId: string | undefined): AccessCheck[] {
+/**
+ * DeleteObject, and each key of DeleteObjects: s3:DeleteObject, or s3:DeleteObjectVersion; a
+ * conditional delete on an ETag (If-Match, or a DeleteObjects entry's ETag) also needs
+ * s3:GetObject, as S3 documents; `x-amz-bypass-governance-retention: true` needs
+ * s3:BypassGovernanceRetention.
+ */
+export function deleteChecks(
+  request: S3Request,
+  key: string,
+  versionId: string | undefined,
+  ifMatch: string | undefined = header(request.headers, 'if-match'),
+): AccessCheck[] {
+  const resource = objectResource(request.bucket, key);
+  const bypass = header(request.headers, 'x-amz-bypass-governance-retention')?.toLowerCase() === 'true';
   return [
     on(
       versioned('s3:DeleteObject', versionId),
-      objectResource(request.bucket, key),
+      resource,
       request,
       versionId ? { 's3:VersionId': versionId } : {},
     ),
+    ...(ifMatch !== undefined && ifMatch.trim() !== '*' ? [on('s3:GetObject', resource, request)] : []),
+    ...(bypass ? [on('s3:BypassGovernanceRetention', resource, request)] : []),
   ];
 }
 

@@ -86,6 +86,21 @@ export function evaluateWriteConditions(
   }
 }
 
+/**
+ * A conditional delete (S3 general purpose buckets, DeleteObject's If-Match or a DeleteObjects
+ * entry's ETag): `*` asks that the key exist; an ETag, that the current version has it.
+ * `current` is the key's live object (undefined when absent or a delete marker).
+ */
+export function evaluateDeleteCondition(
+  ifMatch: string | undefined,
+  key: string,
+  current: ObjectVersion | undefined,
+): void {
+  if (ifMatch === undefined) return;
+  if (!current) throw s3Errors.noSuchKey(key);
+  if (!etagMatches(ifMatch, current.etag)) throw s3Errors.preconditionFailed('If-Match');
+}
+
 export interface ByteRange {
   readonly start: number;
   /** Inclusive. */

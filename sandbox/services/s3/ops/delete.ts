@@ -1,11 +1,13 @@
 /**
  * DeleteObject and DeleteObjects, with S3's versioning semantics: without a version id a
- * versioned bucket gets a delete marker; with one, that version is removed for good.
+ * versioned bucket gets a delete marker; with one, that version is removed for good. Conditional
+ * deletes: DeleteObject's If-Match and a DeleteObjects entry's ETag (`*`: the key must exist).
  */
 import type { XmlNode } from '../../../core/responses.ts';
 import { AwsError } from '../../../core/types.ts';
 import { deleteChecks } from '../authorization.ts';
 import { bucketOf, type S3Call, s3RequestOf, sendEmpty } from '../call.ts';
+import { evaluateDeleteCondition } from '../conditions.ts';
 import { s3Errors } from '../errors.ts';
 import { headerValue } from '../headers.ts';
 import type { Bucket, ObjectVersion } from '../model.ts';
@@ -56,8 +58,19 @@ export function deleteOne(
   return { deleteMarker: true, versionId: marker.versionId };
 }
 
+/** The key's live version (undefined when absent or a delete marker). */
+function live(store: S3Store, bucket: Bucket, key: string): ObjectVersion | undefined {
+  const latest = store.latest(bucket, key);
+  return latest && !latest.deleteMarker ? latest : undefined;
+}
+
 export async function deleteObject(call: S3Call): Promise<void> {
   const bucket = bucketOf(call);
+  evaluateDeleteCondition(
+    headerValue(call.req.headers, 'if-match'),
+    call.key,
+    live(call.store, bucket, call.key),
+  );
   const outcome = deleteOne(call.store, bucket, call.key, call.query.get('versionId') ?? undefined);
   if (outcome.deleteMarker) call.res.setHeader('x-amz-delete-marker', 'true');
   if (outcome.versionId !== undefined) call.res.setHeader('x-amz-version-id', outcome.versionId);
@@ -83,10 +96,12 @@ export async function deleteObjects(call: S3Call): Promise<void> {
     const key = textOf(object, 'Key');
     if (key === undefined) throw s3Errors.malformedXml();
     const versionId = textOf(object, 'VersionId');
+    const etag = textOf(object, 'ETag');
     try {
       // IAM decides each key (s3:DeleteObject or s3:DeleteObjectVersion); a refused key is an
       // AccessDenied entry in the answer, as S3 reports it, and the others are deleted.
-      call.req.authorize(deleteChecks(iamRequest, key, versionId), 'DeleteObjects');
+      call.req.authorize(deleteChecks(iamRequest, key, versionId, etag), 'DeleteObjects');
+      if (versionId === undefined) evaluateDeleteCondition(etag, key, live(call.store, bucket, key));
       const outcome = deleteOne(call.store, bucket, key, versionId);
       if (quiet) continue;
       deleted.push({

@@ -197,8 +197,25 @@ describe('instanceRestorePlan', () => {
   it('says so when nothing was captured', () => {
     const plan = instanceRestorePlan(undefined, {}, { sameRegion: true });
 
-    expect(plan.input).toEqual({ DeletionProtection: false });
+    expect(plan.input).toEqual({ DeletionProtection: false, PubliclyAccessible: false });
     expect(plan.notes).toEqual(['no settings were captured with this snapshot: AWS defaults apply']);
+  });
+
+  it('makes the copy of a publicly accessible source private, and says so', () => {
+    const settings = captureInstanceSettings({ ...INSTANCE, PubliclyAccessible: true });
+
+    const plan = instanceRestorePlan(settings, {}, { sameRegion: true });
+    const writer = writerInstancePlan(
+      captureClusterSettings(CLUSTER, { DBInstanceClass: 'db.r7g.xlarge', PubliclyAccessible: true }),
+      {},
+      { sameRegion: true },
+    );
+
+    expect(plan.input.PubliclyAccessible).toBe(false);
+    expect(plan.notes).toContain(
+      'publiclyAccessible: the source is publicly accessible; the restored copy is not (make it public by hand if it must be)',
+    );
+    expect(writer.input.PubliclyAccessible).toBe(false);
   });
 });
 

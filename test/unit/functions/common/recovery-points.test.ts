@@ -9,10 +9,9 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, describe, expect, it } from 'vitest';
 import {
   backupIdTime,
-  listBackupRecoveryPoints,
+  listBackupIds,
   listSnapshotRecoveryPoints,
   newestVerified,
-  newestVerifiedBackup,
   verificationTime,
 } from '../../../../functions/common/recovery-points.ts';
 
@@ -83,72 +82,20 @@ describe('backup ids and verification record names', () => {
   });
 });
 
-describe('backup recovery points', () => {
-  it('lists every backup of a set oldest first, verified when it has a verification record', async () => {
+describe('backup ids of a set', () => {
+  it('lists backupIds oldest first and ignores folders in the set that are not backupIds', async () => {
     // Prepare
     bucketWith([
-      ...backup('uploads', '20260101T020000Z-00000001', ['20260101T030000Z']),
       ...backup('uploads', '20260102T020000Z-00000002'),
-      ...backup('uploads', '20260103T020000Z-00000003', ['20260103T030000Z', '20260104T030000Z']),
-      ...backup('other', '20260104T020000Z-00000004', ['20260104T030000Z']),
+      ...backup('uploads', '20260101T020000Z-00000001'),
+      'backups/uploads/tmp/x.json',
     ]);
 
     // Act
-    const points = await listBackupRecoveryPoints(s3, { bucket: BUCKET, set: 'uploads' });
+    const ids = await listBackupIds(s3, { bucket: BUCKET, set: 'uploads' });
 
     // Assess
-    expect(points.map((p) => [p.id, p.verified, p.verifiedAt?.toISOString()])).toEqual([
-      ['20260101T020000Z-00000001', true, '2026-01-01T03:00:00.000Z'],
-      ['20260102T020000Z-00000002', false, undefined],
-      ['20260103T020000Z-00000003', true, '2026-01-04T03:00:00.000Z'],
-    ]);
-    expect(points[0]).toMatchObject({
-      target: 'uploads',
-      kind: 'backup',
-      managed: true,
-      createdAt: new Date('2026-01-01T02:00:00Z'),
-    });
-  });
-
-  it('ignores folders in the set that are not backupIds', async () => {
-    // Prepare
-    bucketWith([...backup('uploads', '20260101T020000Z-00000001'), 'backups/uploads/tmp/x.json']);
-
-    // Act
-    const points = await listBackupRecoveryPoints(s3, { bucket: BUCKET, set: 'uploads' });
-
-    // Assess
-    expect(points.map((p) => p.id)).toEqual(['20260101T020000Z-00000001']);
-  });
-
-  it('finds the newest verified backup, skipping newer unverified ones, without reading older ones', async () => {
-    // Prepare
-    bucketWith([
-      ...backup('uploads', '20260101T020000Z-00000001', ['20260101T030000Z']),
-      ...backup('uploads', '20260102T020000Z-00000002', ['20260102T030000Z']),
-      ...backup('uploads', '20260103T020000Z-00000003'),
-    ]);
-
-    // Act
-    const found = await newestVerifiedBackup(s3, { bucket: BUCKET, set: 'uploads' });
-
-    // Assess
-    expect(found.newest?.id).toBe('20260102T020000Z-00000002');
-    expect(found.newestUnverified?.id).toBe('20260103T020000Z-00000003');
-    expect(found.backupsSeen).toBe(3);
-    const prefixes = s3Mock.commandCalls(ListObjectsV2Command).map((call) => call.args[0].input.Prefix);
-    expect(prefixes).not.toContain('backups/uploads/20260101T020000Z-00000001/verifications/');
-  });
-
-  it('reports no verified backup for an empty set', async () => {
-    // Prepare
-    bucketWith([]);
-
-    // Act
-    const found = await newestVerifiedBackup(s3, { bucket: BUCKET, set: 'uploads' });
-
-    // Assess
-    expect(found).toEqual({ newest: undefined, backupsSeen: 0 });
+    expect(ids).toEqual(['20260101T020000Z-00000001', '20260102T020000Z-00000002']);
   });
 });
 

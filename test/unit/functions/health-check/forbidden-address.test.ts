@@ -1,13 +1,17 @@
 import type { LookupAddress } from 'node:dns';
 import type { LookupFunction } from 'node:net';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import {
   ForbiddenAddressError,
   guardedLookup,
   isForbiddenAddress,
   isForbiddenHost,
+  isRuntimeApi,
   literalAddress,
+  runtimeApiEndpoint,
 } from '../../../../functions/health-check/forbidden-address.ts';
+import { probeHttp } from '../../../../functions/health-check/probes/http.ts';
+import { startTestServer } from '../../../support/https-server.ts';
 
 /** A lookup that answers every name with `addresses`, sending no DNS query. */
 function answering(...addresses: LookupAddress[]): LookupFunction {
@@ -145,5 +149,87 @@ describe('guardedLookup', () => {
 
     // Assess
     expect(error).toBe(failure);
+  });
+});
+
+describe('the Lambda runtime API', () => {
+  const endpoint = { address: '127.0.0.1', port: 9001 };
+
+  it('is its exact address and port, however spelt, and the unspecified address on that port', () => {
+    // Act
+    const reached = ['127.0.0.1', '::ffff:127.0.0.1', '0.0.0.0', '::', '127.1'].map((address) =>
+      isRuntimeApi(address, 9001, endpoint),
+    );
+
+    // Assess
+    expect(reached).toEqual([true, true, true, true, true]);
+  });
+
+  it('is not another port on loopback, nor another loopback address', () => {
+    // Act
+    const reached = [
+      isRuntimeApi('127.0.0.1', 9002, endpoint),
+      isRuntimeApi('127.0.0.2', 9001, endpoint),
+      isRuntimeApi('::1', 9001, endpoint),
+    ];
+
+    // Assess
+    expect(reached).toEqual([false, false, false]);
+  });
+
+  it('is read from AWS_LAMBDA_RUNTIME_API, and absent outside Lambda', () => {
+    // Act
+    const inLambda = runtimeApiEndpoint({ AWS_LAMBDA_RUNTIME_API: '127.0.0.1:9001' });
+    const outside = runtimeApiEndpoint({});
+
+    // Assess
+    expect(inLambda).toEqual(endpoint);
+    expect(outside).toBeUndefined();
+  });
+
+  it('is refused when a name resolves to it on its port, before any connection', async () => {
+    // Prepare
+    vi.stubEnv('AWS_LAMBDA_RUNTIME_API', '127.0.0.1:9001');
+    const lookup = guardedLookup(answering({ address: '127.0.0.1', family: 4 }), 9001);
+
+    // Act
+    const { error } = await resolve(lookup, 'innocent.example.test', false);
+    vi.unstubAllEnvs();
+
+    // Assess
+    expect(error?.message).toBe(
+      'innocent.example.test resolves to 127.0.0.1:9001, the Lambda runtime API: health checks must not reach it',
+    );
+  });
+});
+
+describe('an HTTP check of the runtime API', () => {
+  it('fails without sending a request, while the same server on another port stays reachable', async () => {
+    // Prepare: a loopback server standing in for the runtime API
+    const runtime = await startTestServer({ body: '{"status":"ok"}' });
+    vi.stubEnv('AWS_LAMBDA_RUNTIME_API', `127.0.0.1:${new URL(runtime.url).port}`);
+    const check = {
+      name: 'runtime',
+      url: runtime.url,
+      method: 'GET' as const,
+      expectedStatus: [200],
+      samples: 1,
+      timeoutMs: 1000,
+      latencyThresholdMs: 1000,
+      errorRateThresholdPercent: 5,
+    };
+
+    // Act
+    const refused = await probeHttp(check);
+    const requests = runtime.requests;
+    vi.unstubAllEnvs();
+    const allowed = await probeHttp(check);
+    await runtime.close();
+
+    // Assess
+    expect(refused.status).toBe('fail');
+    expect(refused.summary).toContain('the Lambda runtime API: health checks must not reach it');
+    expect(requests).toBe(0);
+    expect(allowed.status).toBe('pass');
   });
 });

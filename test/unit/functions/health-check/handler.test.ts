@@ -1,5 +1,11 @@
 import { DescribeDBSnapshotsCommand, RDSClient } from '@aws-sdk/client-rds';
-import { ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
+import {
+  GetObjectCommand,
+  HeadObjectCommand,
+  ListObjectsV2Command,
+  ListObjectVersionsCommand,
+  S3Client,
+} from '@aws-sdk/client-s3';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { HealthResult } from '../../../../functions/health-check/evaluate.ts';
@@ -96,22 +102,25 @@ describe('health-check handler', () => {
   });
 
   it('checks backup freshness of the configured sets and targets in the same run', async () => {
-    // Prepare
+    // Prepare: one backup folder without manifest (in progress), no snapshot
     const recent = new Date(Date.now() - 3_600_000);
     const id = `${recent.toISOString().replace(/[-:]/g, '').slice(0, 15)}Z-0000abcd`;
     s3Mock
       .on(ListObjectsV2Command, { Delimiter: '/' })
       .resolves({ CommonPrefixes: [{ Prefix: `backups/uploads/${id}/` }] });
-    s3Mock
-      .on(ListObjectsV2Command, { Prefix: `backups/uploads/${id}/verifications/` })
-      .resolves({ Contents: [{ Key: `backups/uploads/${id}/verifications/${id.slice(0, 16)}.json` }] });
+    s3Mock.on(HeadObjectCommand).rejects(Object.assign(new Error('NotFound'), { name: 'NotFound' }));
+    s3Mock.on(GetObjectCommand).rejects(Object.assign(new Error('NoSuchKey'), { name: 'NoSuchKey' }));
+    s3Mock.on(ListObjectVersionsCommand).resolves({});
     rdsMock.on(DescribeDBSnapshotsCommand).resolves({ DBSnapshots: [] });
     const { handler } = await coldStart(
       {
         backupSets: [{ name: 'uploads', rpo: 'PT26H' }],
         rdsTargets: [{ name: 'orders', identifier: 'orders-prod', rpo: 'PT26H' }],
       },
-      { BACKUP_BUCKET: 'caretaker-backups' },
+      {
+        BACKUP_BUCKET: 'caretaker-backups',
+        BACKUP_KEY_ARN: 'arn:aws:kms:us-east-1:111122223333:key/00000000-0000-0000-0000-000000000000',
+      },
     );
 
     // Act
@@ -119,9 +128,10 @@ describe('health-check handler', () => {
 
     // Assess
     expect(result.checks.map((c) => [c.name, c.kind, c.status])).toEqual([
-      ['backup-set:uploads', 'freshness', 'pass'],
+      ['backup-set:uploads', 'freshness', 'fail'],
       ['rds-target:orders', 'freshness', 'fail'],
     ]);
+    expect(result.checks[0]?.summary).toContain('backup set uploads: no verified backup among 1');
     expect(result.status).toBe('unhealthy');
   });
 

@@ -1,4 +1,5 @@
 import {
+  AddTagsToResourceCommand,
   DeleteDBInstanceCommand,
   DescribeDBInstancesCommand,
   DescribeDBSnapshotsCommand,
@@ -71,13 +72,14 @@ describe('validation', () => {
     expect(rdsMock.calls()).toHaveLength(0);
   });
 
-  it('needs the execution start time for a switch-over (it names the parked original)', async () => {
+  it('does not switch over: renaming production is rds-switch-over’s, under another role', async () => {
     await expect(
       handler(
         { action: 'switch-over', target: 'orders', executionId: 'run-1', restoredIdentifier: 'orders-db-r1' },
         context(),
       ),
-    ).rejects.toMatchObject({ name: 'ValidationError', message: expect.stringMatching(/startedAt/) });
+    ).rejects.toMatchObject({ name: 'ValidationError', message: expect.stringMatching(/action/) });
+    expect(rdsMock.calls()).toHaveLength(0);
   });
 });
 
@@ -171,7 +173,14 @@ describe('delete', () => {
   it('refuses a promoted copy (it dropped caretaker:managed when it became production)', async () => {
     rdsMock.on(DescribeDBInstancesCommand).resolves({
       DBInstances: [
-        { DBInstanceIdentifier: 'orders-db-r1', DBInstanceStatus: 'available', TagList: restoredTags() },
+        {
+          DBInstanceIdentifier: 'orders-db-r1',
+          DBInstanceStatus: 'available',
+          TagList: restoredTags([
+            { Key: 'caretaker:took-source-name', Value: '2026-03-29T01:02:03.000Z' },
+            { Key: 'caretaker:promoted-at', Value: '2026-03-29T01:05:00.000Z' },
+          ]),
+        },
       ],
     });
 
@@ -230,5 +239,54 @@ describe('delete', () => {
       SkipFinalSnapshot: true,
       DeleteAutomatedBackups: true,
     });
+  });
+
+  it('refuses a copy that lost caretaker:managed without ever holding the production name', async () => {
+    rdsMock.on(DescribeDBInstancesCommand).resolves({
+      DBInstances: [
+        { DBInstanceIdentifier: 'orders-db-r1', DBInstanceStatus: 'available', TagList: restoredTags() },
+      ],
+    });
+
+    await expect(
+      handler(
+        { action: 'delete', target: 'orders', executionId: 'run-1', identifier: 'orders-db-r1' },
+        context(),
+      ),
+    ).rejects.toMatchObject({ name: 'PreconditionFailedError' });
+    expect(rdsMock.commandCalls(AddTagsToResourceCommand)).toHaveLength(0);
+  });
+
+  it('deletes a copy that held the production name (switch-over undone) only with a final snapshot, managed again first', async () => {
+    rdsMock.on(DescribeDBInstancesCommand).resolves({
+      DBInstances: [
+        {
+          DBInstanceIdentifier: 'orders-db-r1',
+          DBInstanceArn: 'arn:aws:rds:us-east-1:111122223333:db:orders-db-r1',
+          DBInstanceStatus: 'available',
+          TagList: restoredTags([{ Key: 'caretaker:took-source-name', Value: '2026-03-29T01:02:03.000Z' }]),
+        },
+      ],
+    });
+    rdsMock.on(AddTagsToResourceCommand).resolves({});
+    rdsMock.on(DeleteDBInstanceCommand).resolves({});
+
+    const result = await handler(
+      { action: 'delete', target: 'orders', executionId: 'run-1', identifier: 'orders-db-r1' },
+      context(),
+    );
+
+    expect(rdsMock.commandCalls(AddTagsToResourceCommand)[0]?.args[0].input).toEqual({
+      ResourceName: 'arn:aws:rds:us-east-1:111122223333:db:orders-db-r1',
+      Tags: [{ Key: 'caretaker:managed', Value: 'true' }],
+    });
+    const finalSnapshot = expect.stringMatching(/^caretaker-orders-[0-9a-f]{12}-final$/);
+    expect(rdsMock.commandCalls(DeleteDBInstanceCommand)[0]?.args[0].input).toEqual({
+      DBInstanceIdentifier: 'orders-db-r1',
+      SkipFinalSnapshot: false,
+      FinalDBSnapshotIdentifier: finalSnapshot,
+      DeleteAutomatedBackups: true,
+    });
+    expect(result).toMatchObject({ status: 'deleting', finalSnapshot });
   });
 });

@@ -263,3 +263,35 @@ describe('config schema', () => {
     expect(() => loadConfig('test/fixtures/config/not-json.json')).toThrow(/not valid JSON/);
   });
 });
+
+describe('backupBucket.breakGlassPrincipalArn', () => {
+  it('accepts an IAM role or user ARN', () => {
+    // Prepare
+    const config = variant((c) => {
+      c.backupBucket.breakGlassPrincipalArn = 'arn:aws:iam::111122223333:role/backup-break-glass';
+    });
+
+    // Act
+    const parsed = parseConfig(config);
+
+    // Assess
+    expect(parsed.backupBucket.breakGlassPrincipalArn).toBe(
+      'arn:aws:iam::111122223333:role/backup-break-glass',
+    );
+  });
+
+  it('refuses anything else, naming the field', () => {
+    // Prepare
+    const config = variant((c) => {
+      c.backupBucket.breakGlassPrincipalArn = 'arn:aws:iam::111122223333:root';
+    });
+
+    // Act
+    const problems = problemsOf(config);
+
+    // Assess
+    expect(problems).toEqual([
+      'backupBucket.breakGlassPrincipalArn: expected an IAM role or user ARN (arn:aws:iam::<account>:role/<name>)',
+    ]);
+  });
+});

@@ -1,97 +1,17 @@
 import { DescribeDBSnapshotsCommand, RDSClient } from '@aws-sdk/client-rds';
-import { ListObjectsV2Command, type ListObjectsV2CommandInput, S3Client } from '@aws-sdk/client-s3';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, describe, expect, it } from 'vitest';
+import type { RecoveryPoint } from '../../../../../functions/common/recovery-points.ts';
 import {
   evaluateFreshness,
-  probeBackupFreshness,
   probeSnapshotFreshness,
 } from '../../../../../functions/health-check/probes/freshness.ts';
 
-const s3Mock = mockClient(S3Client);
 const rdsMock = mockClient(RDSClient);
 const NOW = new Date('2026-03-10T12:00:00Z');
 
 afterEach(() => {
-  s3Mock.reset();
   rdsMock.reset();
-});
-
-/** A bucket holding one set's backups; each id maps to its verification record times. */
-function backups(set: string, ids: Record<string, string[]>) {
-  s3Mock.on(ListObjectsV2Command).callsFake((input: ListObjectsV2CommandInput) => {
-    if (input.Delimiter === '/') {
-      return { CommonPrefixes: Object.keys(ids).map((id) => ({ Prefix: `backups/${set}/${id}/` })) };
-    }
-    const id = input.Prefix?.split('/')[2] ?? '';
-    return { Contents: (ids[id] ?? []).map((at) => ({ Key: `${input.Prefix}${at}.json` })) };
-  });
-}
-
-describe('backup set freshness', () => {
-  it('passes when the newest verified backup is younger than the RPO', async () => {
-    // Prepare
-    backups('uploads', { '20260310T020000Z-0000000a': ['20260310T030000Z'] });
-
-    // Act
-    const outcome = await probeBackupFreshness(
-      new S3Client({}),
-      'bucket',
-      { name: 'uploads', rpo: 'PT26H' },
-      NOW,
-    );
-
-    // Assess
-    expect(outcome.status).toBe('pass');
-    expect(outcome.summary).toBe(
-      'backup set uploads: newest verified backup 20260310T020000Z-0000000a is 10 h old, younger than RPO PT26H (26 h)',
-    );
-    expect(outcome.evidence).toMatchObject({ ageSeconds: 36_000, rpoSeconds: 93_600, bucket: 'bucket' });
-  });
-
-  it('fails when the newest verified backup is older than the RPO, even with a newer unverified one', async () => {
-    // Prepare
-    backups('uploads', {
-      '20260308T020000Z-0000000a': ['20260308T030000Z'],
-      '20260310T020000Z-0000000b': [],
-    });
-
-    // Act
-    const outcome = await probeBackupFreshness(
-      new S3Client({}),
-      'bucket',
-      { name: 'uploads', rpo: 'PT26H' },
-      NOW,
-    );
-
-    // Assess
-    expect(outcome.status).toBe('fail');
-    expect(outcome.summary).toContain('is 58 h old, older than RPO PT26H (26 h)');
-    expect(outcome.evidence).toMatchObject({
-      ageSeconds: 208_800,
-      newestUnverified: { id: '20260310T020000Z-0000000b', verified: false },
-    });
-  });
-
-  it('fails when the set has no verified backup at all', async () => {
-    // Prepare
-    backups('uploads', { '20260310T020000Z-0000000b': [] });
-
-    // Act
-    const outcome = await probeBackupFreshness(
-      new S3Client({}),
-      'bucket',
-      { name: 'uploads', rpo: 'PT26H' },
-      NOW,
-    );
-
-    // Assess
-    expect(outcome.status).toBe('fail');
-    expect(outcome.summary).toMatch(
-      /^backup set uploads: no verified backup among 1 \(RPO PT26H = 26 h\); newest unverified/,
-    );
-    expect(outcome.evidence.ageSeconds).toBeNull();
-  });
 });
 
 describe('RDS target freshness', () => {
@@ -190,5 +110,81 @@ describe('evaluateFreshness', () => {
 
     // Assess
     expect(outcome.status).toBe('pass');
+  });
+
+  const backupPoint = (id: string, hoursOld: number, verified = true): RecoveryPoint => ({
+    target: 'uploads',
+    kind: 'backup',
+    id,
+    createdAt: new Date(NOW.getTime() - hoursOld * 3_600_000),
+    verified,
+    managed: true,
+    tags: {},
+  });
+  const backupSet = { what: 'backup set uploads', kind: 'backup' as const, rpo: 'PT26H', location: {} };
+
+  it('fails when the newest verified backup is older than the RPO, naming a newer unverified one', () => {
+    // Act
+    const outcome = evaluateFreshness(
+      {
+        ...backupSet,
+        newest: backupPoint('20260308T020000Z-0000000a', 58),
+        newestUnverified: backupPoint('20260310T020000Z-0000000b', 10, false),
+        pointsSeen: 2,
+      },
+      NOW,
+    );
+
+    // Assess
+    expect(outcome.status).toBe('fail');
+    expect(outcome.summary).toContain('is 58 h old, older than RPO PT26H (26 h)');
+    expect(outcome.evidence).toMatchObject({
+      ageSeconds: 208_800,
+      newestUnverified: { id: '20260310T020000Z-0000000b', verified: false },
+    });
+  });
+
+  it('fails on tampering with the true age of the newest sealed backup, naming the forged objects', () => {
+    // Act
+    const outcome = evaluateFreshness(
+      {
+        ...backupSet,
+        newest: backupPoint('20260310T020000Z-0000000a', 10),
+        pointsSeen: 3,
+        tampering: [
+          { kind: 'future-dated-backup', key: 'backups/uploads/20990101T000000Z-00000000/' },
+          { kind: 'unsealed-verification', key: 'backups/uploads/x/verifications/20260310T110000Z.json' },
+        ],
+        tamperingCount: 2,
+      },
+      NOW,
+    );
+
+    // Assess
+    expect(outcome.status).toBe('fail');
+    expect(outcome.summary).toBe(
+      'backup set uploads: newest verified backup 20260310T020000Z-0000000a is 10 h old, younger than RPO PT26H (26 h); TAMPERING, ignored for this check: 2 forged or altered objects: 1 future-dated-backup (backups/uploads/20990101T000000Z-00000000/); 1 unsealed-verification (backups/uploads/x/verifications/20260310T110000Z.json)',
+    );
+    expect(outcome.evidence).toMatchObject({ ageSeconds: 36_000, tamperingCount: 2 });
+  });
+
+  it('fails when the set has no verified backup at all', () => {
+    // Act
+    const outcome = evaluateFreshness(
+      {
+        ...backupSet,
+        newest: undefined,
+        newestUnverified: backupPoint('20260310T020000Z-0000000b', 10, false),
+        pointsSeen: 1,
+      },
+      NOW,
+    );
+
+    // Assess
+    expect(outcome.status).toBe('fail');
+    expect(outcome.summary).toMatch(
+      /^backup set uploads: no verified backup among 1 \(RPO PT26H = 26 h\); newest unverified/,
+    );
+    expect(outcome.evidence.ageSeconds).toBeNull();
   });
 });

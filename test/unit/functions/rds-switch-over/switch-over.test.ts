@@ -1,10 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import {
+  manualRecovery,
   nextSwitchOverStep,
   nextUndoStep,
   parkedOriginalTags,
   type Seen,
-} from '../../../../functions/rds-restore/switch-over.ts';
+} from '../../../../functions/rds-switch-over/switch-over.ts';
 
 const original = (extra: Partial<Seen> = {}): Seen => ({
   status: 'available',
@@ -107,6 +108,12 @@ describe('nextUndoStep', () => {
     expect(nextUndoStep({ source: original(), restored: copy() })).toEqual({ kind: 'done' });
   });
 
+  it('clears the journal off the original once it holds its name again', () => {
+    expect(nextUndoStep({ source: original({ parkedByUs: true }), restored: copy() })).toEqual({
+      kind: 'tidy',
+    });
+  });
+
   it('waits while renames are applied', () => {
     expect(nextUndoStep({ source: original({ renaming: true }), restored: copy() })).toEqual({
       kind: 'wait',
@@ -119,6 +126,13 @@ describe('nextUndoStep', () => {
     expect(nextUndoStep({ source: copy({ renaming: true }), old: original() })).toEqual({
       kind: 'wait',
       phase: 'renaming-restored-back',
+    });
+  });
+
+  it('waits for a copy still on its way to the original name before bringing the original back', () => {
+    expect(nextUndoStep({ old: original(), restored: copy({ renaming: true }) })).toEqual({
+      kind: 'wait',
+      phase: 'renaming-restored',
     });
   });
 
@@ -150,5 +164,26 @@ describe('parkedOriginalTags', () => {
 
   it('leaves the original of any other switch-over (a DR failover) as it is', () => {
     expect(parkedOriginalTags({ 'caretaker:kind': 'drill' }, owner, at)).toBeUndefined();
+  });
+});
+
+describe('manualRecovery', () => {
+  const names = { source: 'orders-db', old: 'orders-db-old-20260329010203', restored: 'orders-db-r1a2b3c4d' };
+
+  it('names the exact command that brings a parked original back', () => {
+    expect(manualRecovery('instance', names, { old: original(), restored: copy() })).toEqual([
+      'aws rds modify-db-instance --db-instance-identifier orders-db-old-20260329010203 --new-db-instance-identifier orders-db --apply-immediately',
+    ]);
+  });
+
+  it('moves the copy off the production name first when it holds it', () => {
+    expect(manualRecovery('cluster', names, { source: copy(), old: original() })).toEqual([
+      'aws rds modify-db-cluster --db-cluster-identifier orders-db --new-db-cluster-identifier orders-db-r1a2b3c4d --apply-immediately',
+      'aws rds modify-db-cluster --db-cluster-identifier orders-db-old-20260329010203 --new-db-cluster-identifier orders-db --apply-immediately',
+    ]);
+  });
+
+  it('has nothing to do while the original holds its name', () => {
+    expect(manualRecovery('instance', names, { source: original(), restored: copy() })).toEqual([]);
   });
 });

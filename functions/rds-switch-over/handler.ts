@@ -1,0 +1,25 @@
+/**
+ * rds-switch-over: switches a configured RDS target over to the copy an execution restored (the
+ * copy takes the original's identifier; the original is parked as `<id>-old-<time>`), and undoes
+ * it, one step per call, from any partial state given the execution id (switch-over.ts).
+ *
+ * A function of its own so that the one role allowed to rename production databases can neither
+ * add `caretaker:managed` to them nor delete anything, and the role that restores and deletes
+ * copies (rds-restore) cannot rename or modify production (docs/security.md).
+ */
+import { rds } from '#common/clients';
+import { requireEnv } from '#common/env';
+import { caretakerHandler } from '#common/middleware';
+import { rdsTargetsFromEnv, targetNamed } from '#common/rds-targets';
+import { type SwitchAction, switchEventSchema } from './input.ts';
+import { type SwitchDeps, switchOver } from './switch-over.ts';
+
+const TARGETS = rdsTargetsFromEnv();
+const DEPS: SwitchDeps = { rds: rds(), stack: requireEnv('CARETAKER_STACK') };
+
+/** Runs one step of a switch-over or its undo. */
+export async function switchAction(event: SwitchAction) {
+  return switchOver(DEPS, targetNamed(TARGETS, event.target), event);
+}
+
+export const handler = caretakerHandler('rds-switch-over', switchEventSchema(TARGETS), switchAction);
