@@ -154,8 +154,8 @@ export const logsCheck = z
       .string()
       .regex(/^@?[A-Za-z_][\w.]{0,99}$/, 'expected a log field name such as @message or message')
       .default('@message'),
-    /** Minutes of logs each run reads, up to the check. */
-    windowMinutes: positiveInt.max(10_080).default(60),
+    /** Minutes of logs each scheduled check reads, up to the check (routine maintenance reads 24 h). */
+    windowMinutes: positiveInt.max(10_080).default(15),
     /** Degraded when errors are more than this share of the events (and fail from 50 %). */
     errorRateThresholdPercent: z.number().min(0).max(100).default(5),
     /** Fewer events than this give no rate verdict (a single error of two events is not a 50 % spike). */
