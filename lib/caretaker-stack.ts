@@ -14,6 +14,7 @@ import { BackupFunctions } from './functions/backup-functions.ts';
 import { CaretakerFunction, type CaretakerFunctionProps } from './functions/caretaker-function.ts';
 import { CleanupFunction } from './functions/cleanup-function.ts';
 import { HealthCheckFunction } from './functions/health-check-function.ts';
+import { MaintenanceFunctions } from './functions/maintenance-functions.ts';
 import { RdsFunctions } from './functions/rds-functions.ts';
 import { ReportFunction } from './functions/report-function.ts';
 import { type AlarmAlert, AlarmNotifications } from './observability/alarm-notifications.ts';
@@ -58,6 +59,8 @@ export class CaretakerStack extends Stack {
   public readonly updateFlow: CaretakerFlow;
   public readonly disasterRecoveryFlow: CaretakerFlow;
   public readonly routineMaintenanceFlow: CaretakerFlow;
+  /** Capacity, security and database maintenance, task statistics (DESIGN §11). */
+  public readonly maintenance: MaintenanceFunctions;
 
   constructor(scope: Construct, id: string, props: CaretakerStackProps) {
     super(scope, id, {
@@ -220,6 +223,11 @@ export class CaretakerStack extends Stack {
       timeout: Duration.hours(12),
       distributedMapBucket: { bucket: this.storage.bucket, prefix: 'backups/' },
     });
+    this.maintenance = new MaintenanceFunctions(this, 'Maintenance', {
+      ...functionDefaults,
+      config,
+      key: this.key.key,
+    });
     this.routineMaintenanceFlow = new CaretakerFlow(this, 'RoutineMaintenanceFlow', {
       name: 'RoutineMaintenance',
       environmentName,
@@ -230,6 +238,10 @@ export class CaretakerStack extends Stack {
         SnapshotFunctionArn: this.rds.snapshot,
         ReportFunctionArn: this.report.function,
         BackupStateMachineArn: this.backupFlow,
+        CapacityFunctionArn: this.maintenance.capacity,
+        SecurityMaintenanceFunctionArn: this.maintenance.securityMaintenance,
+        DatabaseMaintenanceFunctionArn: this.maintenance.databaseMaintenance,
+        TaskStatisticsFunctionArn: this.maintenance.taskStatistics,
       },
       logRetention: functionDefaults.logRetention,
       logKey: this.key.key,
@@ -245,7 +257,8 @@ export class CaretakerStack extends Stack {
       ...this.scheduleOf(config, 'routineMaintenance'),
       target: {
         stateMachine: this.routineMaintenanceFlow.stateMachine,
-        input: this.flowInputFor('RoutineMaintenance', {}),
+        // Scheduled: keeps to the maintenance window (when one is configured).
+        input: this.flowInputFor('RoutineMaintenance', { scheduled: true }),
       },
       deadLetterQueue: this.deadLetters.queue,
     });

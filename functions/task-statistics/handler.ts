@@ -15,6 +15,7 @@ import { sfn } from '#common/clients';
 import { requireEnv } from '#common/env';
 import { permanentErrorInfo } from '#common/error-info';
 import { STATE_MACHINE_FLOWS, type StateMachineFlow } from '#common/flows/names';
+import { jsonEnv } from '#common/json-env';
 import type { StatisticsResult } from '#common/maintenance-results';
 import { mapLimited } from '#common/map-limited';
 import { caretakerHandler } from '#common/middleware';
@@ -22,8 +23,17 @@ import { logger } from '#common/observability';
 import { aggregateTallies, type TaskTally, taskTallies } from './aggregate.ts';
 import { publishStatistics } from './metrics.ts';
 
-/** `arn:<partition>:states:<region>:<account>:stateMachine:Caretaker-<environment>-`: a flow's name completes it. */
+/** `arn:<partition>:states:<region>:<account>:stateMachine:`: a state machine's name completes it. */
 const STATE_MACHINE_ARN_PREFIX = requireEnv('STATE_MACHINE_ARN_PREFIX');
+/**
+ * The state machine of each flow, by name (`Caretaker-<environment>-<Flow>`): names, not ARNs, so
+ * the stack can give them to a function that a flow invokes without a dependency cycle.
+ */
+const STATE_MACHINES = jsonEnv(
+  'STATE_MACHINE_NAMES',
+  z.partialRecord(z.enum(STATE_MACHINE_FLOWS), z.string().min(1).max(80)),
+);
+const FLOWS = STATE_MACHINE_FLOWS.filter((flow) => STATE_MACHINES[flow] !== undefined);
 const DAY = 86_400_000;
 
 const eventSchema = z
@@ -112,7 +122,7 @@ async function flowStatistics(
 export async function computeStatistics(
   event: z.output<typeof eventSchema>,
   deps: StatisticsDeps,
-  flows: readonly StateMachineFlow[] = STATE_MACHINE_FLOWS,
+  flows: readonly StateMachineFlow[] = FLOWS,
 ): Promise<StatisticsResult> {
   const until = deps.now.getTime();
   const since = until - event.days * DAY;
@@ -131,7 +141,7 @@ export const handler = caretakerHandler('task-statistics', eventSchema, async (e
   const result = await computeStatistics(event, {
     sfn: sfn(),
     now: new Date(),
-    stateMachineArn: (flow) => `${STATE_MACHINE_ARN_PREFIX}${flow}`,
+    stateMachineArn: (flow) => `${STATE_MACHINE_ARN_PREFIX}${STATE_MACHINES[flow]}`,
   });
   publishStatistics(result);
   logger.info('Task statistics computed', {

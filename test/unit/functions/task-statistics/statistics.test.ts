@@ -93,7 +93,8 @@ let machine: string;
 const counters = mkdtempSync(join(tmpdir(), 'caretaker-statistics-'));
 
 beforeAll(async () => {
-  process.env.STATE_MACHINE_ARN_PREFIX = 'arn:aws:states:us-east-1:000000000000:stateMachine:stats-';
+  process.env.STATE_MACHINE_ARN_PREFIX = 'arn:aws:states:us-east-1:000000000000:stateMachine:';
+  process.env.STATE_MACHINE_NAMES = JSON.stringify({ Backup: 'stats-Backup' });
   ({ computeStatistics } = await import('../../../../functions/task-statistics/handler.ts'));
   const lambda = sandbox.sandbox.context.service<LambdaService>('lambda')!;
   lambda.register({ name: 'flaky', modulePath: handler('flaky') });
