@@ -18,6 +18,7 @@ import { MaintenanceFunctions } from './functions/maintenance-functions.ts';
 import { RdsFunctions } from './functions/rds-functions.ts';
 import { ReportFunction } from './functions/report-function.ts';
 import { type AlarmAlert, AlarmNotifications } from './observability/alarm-notifications.ts';
+import { AnomalyAlarms } from './observability/anomaly-alarms.ts';
 import { CaretakerDashboard } from './observability/dashboard.ts';
 import { functionErrorsAlarm } from './observability/function-alarms.ts';
 import { HealthAlarms, watchedChecks } from './observability/health-alarms.ts';
@@ -134,6 +135,7 @@ export class CaretakerStack extends Stack {
       config,
       notifications: this.alarmNotifications,
     });
+    new AnomalyAlarms(this, 'AnomalyAlarms', { config, notifications: this.alarmNotifications });
 
     this.report = new ReportFunction(this, 'Report', {
       ...functionDefaults,
@@ -324,6 +326,9 @@ export class CaretakerStack extends Stack {
         { name: 'RoutineMaintenance', stateMachine: this.routineMaintenanceFlow.stateMachine },
       ],
       snapshotQuota: config.quotas.manualSnapshots,
+      snapshotTypes: [...new Set(config.rdsTargets.map((target) => target.type))],
+      capacityTargets: config.rdsTargets.map((target) => target.name),
+      capacityThresholds: config.capacity,
     });
 
     const outputs: [string, string, string][] = [
