@@ -7,6 +7,7 @@ import type { StateMachineFlow } from '../functions/common/flows/names.ts';
 import { toFieldProblems } from '../functions/common/validation.ts';
 import { AlertTopic } from './alerts/alert-topic.ts';
 import { DeadLetters } from './alerts/dead-letters.ts';
+import { Escalation } from './alerts/escalation.ts';
 import { flowContextOf } from './config/flow-context.ts';
 import type { CaretakerConfig } from './config/schema.ts';
 import { CaretakerFlow } from './flows/caretaker-flow.ts';
@@ -62,6 +63,8 @@ export class CaretakerStack extends Stack {
   public readonly routineMaintenanceFlow: CaretakerFlow;
   /** Capacity, security and database maintenance, task statistics (DESIGN §11). */
   public readonly maintenance: MaintenanceFunctions;
+  /** Escalation levels and their schedule, when `alerts.escalation` is configured. */
+  public readonly escalation?: Escalation;
 
   constructor(scope: Construct, id: string, props: CaretakerStackProps) {
     super(scope, id, {
@@ -150,6 +153,18 @@ export class CaretakerStack extends Stack {
       'the run it was reporting on finished (or failed) but its report and its alert are missing: open the flow executions that ended meanwhile.',
       'critical',
     );
+
+    if (config.alerts.escalation) {
+      this.escalation = new Escalation(this, 'Escalation', {
+        ...functionDefaults,
+        escalation: config.alerts.escalation,
+        timeZone: config.environment.timeZone,
+        topic: this.alerts.topic,
+        backupBucket: this.storage.bucket,
+        deadLetterQueue: this.deadLetters.queue,
+        notifications: this.alarmNotifications,
+      });
+    }
 
     this.flowInput = new CaretakerFunction(this, 'FlowInput', {
       ...functionDefaults,
