@@ -36,7 +36,7 @@ async function main(): Promise<void> {
       timeoutMs: 5000,
     }));
     const checks = buildChecks(
-      { http, tls: [], rds: [], queries: [], backupSets: [], rdsTargets: [] },
+      { http, tls: [], rds: [], queries: [], logs: [], backupSets: [], rdsTargets: [] },
       {
         rds: () => new RDSClient({}),
         s3: () => new S3Client({}),

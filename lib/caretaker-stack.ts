@@ -7,6 +7,7 @@ import type { StateMachineFlow } from '../functions/common/flows/names.ts';
 import { toFieldProblems } from '../functions/common/validation.ts';
 import { AlertTopic } from './alerts/alert-topic.ts';
 import { DeadLetters } from './alerts/dead-letters.ts';
+import { Escalation } from './alerts/escalation.ts';
 import { flowContextOf } from './config/flow-context.ts';
 import type { CaretakerConfig } from './config/schema.ts';
 import { CaretakerFlow } from './flows/caretaker-flow.ts';
@@ -14,9 +15,11 @@ import { BackupFunctions } from './functions/backup-functions.ts';
 import { CaretakerFunction, type CaretakerFunctionProps } from './functions/caretaker-function.ts';
 import { CleanupFunction } from './functions/cleanup-function.ts';
 import { HealthCheckFunction } from './functions/health-check-function.ts';
+import { MaintenanceFunctions } from './functions/maintenance-functions.ts';
 import { RdsFunctions } from './functions/rds-functions.ts';
 import { ReportFunction } from './functions/report-function.ts';
 import { type AlarmAlert, AlarmNotifications } from './observability/alarm-notifications.ts';
+import { AnomalyAlarms } from './observability/anomaly-alarms.ts';
 import { CaretakerDashboard } from './observability/dashboard.ts';
 import { functionErrorsAlarm } from './observability/function-alarms.ts';
 import { HealthAlarms, watchedChecks } from './observability/health-alarms.ts';
@@ -58,6 +61,10 @@ export class CaretakerStack extends Stack {
   public readonly updateFlow: CaretakerFlow;
   public readonly disasterRecoveryFlow: CaretakerFlow;
   public readonly routineMaintenanceFlow: CaretakerFlow;
+  /** Capacity, security and database maintenance, task statistics (DESIGN §11). */
+  public readonly maintenance: MaintenanceFunctions;
+  /** Escalation levels and their schedule, when `alerts.escalation` is configured. */
+  public readonly escalation?: Escalation;
 
   constructor(scope: Construct, id: string, props: CaretakerStackProps) {
     super(scope, id, {
@@ -135,6 +142,7 @@ export class CaretakerStack extends Stack {
       config,
       notifications: this.alarmNotifications,
     });
+    new AnomalyAlarms(this, 'AnomalyAlarms', { config, notifications: this.alarmNotifications });
 
     this.report = new ReportFunction(this, 'Report', {
       ...functionDefaults,
@@ -149,6 +157,18 @@ export class CaretakerStack extends Stack {
       'the run it was reporting on finished (or failed) but its report and its alert are missing: open the flow executions that ended meanwhile.',
       'critical',
     );
+
+    if (config.alerts.escalation) {
+      this.escalation = new Escalation(this, 'Escalation', {
+        ...functionDefaults,
+        escalation: config.alerts.escalation,
+        timeZone: config.environment.timeZone,
+        topic: this.alerts.topic,
+        backupBucket: this.storage.bucket,
+        deadLetterQueue: this.deadLetters.queue,
+        notifications: this.alarmNotifications,
+      });
+    }
 
     this.flowInput = new CaretakerFunction(this, 'FlowInput', {
       ...functionDefaults,
@@ -225,6 +245,11 @@ export class CaretakerStack extends Stack {
       timeout: Duration.hours(12),
       distributedMapBucket: { bucket: this.storage.bucket, prefix: 'backups/' },
     });
+    this.maintenance = new MaintenanceFunctions(this, 'Maintenance', {
+      ...functionDefaults,
+      config,
+      key: this.key.key,
+    });
     this.routineMaintenanceFlow = new CaretakerFlow(this, 'RoutineMaintenanceFlow', {
       name: 'RoutineMaintenance',
       environmentName,
@@ -235,6 +260,10 @@ export class CaretakerStack extends Stack {
         SnapshotFunctionArn: this.rds.snapshot,
         ReportFunctionArn: this.report.function,
         BackupStateMachineArn: this.backupFlow,
+        CapacityFunctionArn: this.maintenance.capacity,
+        SecurityMaintenanceFunctionArn: this.maintenance.securityMaintenance,
+        DatabaseMaintenanceFunctionArn: this.maintenance.databaseMaintenance,
+        TaskStatisticsFunctionArn: this.maintenance.taskStatistics,
       },
       logRetention: functionDefaults.logRetention,
       logKey: this.key.key,
@@ -250,7 +279,8 @@ export class CaretakerStack extends Stack {
       ...this.scheduleOf(config, 'routineMaintenance'),
       target: {
         stateMachine: this.routineMaintenanceFlow.stateMachine,
-        input: this.flowInputFor('RoutineMaintenance', {}),
+        // Scheduled: keeps to the maintenance window (when one is configured).
+        input: this.flowInputFor('RoutineMaintenance', { scheduled: true }),
       },
       deadLetterQueue: this.deadLetters.queue,
     });
@@ -318,6 +348,9 @@ export class CaretakerStack extends Stack {
         { name: 'RoutineMaintenance', stateMachine: this.routineMaintenanceFlow.stateMachine },
       ],
       snapshotQuota: config.quotas.manualSnapshots,
+      snapshotTypes: [...new Set(config.rdsTargets.map((target) => target.type))],
+      capacityTargets: config.rdsTargets.map((target) => target.name),
+      capacityThresholds: config.capacity,
     });
 
     const outputs: [string, string, string][] = [

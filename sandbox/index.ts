@@ -5,8 +5,10 @@
 import type { IamSettings } from './core/access/access-control.ts';
 import { type Sandbox, type SandboxOptions, type ServiceFactory, startSandbox } from './core/server.ts';
 import { iamRegistryService } from './iam-registry/index.ts';
+import { cloudWatchService } from './services/cloudwatch/index.ts';
 import { kmsService } from './services/kms/index.ts';
 import { lambdaService } from './services/lambda/index.ts';
+import { logsService } from './services/logs/index.ts';
 import { rdsService } from './services/rds/index.ts';
 import { s3Service } from './services/s3/index.ts';
 import { schedulerService } from './services/scheduler/index.ts';
@@ -24,6 +26,8 @@ export const DEFAULT_SERVICES: readonly ServiceFactory[] = [
   lambdaService,
   statesService,
   schedulerService,
+  cloudWatchService,
+  logsService,
   iamRegistryService,
 ];
 

@@ -6,6 +6,8 @@
  * Lambda and the local sandbox (or LocalStack) in tests. Clients are created lazily so a function
  * that never touches RDS does not pay for constructing an RDS client, but each is made only once.
  */
+import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
+import { CloudWatchLogsClient } from '@aws-sdk/client-cloudwatch-logs';
 import { KMSClient } from '@aws-sdk/client-kms';
 import { LambdaClient } from '@aws-sdk/client-lambda';
 import { RDSClient } from '@aws-sdk/client-rds';
@@ -34,8 +36,21 @@ export const rds = /* @__PURE__ */ once(() => new RDSClient(clientDefaults));
 export const sfn = /* @__PURE__ */ once(() => new SFNClient(clientDefaults));
 export const lambda = /* @__PURE__ */ once(() => new LambdaClient(clientDefaults));
 export const secretsManager = /* @__PURE__ */ once(() => new SecretsManagerClient(clientDefaults));
+export const cloudWatch = /* @__PURE__ */ once(() => new CloudWatchClient(clientDefaults));
+export const cloudWatchLogs = /* @__PURE__ */ once(() => new CloudWatchLogsClient(clientDefaults));
 
 const regionalRds = new Map<string, RDSClient>();
+const regionalKms = new Map<string, KMSClient>();
+
+/** A KMS client for another region (the DR copy keys), one per region. */
+export function kmsIn(region: string): KMSClient {
+  let client = regionalKms.get(region);
+  if (!client) {
+    client = tracer.captureAWSv3Client(new KMSClient({ ...clientDefaults, region }));
+    regionalKms.set(region, client);
+  }
+  return client;
+}
 
 /** An RDS client for another region (cross-region snapshot copies), one per region. */
 export function rdsIn(region: string): RDSClient {

@@ -49,6 +49,18 @@ export const httpCheck = z
     latencyThresholdMs: positiveInt.default(200),
     errorRateThresholdPercent: z.number().min(0).max(100).default(5),
     timeoutMs: positiveInt.max(60_000).default(5000),
+    /**
+     * CloudWatch anomaly-detection alarms on this check's p95 latency and error rate: they go off
+     * when a value leaves the band the model learned (bandWidth standard deviations wide) for
+     * evaluationPeriods health periods in a row. Off when absent.
+     */
+    anomalyDetection: z
+      .object({
+        bandWidth: z.number().min(0.5).max(10).default(2),
+        evaluationPeriods: z.number().int().min(1).max(10).default(3),
+      })
+      .strict()
+      .optional(),
   })
   .strict();
 
@@ -99,6 +111,61 @@ export const queryCheck = z
   })
   .strict();
 
+/** A CloudWatch Logs log group name. */
+export const logGroupName = z
+  .string()
+  .regex(/^[\w\-/.#]{1,512}$/, 'expected a CloudWatch Logs log group name such as /aws/lambda/orders-api');
+
+/**
+ * A regular expression that CloudWatch Logs Insights and JavaScript read alike: no inline flags
+ * (case is the `caseSensitive` field), no lookbehind.
+ */
+const portablePattern = z
+  .string()
+  .min(1)
+  .max(500)
+  .refine((source) => !/\(\?[a-z]*[)-:]|\(\?<[=!]/i.test(source), {
+    message: 'expected no inline flags or lookbehind (use caseSensitive: false)',
+    abort: true,
+  })
+  .refine((source) => {
+    try {
+      new RegExp(source);
+      return true;
+    } catch {
+      return false;
+    }
+  }, 'expected a valid regular expression');
+
+/**
+ * A log analysis check (`healthChecks.logs[]`): error count and error rate of log groups over a
+ * window, from a CloudWatch Logs Insights query, with the most frequent error messages as evidence.
+ */
+export const logsCheck = z
+  .object({
+    name,
+    /** The log groups to read (one query spans them all). */
+    logGroups: z.array(logGroupName).min(1).max(50),
+    /** What makes an event an error: a regular expression matched against `messageField`. */
+    errorPattern: portablePattern.default('ERROR|FATAL|Exception'),
+    caseSensitive: z.boolean().default(true),
+    /** The field the pattern is matched against and messages are grouped by (`message` for JSON logs). */
+    messageField: z
+      .string()
+      .regex(/^@?[A-Za-z_][\w.]{0,99}$/, 'expected a log field name such as @message or message')
+      .default('@message'),
+    /** Minutes of logs each scheduled check reads, up to the check (routine maintenance reads 24 h). */
+    windowMinutes: positiveInt.max(10_080).default(15),
+    /** Degraded when errors are more than this share of the events (and fail from 50 %). */
+    errorRateThresholdPercent: z.number().min(0).max(100).default(5),
+    /** Fewer events than this give no rate verdict (a single error of two events is not a 50 % spike). */
+    minEvents: z.number().int().min(0).default(20),
+    /** How many of the most frequent error messages the evidence lists. */
+    topMessages: z.number().int().min(1).max(20).default(5),
+    timeoutMs: positiveInt.max(60_000).default(20_000),
+  })
+  .strict();
+
 /** The `healthChecks` config section, also read by health-check at run time. */
 export const healthChecks = z
   .object({
@@ -106,6 +173,8 @@ export const healthChecks = z
     tls: z.array(tlsCheck).default([]),
     rds: z.array(rdsCheck).default([]),
     queries: z.array(queryCheck).default([]),
+    /** Log analysis: error count and rate of CloudWatch Logs groups (DESIGN §11). */
+    logs: z.array(logsCheck).default([]),
     /** Check that every backup set and RDS target has a verified recovery point younger than its RPO. */
     backupFreshness: z.boolean().default(true),
   })

@@ -14,12 +14,17 @@ export interface PublishedAlert {
   readonly severity: Alert['severity'];
 }
 
-/** Publishes `alert` to `topicArn` and returns the SNS message id. */
+/**
+ * Publishes `alert` to `topicArn` and returns the SNS message id. `extraAttributes` adds message
+ * attributes subscriptions filter on (`escalation`: a level, or the levels an incident paged);
+ * a list is sent as String.Array.
+ */
 export async function publishAlert(
   topicArn: string,
   environment: string,
   alert: Alert,
   now = new Date(),
+  extraAttributes: Readonly<Record<string, string | readonly string[]>> = {},
 ): Promise<PublishedAlert> {
   const message = formatAlert(alert, environment, now);
   const result = await sns().send(
@@ -27,12 +32,22 @@ export async function publishAlert(
       TopicArn: topicArn,
       Subject: message.subject,
       Message: message.body,
-      MessageAttributes: Object.fromEntries(
-        Object.entries(message.attributes).map(([name, value]) => [
-          name,
-          { DataType: 'String', StringValue: value },
-        ]),
-      ),
+      MessageAttributes: {
+        ...Object.fromEntries(
+          Object.entries(message.attributes).map(([name, value]) => [
+            name,
+            { DataType: 'String', StringValue: value },
+          ]),
+        ),
+        ...Object.fromEntries(
+          Object.entries(extraAttributes).map(([name, value]) => [
+            name,
+            typeof value === 'string'
+              ? { DataType: 'String', StringValue: value }
+              : { DataType: 'String.Array', StringValue: JSON.stringify(value) },
+          ]),
+        ),
+      },
     }),
   );
   logger.info('Alert published', { severity: alert.severity, flow: alert.flow, messageId: result.MessageId });

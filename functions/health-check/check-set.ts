@@ -10,6 +10,7 @@ import {
   awsRegion,
   healthChecks,
   httpCheck as httpCheckSchema,
+  logsCheck as logsCheckSchema,
   name,
   queryCheck as queryCheckSchema,
   rdsCheck as rdsCheckSchema,
@@ -31,6 +32,7 @@ export type HttpCheck = z.output<typeof httpCheckSchema>;
 export type TlsCheck = z.output<typeof tlsCheckSchema>;
 export type RdsCheck = z.output<typeof rdsCheckSchema>;
 export type QueryCheck = z.output<typeof queryCheckSchema>;
+export type LogsCheck = z.output<typeof logsCheckSchema>;
 
 /** A query check with the database it runs against resolved (from its RDS target, or given directly). */
 export type ResolvedQueryCheck = Omit<QueryCheck, 'rdsTarget'> & {
@@ -104,6 +106,7 @@ export function eventSchema(configuredTargets: readonly string[]) {
           tls: z.array(tlsCheckSchema).default([]),
           rds: z.array(overrideRdsSchema).default([]),
           queries: z.array(overrideQuerySchema).default([]),
+          logs: z.array(logsCheckSchema).default([]),
           backupFreshness: z.boolean().default(false),
         })
         .strict()
@@ -125,6 +128,8 @@ export function eventSchema(configuredTargets: readonly string[]) {
         .string()
         .regex(/^[A-Za-z0-9][\w.:-]{0,63}$/, 'expected 1-64 letters, digits, _ . : or -')
         .optional(),
+      /** Read this many minutes of logs in every log analysis check (routine maintenance: a day). */
+      logsWindowMinutes: z.number().int().min(1).max(10_080).optional(),
     })
     .strict();
 }
@@ -137,6 +142,7 @@ export interface RunPlan {
   readonly tls: readonly TlsCheck[];
   readonly rds: readonly RegionalRdsCheck[];
   readonly queries: readonly ResolvedQueryCheck[];
+  readonly logs: readonly LogsCheck[];
   readonly backupSets: CheckSet['backupSets'];
   readonly rdsTargets: CheckSet['rdsTargets'];
 }
@@ -145,6 +151,7 @@ export interface RunPlan {
 export function resolvePlan(
   configured: CheckSet,
   override?: NonNullable<HealthCheckEvent['checks']>,
+  logsWindowMinutes?: number,
 ): RunPlan {
   const targets = new Map(configured.rdsTargets.map((target) => [target.name, target]));
   const resolveQuery = (query: {
@@ -165,6 +172,9 @@ export function resolvePlan(
     tls: source.tls,
     rds: source.rds,
     queries: source.queries.map((query) => ({ ...query, ...resolveQuery(query) })),
+    logs: source.logs.map((check) =>
+      logsWindowMinutes === undefined ? check : { ...check, windowMinutes: logsWindowMinutes },
+    ),
     backupSets: freshness ? configured.backupSets : [],
     rdsTargets: freshness ? configured.rdsTargets : [],
   };

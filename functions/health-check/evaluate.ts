@@ -9,7 +9,7 @@
  * - otherwise `healthy` (including when no check is configured).
  */
 
-export type CheckKind = 'http' | 'tls' | 'rds' | 'query' | 'freshness';
+export type CheckKind = 'http' | 'tls' | 'rds' | 'query' | 'freshness' | 'logs';
 export type CheckStatus = 'pass' | 'warn' | 'fail';
 export type HealthStatus = 'healthy' | 'degraded' | 'unhealthy';
 

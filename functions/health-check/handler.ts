@@ -4,7 +4,7 @@
  * and as a flow step with `failOn` throws UnhealthyError so the flow can Catch it.
  */
 import type { Context } from 'aws-lambda';
-import { rds, rdsIn, s3 } from '#common/clients';
+import { cloudWatchLogs, rds, rdsIn, s3 } from '#common/clients';
 import { MissingEnvironmentError, optionalEnv, requireEnv } from '#common/env';
 import { UnhealthyError } from '#common/errors';
 import { caretakerHandler } from '#common/middleware';
@@ -58,6 +58,7 @@ const CHECK_SET = parseOrThrow(
 const DEPS: ProbeDeps = {
   rds: (region) => (region ? rdsIn(region) : rds()),
   s3,
+  logs: cloudWatchLogs,
   ...(CHECK_SET.backupSets.length > 0 ? { backupBucket: requireEnv('BACKUP_BUCKET') } : {}),
   password: cachedPasswords(readSecretString),
   databaseTls: databaseTls(),
@@ -68,7 +69,7 @@ const EVENT_SCHEMA = eventSchema(CHECK_SET.rdsTargets.map((target) => target.nam
 export async function checkHealth(event: HealthCheckEvent, context: Context): Promise<HealthResult> {
   // Runs against anything but the configured checks are labelled, so they never move the scheduled checks' alarms.
   const label = event.label ?? (event.checks ? 'on-demand' : undefined);
-  const plan = resolvePlan(CHECK_SET, event.checks);
+  const plan = resolvePlan(CHECK_SET, event.checks, event.logsWindowMinutes);
   const result = await evaluateChecks(buildChecks(plan, DEPS), {
     deadline: Date.now() + context.getRemainingTimeInMillis() - DEADLINE_MARGIN_MS,
     ...(label ? { label } : {}),

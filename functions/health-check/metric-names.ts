@@ -14,6 +14,10 @@ export const METRIC = {
   certDaysLeft: 'CertDaysLeft',
   /** Per freshness check: age of the newest verified recovery point. */
   backupAgeSeconds: 'BackupAgeSeconds',
+  /** Per log analysis check: errors as a percentage of the window's events. */
+  logErrorRate: 'LogErrorRate',
+  /** Per log analysis check: error events in the window. */
+  logErrors: 'LogErrors',
   /** Per run: 1 when healthy, else 0. */
   healthy: 'Healthy',
   /** Per run: 1 when unhealthy, else 0 (the critical condition). */

@@ -14,7 +14,7 @@ export const STATUS_VALUE: Readonly<Record<CheckStatus, number>> = { pass: 1, wa
 
 export interface MetricPoint {
   readonly name: (typeof METRIC)[keyof typeof METRIC];
-  readonly unit: Extract<MetricUnit, 'None' | 'Milliseconds' | 'Percent' | 'Seconds'>;
+  readonly unit: Extract<MetricUnit, 'None' | 'Milliseconds' | 'Percent' | 'Seconds' | 'Count'>;
   readonly value: number;
   readonly dimensions: Readonly<Record<string, string>>;
 }
@@ -45,6 +45,9 @@ export function metricPoints(result: HealthResult, label?: string): MetricPoint[
       add(METRIC.errorRate, 'Percent', numberAt(check.evidence, 'errorRatePercent'));
     } else if (check.kind === 'tls') {
       add(METRIC.certDaysLeft, 'None', numberAt(check.evidence, 'daysLeft'));
+    } else if (check.kind === 'logs') {
+      add(METRIC.logErrorRate, 'Percent', numberAt(check.evidence, 'errorRatePercent'));
+      add(METRIC.logErrors, 'Count', numberAt(check.evidence, 'errors'));
     } else if (check.kind === 'freshness') {
       add(METRIC.backupAgeSeconds, 'Seconds', numberAt(check.evidence, 'ageSeconds'));
     }

@@ -4,12 +4,14 @@
  * a DNS lookup and extra trusted CAs.
  */
 import type { LookupFunction } from 'node:net';
+import type { CloudWatchLogsClient } from '@aws-sdk/client-cloudwatch-logs';
 import type { RDSClient } from '@aws-sdk/client-rds';
 import type { S3Client } from '@aws-sdk/client-s3';
 import type { RunPlan } from './check-set.ts';
 import { freshnessCheckName } from './metric-names.ts';
 import { probeBackupFreshness, probeSnapshotFreshness } from './probes/freshness.ts';
 import { probeHttp } from './probes/http.ts';
+import { probeLogs } from './probes/logs.ts';
 import { type DatabaseTls, probeQuery } from './probes/query.ts';
 import { probeRds } from './probes/rds.ts';
 import { probeTls } from './probes/tls.ts';
@@ -20,6 +22,8 @@ export interface ProbeDeps {
   /** RDS in the function's region, or in `region` (an override's restored copy in the DR region). */
   readonly rds: (region?: string) => RDSClient;
   readonly s3: () => S3Client;
+  /** CloudWatch Logs, for the log analysis checks. */
+  readonly logs?: () => CloudWatchLogsClient;
   /** The backup bucket; required when the plan has backup sets. */
   readonly backupBucket?: string;
   readonly password: PasswordProvider;
@@ -82,6 +86,19 @@ export function buildChecks(plan: RunPlan, deps: ProbeDeps): PlannedCheck[] {
           tls: deps.databaseTls,
           signal,
         }),
+    });
+  }
+  for (const check of plan.logs) {
+    const logs = deps.logs;
+    checks.push({
+      name: check.name,
+      kind: 'logs',
+      target: `logs of ${check.logGroups.join(', ')}`,
+      timeoutMs: check.timeoutMs + SLACK_MS,
+      run: async (signal) => {
+        if (!logs) throw new Error('no CloudWatch Logs client');
+        return probeLogs(check, logs(), { now: now(), signal });
+      },
     });
   }
   for (const set of plan.backupSets) {

@@ -5,6 +5,7 @@
 import type { FlowName, Severity } from '#common/alert-schema';
 import { describeTampering, type TamperFinding, type TamperKind } from '#common/backup/tampering';
 import { disasterRecoveryFindings } from './disaster-recovery.ts';
+import { maintenanceFindings } from './maintenance-findings.ts';
 import type { RunRecord } from './run-record.ts';
 import { unwrapError } from './step-error.ts';
 import { updateFindings } from './update-findings.ts';
@@ -171,6 +172,10 @@ export function findings(record: RunRecord): Findings {
       });
     }
   }
+
+  const maintenance = maintenanceFindings(record);
+  failures.push(...maintenance.failures);
+  warnings.push(...maintenance.warnings);
 
   const recovery = disasterRecoveryFindings(record);
   failures.push(...recovery.failures);

@@ -56,6 +56,7 @@ export async function report(input: RunRecord, now = new Date()): Promise<Report
     startedAt: record.startedAt,
     failed: found.failures.length > 0,
     canResolve: record.cleanup?.dryRun !== true,
+    reportedAt: now.toISOString(),
   };
   // Decided and stored before anything is published, so a retry words the alert the same way.
   const decided = await decideAndStore(run);
@@ -113,9 +114,21 @@ export async function report(input: RunRecord, now = new Date()): Promise<Report
     ENVIRONMENT,
     reportAlert({ record, findings: found, incident: decided, reportLocation: `s3://${BUCKET}/${key}.md` }),
     now,
+    resolvedEscalations(decided),
   );
   await rememberPublished(run, published.messageId);
   return { ...result, messageId: published.messageId };
+}
+
+/**
+ * The escalation levels a resolved incident paged, as the `escalation` attribute of its "resolved"
+ * alert: each level that was told of the incident also hears that it is over.
+ */
+function resolvedEscalations(decided: IncidentDecision): Record<string, string[]> {
+  const levels = (decided.decision === 'resolved' ? (decided.incident?.escalations ?? []) : []).map(
+    (paged) => `level-${paged.level}`,
+  );
+  return levels.length > 0 ? { escalation: levels } : {};
 }
 
 /** How often a decision is made again because another run of the flow stored its own meanwhile. */

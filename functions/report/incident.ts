@@ -40,6 +40,22 @@ const incident = z
     /** The latest failed run, and when it started. */
     lastFailedBy: runRef,
     lastFailedAt: isoTime,
+    /** When the opening run's report alerted: escalation times count from here (DESIGN §11). */
+    reportedAt: isoTime.optional(),
+    /** The escalation levels paged so far (functions/escalation), one message each. */
+    escalations: z
+      .array(
+        z
+          .object({
+            level: z.number().int().min(2).max(10),
+            at: isoTime,
+            /** The escalation alert's SNS message id, once it was published. */
+            messageId: z.string().max(200).optional(),
+          })
+          .strict(),
+      )
+      .max(10)
+      .optional(),
   })
   .strict();
 
@@ -79,6 +95,8 @@ export interface ReportedRun {
   readonly startedAt: string;
   /** Whether the run had failures. */
   readonly failed: boolean;
+  /** When the run is reported (its alert goes out): an opened incident escalates from here. */
+  readonly reportedAt?: string;
   /**
    * Whether a clean run of this kind shows the cause is gone: a cleanup dry run deletes nothing,
    * so it cannot resolve a failed real cleanup.
@@ -138,6 +156,7 @@ export function decideIncident(previous: IncidentState | undefined, run: Reporte
           failedRuns: 1,
           lastFailedBy: run.run,
           lastFailedAt: run.startedAt,
+          ...(run.reportedAt ? { reportedAt: run.reportedAt } : {}),
         };
     decision = open ? 'ongoing' : 'opened';
     open = concerned;

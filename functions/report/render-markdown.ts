@@ -6,6 +6,7 @@ import { executionConsoleUrl } from '#common/alert-message';
 import { disasterRecoveryMarkdown } from './disaster-recovery.ts';
 import { type Findings, formatBytes, formatSeconds, outcomeText } from './findings.ts';
 import type { IncidentDecision } from './incident.ts';
+import { maintenanceMarkdown } from './maintenance-markdown.ts';
 import type { RunRecord } from './run-record.ts';
 import { renderUpdate } from './update-markdown.ts';
 
@@ -219,6 +220,7 @@ export function renderMarkdown(
     lines.push('');
   }
 
+  lines.push(...maintenanceMarkdown(record));
   if (record.update) lines.push(...renderUpdate(record.update));
   lines.push(...disasterRecoveryMarkdown(record));
 

@@ -5,6 +5,14 @@
  */
 import * as z from 'zod';
 import { FLOWS } from '#common/alert-schema';
+import {
+  capacityResult,
+  databaseMaintenanceEntry,
+  orUnavailable,
+  securityResult,
+  statisticsResult,
+} from '#common/maintenance-results';
+import { skippedSchema, windowPlanSchema } from '#common/maintenance-window';
 import { updateSectionOf } from './update-section.ts';
 
 const isoTime = z.iso.datetime({ offset: true });
@@ -30,7 +38,9 @@ export const healthSection = z.object({
 
 export const backupEntry = z.object({
   set: z.string(),
-  status: z.enum(['succeeded', 'failed']),
+  /** `skipped`: not started, the maintenance window had no time left for it (`skipped` says why). */
+  status: z.enum(['succeeded', 'failed', 'skipped']),
+  skipped: skippedSchema.optional(),
   backupId: z.string().optional(),
   mode: z.enum(['full', 'incremental']).optional(),
   objects: z.number().int().nonnegative().optional(),
@@ -52,7 +62,8 @@ export const backupEntry = z.object({
 
 export const snapshotEntry = z.object({
   target: z.string(),
-  status: z.enum(['succeeded', 'failed']),
+  status: z.enum(['succeeded', 'failed', 'skipped']),
+  skipped: skippedSchema.optional(),
   snapshotId: z.string().optional(),
   type: z.enum(['instance', 'cluster']).optional(),
   allocatedStorageGiB: z.number().nonnegative().optional(),
@@ -264,6 +275,16 @@ export const runRecordSchema = z
     /** The Update flow's section: what was asked, the rollback point, health, the rollback. */
     update: updateSectionOf(healthSection).optional(),
     disasterRecovery: disasterRecoverySection.optional(),
+    /** Routine maintenance: the maintenance window the run kept to, with each kind of task's deadline. */
+    window: windowPlanSchema.optional(),
+    /** Routine maintenance: storage forecasts of the RDS targets. */
+    capacity: orUnavailable(capacityResult).optional(),
+    /** Routine maintenance: pending RDS maintenance and key rotation. */
+    security: orUnavailable(securityResult).optional(),
+    /** Routine maintenance: ANALYZE/VACUUM, bloat and long queries, per database. */
+    databaseMaintenance: z.array(databaseMaintenanceEntry).optional(),
+    /** Routine maintenance: per-task statistics of every flow over the last days. */
+    statistics: orUnavailable(statisticsResult).optional(),
     /** Steps that failed outright (Catch branches), with the error the flow caught. */
     failures: z
       .array(z.object({ step: z.string(), error: z.string(), cause: z.string().optional() }))

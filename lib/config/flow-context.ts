@@ -4,6 +4,7 @@
  * synth, and the CLI checks `caretaker run` inputs against it — one derivation for all three.
  */
 import type { FlowContext } from '../../functions/common/flows/context.ts';
+import { resolveWindow } from '../../functions/common/maintenance-window.ts';
 import type { CaretakerConfig } from './schema.ts';
 
 export function flowContextOf(config: CaretakerConfig): FlowContext {
@@ -14,5 +15,7 @@ export function flowContextOf(config: CaretakerConfig): FlowContext {
     lambdaFunctions: config.updates.lambdaFunctions,
     healthChecks: config.healthChecks,
     disasterRecovery: config.disasterRecovery,
+    maintenanceWindow: resolveWindow(config.maintenanceWindow, config.environment.timeZone),
+    databaseMaintenance: config.databaseMaintenance.map((entry) => entry.rdsTarget),
   };
 }

@@ -16,10 +16,17 @@ import {
   positiveInt,
   rdsTarget,
 } from '../../functions/common/config-sections.ts';
+import {
+  capacityConfig,
+  databaseMaintenanceTarget,
+  securityMaintenanceConfig,
+} from '../../functions/common/maintenance-config.ts';
+import { maintenanceWindowSchema } from '../../functions/common/maintenance-window.ts';
 import { enforceableRetentionPolicySchema, timeZoneSchema } from '../../functions/common/retention-policy.ts';
 import { isValidTimeZone } from '../../functions/common/time-zone.ts';
 import { bucketProblems } from './bucket-rules.ts';
 import type { ConfigIssue } from './config-issue.ts';
+import { maintenanceProblems } from './maintenance-rules.ts';
 import { scheduleExpressionProblem } from './schedule-expression.ts';
 import { scheduleRuleProblems } from './schedule-rules.ts';
 
@@ -33,6 +40,20 @@ const ENDPOINT_PATTERNS = {
   lambda: [/^arn:aws[\w-]*:lambda:[a-z0-9-]+:\d{12}:function:[\w-]+(:[\w$-]+)?$/, 'a Lambda function ARN'],
 } as const satisfies Record<string, readonly [RegExp, string]>;
 
+const checkEndpoint = (
+  sub: { protocol: keyof typeof ENDPOINT_PATTERNS; endpoint: string },
+  ctx: z.RefinementCtx,
+) => {
+  const [pattern, expected] = ENDPOINT_PATTERNS[sub.protocol];
+  if (!pattern.test(sub.endpoint)) {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['endpoint'],
+      message: `expected ${expected} for protocol ${sub.protocol}`,
+    });
+  }
+};
+
 const subscription = z
   .object({
     protocol: z.enum(['email', 'https', 'sms', 'sqs', 'lambda']),
@@ -41,16 +62,37 @@ const subscription = z
     minSeverity: z.enum(SEVERITIES).default('info'),
   })
   .strict()
-  .superRefine((sub, ctx) => {
-    const [pattern, expected] = ENDPOINT_PATTERNS[sub.protocol];
-    if (!pattern.test(sub.endpoint)) {
-      ctx.addIssue({
-        code: 'custom',
-        path: ['endpoint'],
-        message: `expected ${expected} for protocol ${sub.protocol}`,
-      });
-    }
-  });
+  .superRefine(checkEndpoint);
+
+/** A subscriber of an escalation level: paged by protocol and endpoint, whatever the severity filter. */
+const escalationSubscription = z
+  .object({ protocol: z.enum(['email', 'https', 'sms', 'sqs', 'lambda']), endpoint: z.string() })
+  .strict()
+  .superRefine(checkEndpoint);
+
+/**
+ * Escalation of unresolved critical incidents (DESIGN §11): level 1 gets every critical alert at
+ * once; when an incident is still open after level 1's time, level 2 is paged, and so on, one
+ * message per level; resolving the incident stops it.
+ */
+const escalation = z
+  .object({
+    levels: z
+      .array(
+        z
+          .object({
+            /** Minutes this level has to resolve the incident before the next level is paged. */
+            respondWithinMinutes: z.number().int().min(1).max(10_080),
+            subscriptions: z.array(escalationSubscription).min(1),
+          })
+          .strict(),
+      )
+      .min(1)
+      .max(5),
+    /** How often open incidents are looked at (minutes); a level is paged at most this late. */
+    checkEveryMinutes: z.number().int().min(1).max(60).default(5),
+  })
+  .strict();
 
 const schedule = (expression: string) =>
   z
@@ -157,10 +199,17 @@ const baseSchema = z
       })
       .strict(),
     alerts: z
-      .object({ subscriptions: z.array(subscription).default([]) })
+      .object({ subscriptions: z.array(subscription).default([]), escalation: escalation.optional() })
       .strict()
       .default({ subscriptions: [] }),
-    healthChecks: healthChecks.default({ http: [], tls: [], rds: [], queries: [], backupFreshness: true }),
+    healthChecks: healthChecks.default({
+      http: [],
+      tls: [],
+      rds: [],
+      queries: [],
+      logs: [],
+      backupFreshness: true,
+    }),
     backupSets: z.array(backupSet).default([]),
     rdsTargets: z.array(rdsTarget).default([]),
     retentionPolicies: z.record(name, enforceableRetentionPolicySchema).default({}),
@@ -189,6 +238,20 @@ const baseSchema = z
         message: `expected one of CloudWatch's retention periods: ${LOG_RETENTION_DAYS.join(', ')}`,
       })
       .default(30),
+    /** When scheduled maintenance may run; scheduled runs start no task that cannot finish in it. */
+    maintenanceWindow: maintenanceWindowSchema.optional(),
+    /** Storage forecasts of the RDS targets (routine maintenance). */
+    capacity: capacityConfig.default({
+      lookbackDays: 14,
+      warnDays: 30,
+      criticalDays: 7,
+      minDataPoints: 3,
+      auroraLimitGiB: 131_072,
+    }),
+    /** Pending RDS maintenance and key rotation (routine maintenance). */
+    securityMaintenance: securityMaintenanceConfig.default({ kmsKeys: [] }),
+    /** Databases routine maintenance runs ANALYZE (and VACUUM) on and inspects. */
+    databaseMaintenance: z.array(databaseMaintenanceTarget).default([]),
   })
   .strict();
 
@@ -221,7 +284,7 @@ function crossCheck(config: BaseConfig, ctx: z.RefinementCtx, now: Date): void {
   }
   checkUnique(ctx, config.backupSets, 'backupSets');
   checkUnique(ctx, config.rdsTargets, 'rdsTargets');
-  for (const kind of ['http', 'tls', 'rds', 'queries'] as const) {
+  for (const kind of ['http', 'tls', 'rds', 'queries', 'logs'] as const) {
     const checks = config.healthChecks[kind];
     checks.forEach((check, index) => {
       const first = checks.findIndex((other) => other.name === check.name);
@@ -268,6 +331,7 @@ function crossCheck(config: BaseConfig, ctx: z.RefinementCtx, now: Date): void {
       }
     }
   });
+  maintenanceProblems(config).forEach(report);
   const targets = config.rdsTargets.map((target) => target.name);
   config.healthChecks.queries.forEach((check, i) => {
     if (!targets.includes(check.rdsTarget)) {

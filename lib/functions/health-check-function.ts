@@ -140,6 +140,30 @@ export class HealthCheckFunction extends Construct {
       );
     }
 
+    // Log analysis: Insights queries over the configured log groups; reading results has no
+    // resource-level permission.
+    const logGroups = [...new Set(config.healthChecks.logs.flatMap((check) => check.logGroups))];
+    if (logGroups.length > 0) {
+      allow(
+        fn.role,
+        new iam.PolicyStatement({
+          actions: ['logs:StartQuery'],
+          // Both forms: IAM evaluates StartQuery against the log group's ARN, which CloudWatch Logs
+          // writes with and without the trailing `:*`.
+          resources: logGroups.flatMap((name) => {
+            const arn = CaretakerFunction.scopedArn('logs', `log-group:${name}`);
+            return [arn, `${arn}:*`];
+          }),
+        }),
+        'The trailing :* is how CloudWatch Logs writes a log group ARN; it names this one group, not others.',
+      );
+      allow(
+        fn.role,
+        new iam.PolicyStatement({ actions: ['logs:GetQueryResults', 'logs:StopQuery'], resources: ['*'] }),
+        'GetQueryResults and StopQuery have no resource-level permissions (they take a query id); StartQuery is scoped to the configured log groups.',
+      );
+    }
+
     const secrets = config.healthChecks.queries.map((query) => query.passwordSecretArn);
     if (secrets.length > 0) {
       allow(

@@ -2,8 +2,10 @@ import { Aws, Duration } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
+import { CAPACITY_METRIC } from '../../functions/capacity/metric-names.ts';
 import { METRICS_NAMESPACE, SERVICE_NAME } from '../../functions/common/service.ts';
 import { METRIC } from '../../functions/health-check/metric-names.ts';
+import { STATISTICS_METRIC } from '../../functions/task-statistics/metric-names.ts';
 import type { WatchedCheck } from './health-alarms.ts';
 
 /** A flow shown on the dashboard. */
@@ -20,6 +22,16 @@ export interface CaretakerDashboardProps {
   readonly flows: readonly DashboardFlow[];
   /** Manual snapshot quota per region, drawn as a line over the snapshot count. */
   readonly snapshotQuota: number;
+  /**
+   * The kinds of manual snapshots the RDS targets make (rds-snapshot counts each kind against its
+   * own quota and publishes it with a `snapshotType` dimension).
+   * @default ['instance']
+   */
+  readonly snapshotTypes?: readonly ('instance' | 'cluster')[];
+  /** RDS targets (names) whose storage forecast to show. @default [] */
+  readonly capacityTargets?: readonly string[];
+  /** Warning and critical days-until-full thresholds, drawn on the forecast. */
+  readonly capacityThresholds?: { readonly warnDays: number; readonly criticalDays: number };
 }
 
 const fnMetric = (
@@ -114,17 +126,18 @@ export class CaretakerDashboard extends Construct {
     this.dashboard.addWidgets(
       new cloudwatch.GraphWidget({
         title: 'Manual DB snapshots in this region against the quota',
-        left: [
+        // One line per kind: rds-snapshot publishes the count with both `region` and `snapshotType`.
+        left: (props.snapshotTypes ?? ['instance']).map((type) =>
           fnMetric(
             'rds-snapshot',
             'ManualSnapshotCount',
-            { region: Aws.REGION },
+            { region: Aws.REGION, snapshotType: type },
             'Maximum',
             Duration.hours(1),
           ).with({
-            label: 'manual snapshots',
+            label: `manual ${type === 'cluster' ? 'cluster ' : ''}snapshots`,
           }),
-        ],
+        ),
         leftAnnotations: [
           { value: props.snapshotQuota, label: `quota ${props.snapshotQuota}`, color: cloudwatch.Color.RED },
         ],
@@ -151,6 +164,87 @@ export class CaretakerDashboard extends Construct {
           fnMetric('report', 'DrillRpoSeconds', {}, 'Maximum', Duration.days(1)).with({ label: 'RPO (s)' }),
         ],
         start: '-P100D',
+        width: 8,
+        height: 6,
+      }),
+    );
+
+    this.addMaintenanceWidgets(props);
+  }
+
+  /** What routine maintenance measures beyond backups (DESIGN §11): storage, log errors, task statistics. */
+  private addMaintenanceWidgets(props: CaretakerDashboardProps): void {
+    const daily = Duration.days(1);
+    const thresholds = props.capacityThresholds;
+    const logChecks = props.checks.filter((check) => check.kind === 'logs');
+    this.dashboard.addWidgets(
+      new cloudwatch.GraphWidget({
+        title: 'Days until storage is full (routine maintenance forecast)',
+        left: (props.capacityTargets ?? []).map((target) =>
+          fnMetric('capacity', CAPACITY_METRIC.daysUntilFull, { target }, 'Minimum', daily).with({
+            label: target,
+          }),
+        ),
+        leftAnnotations: thresholds
+          ? [
+              {
+                value: thresholds.warnDays,
+                label: `warning ${thresholds.warnDays} days`,
+                color: cloudwatch.Color.ORANGE,
+              },
+              {
+                value: thresholds.criticalDays,
+                label: `critical ${thresholds.criticalDays} days`,
+                color: cloudwatch.Color.RED,
+              },
+            ]
+          : [],
+        leftYAxis: { min: 0, showUnits: false },
+        start: '-P30D',
+        width: 8,
+        height: 6,
+      }),
+      new cloudwatch.GraphWidget({
+        title: 'Log error rate (%) per log analysis check',
+        left: logChecks.map((check) =>
+          fnMetric(
+            'health-check',
+            METRIC.logErrorRate,
+            { check: check.name, kind: 'logs' },
+            'Maximum',
+            Duration.minutes(5),
+          ).with({
+            label: check.name,
+          }),
+        ),
+        leftYAxis: { min: 0, showUnits: false },
+        width: 8,
+        height: 6,
+      }),
+      new cloudwatch.GraphWidget({
+        title: 'Task failures and retries per flow (last 30 days, from task statistics)',
+        left: props.flows.flatMap((flow) => [
+          fnMetric(
+            'task-statistics',
+            STATISTICS_METRIC.flowTaskFailures,
+            { flow: flow.name },
+            'Maximum',
+            daily,
+          ).with({
+            label: `${flow.name} failed runs`,
+          }),
+          fnMetric(
+            'task-statistics',
+            STATISTICS_METRIC.flowTaskRetries,
+            { flow: flow.name },
+            'Maximum',
+            daily,
+          ).with({
+            label: `${flow.name} retries`,
+          }),
+        ]),
+        leftYAxis: { min: 0, showUnits: false },
+        start: '-P30D',
         width: 8,
         height: 6,
       }),

@@ -20,7 +20,7 @@ export interface HealthAlarmsProps {
 /** A check the health function runs on schedule, as its metrics name it. */
 export interface WatchedCheck {
   readonly name: string;
-  readonly kind: 'http' | 'tls' | 'rds' | 'query' | 'freshness';
+  readonly kind: 'http' | 'tls' | 'rds' | 'query' | 'freshness' | 'logs';
   /** What the check looks at, for the alert's "where". */
   readonly where: string;
   /** For freshness: the recovery-point objective in seconds. */
@@ -49,6 +49,11 @@ export function watchedChecks(config: CaretakerConfig): WatchedCheck[] {
       name: c.name,
       kind: 'query' as const,
       where: `database ${c.database} of RDS target ${c.rdsTarget}`,
+    })),
+    ...healthChecks.logs.map((c) => ({
+      name: c.name,
+      kind: 'logs' as const,
+      where: `log groups ${c.logGroups.join(', ')}`,
     })),
     ...(healthChecks.backupFreshness
       ? [
@@ -101,6 +106,12 @@ const ACTIONS: Readonly<Record<WatchedCheck['kind'], { failing: string; degraded
   query: {
     failing: 'The database query failed: check connectivity, credentials and the database.',
     degraded: 'The query returned fewer rows than expected: check the data.',
+  },
+  logs: {
+    failing:
+      'Half or more of the logged events are errors, or the logs cannot be queried: read the most frequent errors in the alert evidence and restore service.',
+    degraded:
+      'The error rate is over its threshold: read the most frequent errors in the alert evidence and look at recent changes.',
   },
   freshness: {
     failing:

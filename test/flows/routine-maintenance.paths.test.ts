@@ -11,6 +11,7 @@
 import { readFileSync } from 'node:fs';
 import { CreateStateMachineCommand, SFNClient } from '@aws-sdk/client-sfn';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { maintenanceWindowSchema, planWindow } from '../../functions/common/maintenance-window.ts';
 import { findings } from '../../functions/report/findings.ts';
 import { runRecordSchema } from '../../functions/report/run-record.ts';
 import { ROLE_ARN } from '../fixtures/statemachines/harness.ts';
@@ -38,6 +39,10 @@ const flow = flowHarness(
     HealthCheckFunctionArn: 'health-check',
     SnapshotFunctionArn: 'rds-snapshot',
     ReportFunctionArn: 'report',
+    CapacityFunctionArn: 'capacity',
+    SecurityMaintenanceFunctionArn: 'security-maintenance',
+    DatabaseMaintenanceFunctionArn: 'db-maintenance',
+    TaskStatisticsFunctionArn: 'task-statistics',
     // Functions only the nested Backup flow calls.
     BackupFunctionArn: 's3-backup',
     VerifyFunctionArn: 'backup-verify',
@@ -72,14 +77,89 @@ const healthy = {
   ],
 };
 
-/** Plans as flow-input would: `sets` and `targets` (name → DR region or null) for the parent. */
-function plan(sets: string[], targets: Record<string, string | null>) {
+/**
+ * Plans as flow-input would: `sets` and `targets` (name → DR region or null) for the parent, the
+ * databases to maintain, and the maintenance window (none by default: no deadlines).
+ */
+function plan(
+  sets: string[],
+  targets: Record<string, string | null>,
+  { databaseTargets = [] as string[], window = planWindow(null, Date.now(), { enforce: false }) } = {},
+) {
   return {
     backupSets: sets,
     rdsTargets: Object.entries(targets).map(([name, copyRegion]) => ({ name, copyRegion })),
     poll: { snapshot: schedule([30, 60, 120]), snapshotCopy: schedule([60, 120, 240]) },
+    databaseTargets,
+    window,
   };
 }
+
+/** What the four insight functions answer when all is well. */
+const capacityResult = {
+  computedAt: '2026-11-21T01:01:00.000Z',
+  lookbackDays: 14,
+  warnDays: 30,
+  criticalDays: 7,
+  targets: [
+    {
+      target: 'orders',
+      type: 'instance',
+      identifier: 'orders-prod',
+      metric: 'FreeStorageSpace',
+      capacityBytes: 100 * 1024 ** 3,
+      usedBytes: 40 * 1024 ** 3,
+      freeBytes: 60 * 1024 ** 3,
+      growthBytesPerDay: 1024 ** 3,
+      daysUntilFull: 60,
+      points: 14,
+      status: 'ok',
+      summary: '40.0 GiB of 100.0 GiB used, +1.0 GiB a day over 14 days: full in 60 days',
+    },
+  ],
+  bottleneck: { target: 'orders', daysUntilFull: 60 },
+};
+const securityResult = {
+  checkedAt: '2026-11-21T01:01:00.000Z',
+  pendingMaintenance: [{ target: 'orders', type: 'instance', identifier: 'orders-prod', actions: [] }],
+  keys: [
+    {
+      keyArn: 'arn:aws:kms:us-east-1:000000000000:key/k',
+      region: 'us-east-1',
+      role: 'stack',
+      rotationEnabled: true,
+    },
+  ],
+};
+const databaseEntry = (target: string) => ({
+  target,
+  status: 'succeeded',
+  identifier: `${target}-prod`,
+  database: target,
+  analyzed: true,
+  vacuumed: false,
+  maintenanceMs: 120,
+  largestTables: [{ table: 'public.orders', totalBytes: 8192, liveRows: 10, deadRows: 0 }],
+  bloatedTables: [],
+  invalidIndexes: [],
+  longQueries: [],
+  notes: [],
+});
+const statisticsResult = {
+  days: 30,
+  since: '2026-10-22T01:01:00.000Z',
+  until: '2026-11-21T01:01:00.000Z',
+  flows: [
+    {
+      flow: 'RoutineMaintenance',
+      executions: 3,
+      truncated: false,
+      tasks: [
+        { task: 'CreateSnapshot', runs: 3, successes: 3, failures: 0, retries: 1, meanMs: 800, maxMs: 1200 },
+      ],
+    },
+  ],
+};
 
 function backupResult(set: string) {
   return {
@@ -109,6 +189,10 @@ function scriptHappyPath(targets: Record<string, string | null> = { orders: 'eu-
     )
     .on('backup-verify', () => ({ done: true, subset: 'all', objectsChecked: 3 }))
     .on('rds-snapshot', (event) => snapshotCall(event, 1))
+    .on('capacity', () => capacityResult)
+    .on('security-maintenance', () => securityResult)
+    .on('db-maintenance', (event) => databaseEntry(String(event.target)))
+    .on('task-statistics', () => statisticsResult)
     .on('report', (event) => {
       const found = findings(runRecordSchema.parse(event));
       return { severity: found.severity, failures: found.failures.length, warnings: found.warnings.length };
@@ -197,8 +281,16 @@ describe.sequential('routine maintenance flow paths', () => {
       ],
     });
     expect(flow.script.eventsOf('health-check')).toEqual([
-      { label: 'routine', executionId: run.executionArn },
+      { label: 'routine', executionId: run.executionArn, logsWindowMinutes: 1440 },
     ]);
+    // The maintenance beyond backups: each section in the one report, no deadline without a window.
+    expect(record).toMatchObject({
+      window: { enforced: false },
+      capacity: capacityResult,
+      security: securityResult,
+      databaseMaintenance: [],
+      statistics: statisticsResult,
+    });
   });
 
   it('starts each Backup child with the set and the parent execution, so the child knows it is nested', async () => {
@@ -579,6 +671,166 @@ describe.sequential('routine maintenance flow paths', () => {
     expect(run.status).toBe('FAILED');
     expect(run.error).toBe('ValidationError');
     expect(run.states).toEqual(['ValidateInput']);
+  });
+
+  it('maintains the configured databases one after the other, each in the report', async () => {
+    statusCalls.clear();
+    scriptHappyPath();
+    flow.script.on('flow-input', (event) =>
+      event.flow === 'RoutineMaintenance'
+        ? plan(
+            ['uploads'],
+            { orders: 'eu-west-1', billing: null },
+            { databaseTargets: ['orders', 'billing'] },
+          )
+        : childPlan(event.input as Record<string, unknown>),
+    );
+
+    const run = await flow.run({});
+
+    expect(run.status).toBe('SUCCEEDED');
+    expect(flow.script.eventsOf('db-maintenance')).toEqual([
+      { target: 'orders', executionId: run.executionArn },
+      { target: 'billing', executionId: run.executionArn },
+    ]);
+    expect(reported().databaseMaintenance!.map((d) => [d.target, d.status])).toEqual([
+      ['orders', 'succeeded'],
+      ['billing', 'succeeded'],
+    ]);
+  });
+
+  it('keeps a scheduled run to the window: work past its deadline is not started and is reported as skipped, with why', async () => {
+    statusCalls.clear();
+    scriptHappyPath();
+    // The window closes in 45 minutes: a backup (60 min) and a snapshot (50 min) no longer fit,
+    // database maintenance (30 min) does.
+    const window = maintenanceWindowSchema.parse({
+      start: '00:00',
+      durationMinutes: 1440,
+      expectedMinutes: { snapshot: 50 },
+    });
+    const now = Date.now();
+    const opened = now - (1440 - 45) * 60_000;
+    const closing = { ...window, start: new Date(opened).toISOString().slice(11, 16), timeZone: 'UTC' };
+    const windowPlan = planWindow(closing, now, { enforce: true });
+    flow.script.on('flow-input', (event) =>
+      event.flow === 'RoutineMaintenance'
+        ? plan(['uploads'], { orders: 'eu-west-1' }, { databaseTargets: ['orders'], window: windowPlan })
+        : childPlan(event.input as Record<string, unknown>),
+    );
+
+    const run = await flow.run({ scheduled: true });
+
+    expect(run.status).toBe('SUCCEEDED');
+    expect(run.states).toEqual(
+      expect.arrayContaining(['BackupInWindow?', 'BackupSkipped', 'SnapshotSkipped', 'MaintainDatabase']),
+    );
+    expect(run.states).not.toContain('BackUpSet');
+    expect(run.states).not.toContain('CreateSnapshot');
+    const record = reported();
+    expect(record.backups).toEqual([
+      {
+        set: 'uploads',
+        status: 'skipped',
+        skipped: {
+          at: expect.any(String),
+          deadline: windowPlan.deadlines.backup,
+          reason: windowPlan.reasons.backup,
+        },
+      },
+    ]);
+    expect(record.snapshots[0]).toMatchObject({ target: 'orders', status: 'skipped' });
+    expect(record.snapshots[0]!.skipped!.reason).toContain('is expected to take 50 min');
+    expect(record.databaseMaintenance![0]).toMatchObject({ target: 'orders', status: 'succeeded' });
+    expect(findings(record).warnings.map((w) => w.what)).toEqual([
+      `Backup of uploads was not started: ${windowPlan.reasons.backup}`,
+      `Snapshot of orders was not started: ${windowPlan.reasons.snapshot}`,
+    ]);
+  });
+
+  it('retries a throttled capacity, security, database maintenance and statistics call', async () => {
+    statusCalls.clear();
+    scriptHappyPath();
+    flow.script.on('flow-input', (event) =>
+      event.flow === 'RoutineMaintenance'
+        ? plan(['uploads'], { orders: 'eu-west-1' }, { databaseTargets: ['orders'] })
+        : childPlan(event.input as Record<string, unknown>),
+    );
+    for (const [name, answer] of [
+      ['capacity', () => capacityResult],
+      ['security-maintenance', () => securityResult],
+      ['db-maintenance', () => databaseEntry('orders')],
+      ['task-statistics', () => statisticsResult],
+    ] as const) {
+      let calls = 0;
+      flow.script.on(name, () => (++calls === 1 ? fail('ThrottledError', 'Rate exceeded') : answer()));
+    }
+
+    const run = await flow.run({});
+
+    expect(run.status).toBe('SUCCEEDED');
+    for (const name of ['capacity', 'security-maintenance', 'db-maintenance', 'task-statistics']) {
+      expect(flow.script.eventsOf(name), name).toHaveLength(2);
+    }
+    expect(reported()).toMatchObject({ capacity: capacityResult, statistics: statisticsResult });
+  });
+
+  it('reports insights that could not be produced as warnings and a failed database maintenance as a failure', async () => {
+    statusCalls.clear();
+    scriptHappyPath();
+    flow.script
+      .on('flow-input', (event) =>
+        event.flow === 'RoutineMaintenance'
+          ? plan(['uploads'], { orders: 'eu-west-1' }, { databaseTargets: ['orders'] })
+          : childPlan(event.input as Record<string, unknown>),
+      )
+      .on('capacity', () => fail('AccessDeniedError', 'not allowed to cloudwatch:GetMetricData'))
+      .on('security-maintenance', () => fail('AccessDeniedError', 'not allowed to kms:GetKeyRotationStatus'))
+      .on('db-maintenance', () =>
+        fail('AccessDeniedError', 'password authentication failed for user "reader"'),
+      )
+      .on('task-statistics', () => fail('AccessDeniedError', 'not allowed to states:ListExecutions'));
+
+    const run = await flow.run({});
+
+    expect(run.status).toBe('FAILED');
+    expect(run.states).toEqual(
+      expect.arrayContaining([
+        'CapacityUnavailable',
+        'SecurityMaintenanceUnavailable',
+        'DatabaseMaintenanceFailed',
+        'TaskStatisticsUnavailable',
+      ]),
+    );
+    const record = reported();
+    expect(record.capacity).toEqual({
+      unavailable: {
+        step: 'Capacity',
+        error: 'AccessDeniedError',
+        cause: expect.stringContaining('GetMetricData'),
+      },
+    });
+    expect(record.databaseMaintenance).toEqual([
+      expect.objectContaining({
+        target: 'orders',
+        status: 'failed',
+        error: expect.objectContaining({ name: 'AccessDeniedError' }),
+      }),
+    ]);
+    const found = findings(record);
+    expect(found.failures.map((f) => f.what)).toEqual([
+      expect.stringMatching(
+        /^Database maintenance of orders failed: AccessDeniedError: password authentication failed/,
+      ),
+    ]);
+    expect(found.warnings.map((w) => w.what)).toEqual([
+      expect.stringMatching(/^The capacity forecast could not be produced: AccessDeniedError/),
+      expect.stringMatching(/^The security maintenance report could not be produced: AccessDeniedError/),
+      expect.stringMatching(/^The task statistics could not be produced: AccessDeniedError/),
+    ]);
+    // Backups and snapshots went on.
+    expect(record.backups[0]).toMatchObject({ status: 'succeeded' });
+    expect(record.snapshots[0]).toMatchObject({ status: 'succeeded' });
   });
 
   it('has exercised every Catch and Retry rule of the file', () => {

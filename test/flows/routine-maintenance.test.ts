@@ -9,7 +9,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { CreateKeyCommand, KMSClient } from '@aws-sdk/client-kms';
+import { CreateKeyCommand, EnableKeyRotationCommand, KMSClient } from '@aws-sdk/client-kms';
 import {
   CreateDBInstanceCommand,
   DescribeDBInstancesCommand,
@@ -29,6 +29,7 @@ import { CreateTopicCommand, SNSClient } from '@aws-sdk/client-sns';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { backupSet, rdsTarget } from '../../functions/common/config-sections.ts';
 import { flowContextEnvironment } from '../../functions/common/flows/context.ts';
+import { cloudWatchService } from '../../sandbox/services/cloudwatch/index.ts';
 import { kmsService } from '../../sandbox/services/kms/index.ts';
 import { type LambdaService, lambdaService } from '../../sandbox/services/lambda/index.ts';
 import { rdsService } from '../../sandbox/services/rds/index.ts';
@@ -44,14 +45,17 @@ import { withSandbox } from '../support/sandbox.ts';
 const module = (path: string) => fileURLToPath(new URL(path, import.meta.url));
 const quiet = { POWERTOOLS_LOG_LEVEL: 'SILENT', POWERTOOLS_METRICS_DISABLED: 'true' };
 
-const sandbox = withSandbox([s3Service, kmsService, snsService, rdsService, lambdaService, statesService], {
-  settings: {
-    lambda: { environment: quiet },
-    rds: { statusDelayMs: 150 },
-    // A 30 s poll interval waits 0.3 s.
-    states: { timeScale: 0.01 },
+const sandbox = withSandbox(
+  [s3Service, kmsService, snsService, rdsService, lambdaService, statesService, cloudWatchService],
+  {
+    settings: {
+      lambda: { environment: quiet },
+      rds: { statusDelayMs: 150 },
+      // A 30 s poll interval waits 0.3 s.
+      states: { timeScale: 0.01 },
+    },
   },
-});
+);
 
 const DR_REGION = 'eu-west-1';
 const BACKUP_BUCKET = 'routine-backups';
@@ -112,6 +116,9 @@ beforeAll(async () => {
   sfn = new SFNClient({});
   keyArn = (await new KMSClient({}).send(new CreateKeyCommand({}))).KeyMetadata!.Arn!;
   drKeyArn = (await new KMSClient({ region: DR_REGION }).send(new CreateKeyCommand({}))).KeyMetadata!.Arn!;
+  // Rotation on, as the stack sets it: the security section has nothing to warn about.
+  await new KMSClient({}).send(new EnableKeyRotationCommand({ KeyId: keyArn }));
+  await new KMSClient({ region: DR_REGION }).send(new EnableKeyRotationCommand({ KeyId: drKeyArn }));
   target = rdsTarget.parse({
     name: 'shop',
     type: 'instance',
@@ -177,6 +184,20 @@ beforeAll(async () => {
     CARETAKER_ENVIRONMENT: 'routinetest',
   });
   registerSnapshot(100);
+  // The maintenance beyond backups: no history to forecast from yet, no database configured.
+  register('caretaker-capacity', 'capacity', { RDS_TARGETS: JSON.stringify([target]) });
+  register('caretaker-security-maintenance', 'security-maintenance', {
+    RDS_TARGETS: JSON.stringify([target]),
+    STACK_KEY_ARN: keyArn,
+  });
+  register('caretaker-db-maintenance', 'db-maintenance', { DATABASE_MAINTENANCE: '[]' });
+  register('caretaker-task-statistics', 'task-statistics', {
+    STATE_MACHINE_ARN_PREFIX: 'arn:aws:states:us-east-1:000000000000:stateMachine:',
+    STATE_MACHINE_NAMES: JSON.stringify({
+      RoutineMaintenance: 'caretaker-routine-maintenance',
+      Backup: 'caretaker-backup',
+    }),
+  });
   // For the in-process backup-verify below.
   Object.assign(process.env, backupEnv);
 
@@ -211,6 +232,10 @@ beforeAll(async () => {
           HealthCheckFunctionArn: 'caretaker-health-check',
           SnapshotFunctionArn: 'caretaker-rds-snapshot',
           BackupStateMachineArn: backupArn,
+          CapacityFunctionArn: 'caretaker-capacity',
+          SecurityMaintenanceFunctionArn: 'caretaker-security-maintenance',
+          DatabaseMaintenanceFunctionArn: 'caretaker-db-maintenance',
+          TaskStatisticsFunctionArn: 'caretaker-task-statistics',
         }),
       }),
     )

@@ -122,6 +122,10 @@ describe('routine maintenance flow', () => {
         SnapshotFunctionArn: stack.resolve(stack.rds.snapshot.fn.functionArn),
         ReportFunctionArn: stack.resolve(stack.report.function.fn.functionArn),
         BackupStateMachineArn: stack.resolve(stack.backupFlow.stateMachine.stateMachineArn),
+        CapacityFunctionArn: stack.resolve(stack.maintenance.capacity.fn.functionArn),
+        SecurityMaintenanceFunctionArn: stack.resolve(stack.maintenance.securityMaintenance.fn.functionArn),
+        DatabaseMaintenanceFunctionArn: stack.resolve(stack.maintenance.databaseMaintenance.fn.functionArn),
+        TaskStatisticsFunctionArn: stack.resolve(stack.maintenance.taskStatistics.fn.functionArn),
       },
     });
   });
@@ -151,13 +155,22 @@ describe('routine maintenance flow', () => {
       stack.getLogicalId(fn.fn.node.defaultChild as never);
 
     expect(invoked.sort()).toEqual(
-      [stack.flowInput, stack.healthCheck.function, stack.rds.snapshot, stack.report.function]
+      [
+        stack.flowInput,
+        stack.healthCheck.function,
+        stack.rds.snapshot,
+        stack.report.function,
+        stack.maintenance.capacity,
+        stack.maintenance.securityMaintenance,
+        stack.maintenance.databaseMaintenance,
+        stack.maintenance.taskStatistics,
+      ]
         .map(logicalId)
         .sort(),
     );
   });
 
-  it('runs daily at 02:00 in the configured time zone with {} (every set and target), the only nightly schedule', () => {
+  it('runs daily at 02:00 in the configured time zone, every set and target, keeping to the maintenance window: the only nightly schedule', () => {
     const machine = stack.resolve(stack.routineMaintenanceFlow.stateMachine.stateMachineArn);
     const nightly = Object.values(template.findResources('AWS::Scheduler::Schedule')).filter(
       (schedule) => schedule.Properties.ScheduleExpression === 'cron(0 2 * * ? *)',
@@ -167,7 +180,7 @@ describe('routine maintenance flow', () => {
     expect(nightly[0]!.Properties).toMatchObject({
       ScheduleExpressionTimezone: 'Europe/Berlin',
       FlexibleTimeWindow: { Mode: 'FLEXIBLE', MaximumWindowInMinutes: 15 },
-      Target: { Arn: machine, Input: '{}' },
+      Target: { Arn: machine, Input: '{"scheduled":true}' },
     });
   });
 

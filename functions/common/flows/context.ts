@@ -7,7 +7,9 @@ import * as z from 'zod';
 import { backupSet, disasterRecovery, healthChecks } from '../config-sections.ts';
 import { optionalEnv } from '../env.ts';
 import { jsonEnv } from '../json-env.ts';
+import { type MaintenanceWindow, maintenanceWindowSchema } from '../maintenance-window.ts';
 import { type RdsTarget, rdsTargetsFromEnv } from '../rds-targets.ts';
+import { timeZoneSchema } from '../retention-policy.ts';
 
 export type BackupSet = z.output<typeof backupSet>;
 export type HealthChecks = z.output<typeof healthChecks>;
@@ -24,6 +26,10 @@ export interface FlowContext {
   readonly healthChecks: HealthChecks;
   /** The `disasterRecovery` section: where and how DisasterRecovery restores. */
   readonly disasterRecovery: DisasterRecoveryConfig;
+  /** The maintenance window, its time zone resolved; absent or null: none. */
+  readonly maintenanceWindow?: MaintenanceWindow | null;
+  /** RDS targets (names) whose databases routine maintenance maintains (`databaseMaintenance`). */
+  readonly databaseMaintenance?: readonly string[];
 }
 
 /** Environment variables of `flow-input`, each the config section of the same meaning as JSON. */
@@ -35,6 +41,8 @@ export const FLOW_CONTEXT_ENV = {
   lambdaFunctions: 'LAMBDA_FUNCTIONS',
   healthChecks: 'HEALTH_CHECKS',
   disasterRecovery: 'DISASTER_RECOVERY',
+  maintenanceWindow: 'MAINTENANCE_WINDOW',
+  databaseMaintenance: 'DATABASE_MAINTENANCE_TARGETS',
 } as const satisfies Record<keyof FlowContext, string>;
 
 /** Reads the context from the environment (at cold start). */
@@ -47,6 +55,12 @@ export function flowContextFromEnv(): FlowContext {
     lambdaFunctions: jsonEnv(FLOW_CONTEXT_ENV.lambdaFunctions, z.array(z.string()), '[]'),
     healthChecks: jsonEnv(FLOW_CONTEXT_ENV.healthChecks, healthChecks, '{}'),
     disasterRecovery: jsonEnv(FLOW_CONTEXT_ENV.disasterRecovery, disasterRecovery, '{}'),
+    maintenanceWindow: jsonEnv(
+      FLOW_CONTEXT_ENV.maintenanceWindow,
+      maintenanceWindowSchema.extend({ timeZone: timeZoneSchema }).nullable(),
+      'null',
+    ),
+    databaseMaintenance: jsonEnv(FLOW_CONTEXT_ENV.databaseMaintenance, z.array(z.string()), '[]'),
   };
 }
 
@@ -59,6 +73,8 @@ export function flowContextEnvironment(context: FlowContext): Record<string, str
     [FLOW_CONTEXT_ENV.lambdaFunctions]: JSON.stringify(context.lambdaFunctions),
     [FLOW_CONTEXT_ENV.healthChecks]: JSON.stringify(context.healthChecks),
     [FLOW_CONTEXT_ENV.disasterRecovery]: JSON.stringify(context.disasterRecovery),
+    [FLOW_CONTEXT_ENV.maintenanceWindow]: JSON.stringify(context.maintenanceWindow ?? null),
+    [FLOW_CONTEXT_ENV.databaseMaintenance]: JSON.stringify(context.databaseMaintenance ?? []),
   };
 }
 

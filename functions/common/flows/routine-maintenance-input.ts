@@ -5,6 +5,7 @@
  * the target copies across regions, and the poll schedules the flow walks while RDS works.
  */
 import * as z from 'zod';
+import { planWindow } from '../maintenance-window.ts';
 import { type FlowContext, oneOf } from './context.ts';
 import { pollSchedules } from './polling.ts';
 
@@ -19,7 +20,11 @@ function names(configured: readonly string[], what: string) {
   });
 }
 
-export const routineMaintenanceFlowInput = (context: FlowContext) =>
+/**
+ * `now` is when the plan is made (the run's start): the maintenance window's deadlines are
+ * computed from it for a scheduled run.
+ */
+export const routineMaintenanceFlowInput = (context: FlowContext, now: () => Date = () => new Date()) =>
   z
     .object({
       /** Back up only these sets (`[]`: none); default every configured set. */
@@ -32,9 +37,14 @@ export const routineMaintenanceFlowInput = (context: FlowContext) =>
         context.rdsTargets.map((target) => target.name),
         'RDS target',
       ).optional(),
+      /**
+       * Set by the nightly schedule: keep to the maintenance window (no task starts that cannot
+       * finish before it closes). A run by hand leaves it out and runs everything it names.
+       */
+      scheduled: z.boolean().default(false),
     })
     .strict()
-    .transform(({ backupSets, rdsTargets }) => {
+    .transform(({ backupSets, rdsTargets, scheduled }) => {
       const sets = backupSets ?? context.backupSets.map((set) => set.name);
       const targets = rdsTargets ?? context.rdsTargets.map((target) => target.name);
       const { snapshot, snapshotCopy } = pollSchedules();
@@ -46,5 +56,8 @@ export const routineMaintenanceFlowInput = (context: FlowContext) =>
           return { name, copyRegion: target.crossRegionCopy?.region ?? null };
         }),
         poll: { snapshot, snapshotCopy },
+        // The targets (of this run) whose databases are maintained: ANALYZE/VACUUM, bloat, long queries.
+        databaseTargets: targets.filter((name) => (context.databaseMaintenance ?? []).includes(name)),
+        window: planWindow(context.maintenanceWindow ?? null, now().getTime(), { enforce: scheduled }),
       };
     });

@@ -22,6 +22,7 @@ import {
   stepsSchema,
   version,
 } from '../../update/input.ts';
+import { describeWindow, localTime, windowAt } from '../maintenance-window.ts';
 import { type FlowContext, type HealthChecks, oneOf } from './context.ts';
 import { type PollSchedule, pollSchedules } from './polling.ts';
 
@@ -72,7 +73,8 @@ export function rollbackMethodOf(change: RdsChange): RollbackMethod {
 
 const NO_CHECKS = { http: [], tls: [], rds: [], queries: [], backupFreshness: true };
 
-export const updateFlowInput = (context: FlowContext) => {
+/** `now` is when the input is checked (the run's start), for the maintenance window. */
+export const updateFlowInput = (context: FlowContext, now: () => Date = () => new Date()) => {
   const health = context.healthChecks ?? NO_CHECKS;
   const checkNames = [...health.http, ...health.tls, ...health.rds, ...health.queries].map((c) => c.name);
   const targets = context.rdsTargets;
@@ -106,9 +108,23 @@ export const updateFlowInput = (context: FlowContext) => {
       stabilizationMinutes: z.number().int().min(0).max(1440).optional(),
       /** Names of configured health checks to judge the update by; default: all of them. */
       healthChecks: z.array(oneOf(checkNames, 'health check')).min(1).optional(),
+      /** Update although the maintenance window is closed. */
+      force: z.boolean().default(false),
     })
     .strict()
     .superRefine((input, ctx) => {
+      const window = context.maintenanceWindow;
+      if (window && !input.force) {
+        const instant = now().getTime();
+        const state = windowAt(window, instant);
+        if (!state.open) {
+          ctx.addIssue({
+            code: 'custom',
+            path: ['force'],
+            message: `the maintenance window (${describeWindow(window)}) is closed at ${localTime(window.timeZone, instant)}; it next opens at ${localTime(window.timeZone, state.next.opensAt)} ${window.timeZone} (${new Date(state.next.opensAt).toISOString()}). Start then, or give "force": true to update now`,
+          });
+        }
+      }
       if ((input.rds === undefined) === (input.lambda === undefined)) {
         ctx.addIssue({
           code: 'custom',

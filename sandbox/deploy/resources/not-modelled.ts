@@ -20,27 +20,30 @@ interface NotModelledType {
 export const NOT_MODELLED: Readonly<Record<string, NotModelledType>> = {
   'AWS::Logs::LogGroup': {
     reason:
-      'no CloudWatch Logs in the sandbox: function logs go to <data-dir>/lambda/logs/<region>/<function>.log',
+      'function logs go to <data-dir>/lambda/logs/<region>/<function>.log, not to the sandbox CloudWatch Logs (which serves log groups written to it and Insights queries)',
     nameProperty: 'LogGroupName',
     rule: { maxLength: 512 },
     attributes: (context, name) => ({ Arn: context.arn('logs', `log-group:${name}:*`) }),
   },
   'AWS::CloudWatch::Alarm': {
-    reason: 'no CloudWatch in the sandbox: the alarm never evaluates',
+    reason: 'the sandbox CloudWatch serves metric data only: the alarm never evaluates',
     nameProperty: 'AlarmName',
     rule: { maxLength: 255 },
     attributes: (context, name) => ({ Arn: context.arn('cloudwatch', `alarm:${name}`) }),
   },
   'AWS::CloudWatch::CompositeAlarm': {
-    reason: 'no CloudWatch in the sandbox: the alarm never evaluates',
+    reason: 'the sandbox CloudWatch serves metric data only: the alarm never evaluates',
     nameProperty: 'AlarmName',
     rule: { maxLength: 255 },
     attributes: (context, name) => ({ Arn: context.arn('cloudwatch', `alarm:${name}`) }),
   },
   'AWS::CloudWatch::Dashboard': {
-    reason: 'no CloudWatch in the sandbox',
+    reason: 'the sandbox CloudWatch serves metric data only: no dashboards',
     nameProperty: 'DashboardName',
     rule: { maxLength: 255 },
+  },
+  'AWS::CloudWatch::AnomalyDetector': {
+    reason: 'the sandbox CloudWatch serves metric data only: no anomaly models (their alarms never evaluate)',
   },
   'AWS::Events::Rule': {
     reason: 'no EventBridge rules in the sandbox: nothing delivers the events this rule matches',

@@ -124,6 +124,13 @@ async function run(engine: Engine, record: ExecutionRecord, prepared: PreparedMa
       Input: JSON.parse(record.input) as Json,
     },
     StateMachine: { Id: record.stateMachineArn, Name: record.stateMachineName },
+    // The interpreter has no per-state context; `$$.State.EnteredTime` reads the clock when it is
+    // evaluated, which for a Choice or Pass (the states that read it) is when the state is entered.
+    State: {
+      get EnteredTime() {
+        return new Date().toISOString();
+      },
+    },
   };
   const scope: TaskScope = {
     engine,

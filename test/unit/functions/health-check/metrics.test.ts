@@ -44,6 +44,26 @@ describe('metricPoints', () => {
     ]);
   });
 
+  it('adds LogErrorRate and LogErrors for a log analysis check, and no rate when there were no events', () => {
+    const points = metricPoints(
+      result('degraded', [
+        check({
+          name: 'api-logs',
+          kind: 'logs',
+          status: 'warn',
+          evidence: { errorRatePercent: 7.5, errors: 15 },
+        }),
+        check({ name: 'quiet-logs', kind: 'logs', evidence: { errorRatePercent: null, errors: 0 } }),
+      ]),
+    ).filter((p) => p.name !== 'CheckStatus' && 'check' in p.dimensions);
+
+    expect(points.map((p) => [p.name, p.unit, p.value, p.dimensions])).toEqual([
+      ['LogErrorRate', 'Percent', 7.5, { check: 'api-logs', kind: 'logs' }],
+      ['LogErrors', 'Count', 15, { check: 'api-logs', kind: 'logs' }],
+      ['LogErrors', 'Count', 0, { check: 'quiet-logs', kind: 'logs' }],
+    ]);
+  });
+
   it('adds the measured value of each kind: LatencyP95 and ErrorRate, CertDaysLeft, BackupAgeSeconds', () => {
     // Act
     const points = metricPoints(

@@ -1,9 +1,12 @@
 import { describe, expect, it } from 'vitest';
+import * as z from 'zod';
 import { backupSet, rdsTarget } from '#common/config-sections';
 import { ValidationError } from '#common/errors';
 import type { FlowContext } from '#common/flows/context';
 import { flowInputSchema } from '#common/flows/inputs';
 import { POLL_SHAPES, pollSchedule } from '#common/flows/polling';
+import { routineMaintenanceFlowInput } from '#common/flows/routine-maintenance-input';
+import { maintenanceWindowSchema } from '#common/maintenance-window';
 import { parseOrThrow } from '#common/validation';
 import { flowContext } from '../../../../support/flow-context.ts';
 
@@ -132,7 +135,42 @@ describe('RoutineMaintenance input', () => {
         snapshot: pollSchedule(POLL_SHAPES.snapshot),
         snapshotCopy: pollSchedule(POLL_SHAPES.snapshotCopy),
       },
+      databaseTargets: [],
+      window: expect.objectContaining({ enforced: false, description: null }),
     });
+  });
+
+  it('keeps a scheduled run to the maintenance window: each kind of task gets its deadline', () => {
+    const windowed = flowContext({
+      ...context,
+      maintenanceWindow: maintenanceWindowSchema
+        .extend({ timeZone: z.string() })
+        .parse({ start: '02:00', durationMinutes: 240, timeZone: 'Europe/Berlin' }),
+    });
+    const schema = routineMaintenanceFlowInput(windowed, () => new Date('2026-11-21T01:05:00Z'));
+
+    const planned = parseOrThrow(schema, { scheduled: true });
+
+    expect(planned.window).toMatchObject({
+      enforced: true,
+      opensAt: '2026-11-21T01:00:00.000Z',
+      closesAt: '2026-11-21T05:00:00.000Z',
+      deadlines: {
+        backup: '2026-11-21T04:00:00.000Z',
+        snapshot: '2026-11-21T04:30:00.000Z',
+        databaseMaintenance: '2026-11-21T04:30:00.000Z',
+      },
+    });
+  });
+
+  it('maintains the databases of the run’s targets only', () => {
+    const maintained = flowContext({ ...context, databaseMaintenance: ['orders', 'billing'] });
+
+    const planned = parseOrThrow(flowInputSchema('RoutineMaintenance', maintained), {
+      rdsTargets: ['billing'],
+    });
+
+    expect(planned).toMatchObject({ databaseTargets: ['billing'] });
   });
 
   it('runs only the named subset, an empty list meaning none', () => {

@@ -4,6 +4,8 @@ import { ValidationError } from '#common/errors';
 import type { FlowContext } from '#common/flows/context';
 import { flowInputSchema } from '#common/flows/inputs';
 import { pollSchedules } from '#common/flows/polling';
+import { updateFlowInput } from '#common/flows/update-input';
+import { maintenanceWindowSchema } from '#common/maintenance-window';
 import { parseOrThrow } from '#common/validation';
 import { flowContext } from '../../../../support/flow-context.ts';
 
@@ -167,5 +169,43 @@ describe('Update input: what it is about', () => {
         { ...context, healthChecks: healthChecks.parse({}) },
       ),
     ).toEqual([expect.stringMatching(/^healthChecks: no health check is configured/)]);
+  });
+});
+
+describe('Update input: the maintenance window', () => {
+  const windowed = flowContext({
+    ...context,
+    maintenanceWindow: {
+      ...maintenanceWindowSchema.parse({ start: '02:00', durationMinutes: 120 }),
+      timeZone: 'UTC',
+    },
+  });
+  const input = { rds: { target: 'orders', change: { instanceClass: 'db.r6g.xlarge' } } };
+  const checkAt = (iso: string, given: unknown) => {
+    try {
+      parseOrThrow(
+        updateFlowInput(windowed, () => new Date(iso)),
+        given,
+      );
+      return [];
+    } catch (error) {
+      if (error instanceof ValidationError) return error.problems.map((p) => `${p.path}: ${p.message}`);
+      throw error;
+    }
+  };
+
+  it('refuses to start outside the window, saying when it opens and how to force it', () => {
+    expect(checkAt('2026-11-21T09:15:00Z', input)).toEqual([
+      'force: the maintenance window (02:00 for 120 min, UTC) is closed at 09:15; it next opens at 02:00 UTC (2026-11-22T02:00:00.000Z). Start then, or give "force": true to update now',
+    ]);
+  });
+
+  it('starts inside the window, and outside it with force', () => {
+    expect(checkAt('2026-11-21T03:59:00Z', input)).toEqual([]);
+    expect(checkAt('2026-11-21T09:15:00Z', { ...input, force: true })).toEqual([]);
+  });
+
+  it('starts at any time when no window is configured', () => {
+    expect(problems(input)).toEqual([]);
   });
 });
