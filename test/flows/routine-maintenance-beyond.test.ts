@@ -147,22 +147,20 @@ beforeAll(async () => {
     })),
   );
   // A day of application logs: 200 events, 12 errors (6 %), two kinds.
-  sandbox.sandbox.context
-    .service<LogsService>('logs')!
-    .putEvents('us-east-1', '/shop/api', 'web-1', [
-      ...Array.from({ length: 188 }, (_, i) => ({
-        timestamp: Date.now() - (i + 1) * 300_000,
-        message: `INFO GET /orders/${i} 200`,
-      })),
-      ...Array.from({ length: 8 }, (_, i) => ({
-        timestamp: Date.now() - (i + 1) * 600_000,
-        message: 'ERROR payment provider timeout',
-      })),
-      ...Array.from({ length: 4 }, (_, i) => ({
-        timestamp: Date.now() - (i + 1) * 900_000,
-        message: 'ERROR stock service refused',
-      })),
-    ]);
+  sandbox.sandbox.context.service<LogsService>('logs')!.putEvents('us-east-1', '/shop/api', 'web-1', [
+    ...Array.from({ length: 188 }, (_, i) => ({
+      timestamp: Date.now() - (i + 1) * 300_000,
+      message: `INFO GET /orders/${i} 200`,
+    })),
+    ...Array.from({ length: 8 }, (_, i) => ({
+      timestamp: Date.now() - (i + 1) * 600_000,
+      message: 'ERROR payment provider timeout',
+    })),
+    ...Array.from({ length: 4 }, (_, i) => ({
+      timestamp: Date.now() - (i + 1) * 900_000,
+      message: 'ERROR stock service refused',
+    })),
+  ]);
 
   // The window opened an hour ago and closes in 45 minutes (UTC, whole minutes).
   const opened = new Date(Date.now() - 60 * 60_000);

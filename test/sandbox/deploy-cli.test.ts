@@ -108,7 +108,9 @@ describe('caretaker sandbox up --with-stack', () => {
     expect(queueUrl).toMatch(new RegExp(`^${url}/000000000000/Cli-Queue-[A-Za-z0-9]{12}$`));
     expect(Attributes?.MessageRetentionPeriod).toBe('1209600');
     expect(cli.stderr()).toContain('1 resource created, 1 not modelled by the sandbox');
-    expect(cli.stderr()).toMatch(/AWS::CloudWatch::Alarm: the sandbox CloudWatch serves metric data only.*\n\s+QueueAlarm\n/);
+    expect(cli.stderr()).toMatch(
+      /AWS::CloudWatch::Alarm: the sandbox CloudWatch serves metric data only.*\n\s+QueueAlarm\n/,
+    );
     expect(code).toBe(0);
   }, 90_000);
 

@@ -53,14 +53,12 @@ beforeAll(() => {
   rds.on(DescribeDBInstancesCommand, { DBInstanceIdentifier: 'orders-prod' }).resolves({
     DBInstances: [{ DBInstanceIdentifier: 'orders-prod', AllocatedStorage: 100 }],
   });
-  rds
-    .on(DescribeDBInstancesCommand, { DBInstanceIdentifier: 'gone-prod' })
-    .rejects(
-      Object.assign(new Error('DBInstance gone-prod not found.'), {
-        name: 'DBInstanceNotFoundFault',
-        $metadata: {},
-      }),
-    );
+  rds.on(DescribeDBInstancesCommand, { DBInstanceIdentifier: 'gone-prod' }).rejects(
+    Object.assign(new Error('DBInstance gone-prod not found.'), {
+      name: 'DBInstanceNotFoundFault',
+      $metadata: {},
+    }),
+  );
   rds.on(DescribeDBClustersCommand).resolves({ DBClusters: [{ DBClusterIdentifier: 'ledger-prod' }] });
 });
 
