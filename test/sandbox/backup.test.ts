@@ -356,6 +356,39 @@ describe('planning an incremental', () => {
       b64({ ...objects, w2: 'after' }),
     );
   });
+
+  it('does not copy by a batch file of an interrupted plan when the batch now has nothing to copy', async () => {
+    const objects = Object.fromEntries(Array.from({ length: 4 }, (_, i) => [`v${i}`, `same ${i}`]));
+    const set = await newSource(objects);
+    await backupOf(set);
+    await putObjects(world().s3, set.sourceBucket, { 'data/v1': 'changed for a while' });
+    const event = { set, executionId: 'replan-back', startedAt: '2027-04-03T00:00:00Z' };
+    const planned = await backup({ ...event, step: 'plan' }, context());
+    const prefix = `backups/${set.name}/${planned.backupId}/`;
+    const stateKey = `${prefix}work/state.json`;
+    const state = JSON.parse(
+      (await readAll(world().s3, world().backupBucket, stateKey)).get(stateKey)!.toString(),
+    );
+    expect(await listKeys(world().s3, world().backupBucket, `${prefix}work/batches/`)).toHaveLength(1);
+    // As if the plan had stopped before saving its cursor, and the object went back as it was.
+    const { startAfter: _cursor, ...plan } = state.plan;
+    await world().s3.send(
+      new PutObjectCommand({
+        Bucket: world().backupBucket,
+        Key: stateKey,
+        Body: JSON.stringify({
+          ...state,
+          plan: { ...plan, done: false, batches: 0, listedObjects: 0, listedBytes: 0 },
+        }),
+      }),
+    );
+    await putObjects(world().s3, set.sourceBucket, { 'data/v1': 'same 1' });
+
+    const { last } = await untilDone(() => backup({ ...event, backupId: planned.backupId }, context()));
+
+    expect(last.result.totals).toMatchObject({ objects: 4, copiedObjects: 0, reusedObjects: 4 });
+    expect(relative((await restoreInto(set, last.backupId)).objects, 'restored/')).toEqual(b64(objects));
+  });
 });
 
 describe('re-runs and resumption', () => {

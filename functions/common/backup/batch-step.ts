@@ -15,13 +15,21 @@ import {
   type ManifestPart,
   PART_FORMAT,
   PART_FORMAT_VERSION,
+  PART_WRITER_METADATA,
   serializePart,
 } from './manifest.ts';
 import { Pack, type PackResult } from './pack.ts';
 import { WorkPool } from './pool.ts';
-import { deleteKeys, exists, putBytes } from './s3-io.ts';
+import { deleteKeys, headMetadata, putBytes } from './s3-io.ts';
 import { sealObject, storeObject } from './store-object.ts';
-import { type BatchProgress, readBatch, readProgress, type WorkState, writeProgress } from './work-state.ts';
+import {
+  type BatchProgress,
+  hasBatch,
+  readBatch,
+  readProgress,
+  type WorkState,
+  writeProgress,
+} from './work-state.ts';
 
 export interface BatchOutcome {
   readonly batch: number;
@@ -58,7 +66,16 @@ export async function batchStep(
 ): Promise<BatchOutcome> {
   const store = workStore(engine, state);
   const partAt = partKey(state.set, state.backupId, batch);
-  if (await exists(engine.s3, engine.bucket, partAt)) return { batch, done: true, copied: 0, worked: false };
+  // A part means the batch is done, unless the plan wrote it for a batch of reused entries only and
+  // a later plan of the same number (after an interruption) found copies to make: then the batch
+  // file is there and the part is written over once the copies are made.
+  const existing = await headMetadata(engine.s3, engine.bucket, partAt);
+  if (
+    existing !== undefined &&
+    (existing[PART_WRITER_METADATA] !== 'plan' || !(await hasBatch(store, state.set, state.backupId, batch)))
+  ) {
+    return { batch, done: true, copied: 0, worked: false };
+  }
   const file = await readBatch(store, state.set, state.backupId, batch);
   const saved = await readProgress(store, state.set, state.backupId, batch);
   const done = new Map<number, BatchProgress['done'][number]>(

@@ -13,6 +13,12 @@ import * as z from 'zod';
 import { isBackupId } from './layout.ts';
 
 export const MANIFEST_FORMAT = 'caretaker.backup.manifest';
+/**
+ * User metadata key on a manifest part the plan wrote (value `plan`) for a batch of reused entries
+ * only; parts the batch step writes carry none. S3 returns it lower case on HEAD.
+ */
+export const PART_WRITER_METADATA = 'caretaker-part-writer';
+
 export const PART_FORMAT = 'caretaker.backup.manifest-part';
 /**
  * The manifest version written. 2: stored objects' encryption context is set and storing backup

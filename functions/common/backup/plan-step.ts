@@ -10,9 +10,15 @@ import { logger } from '../observability.ts';
 import { type Budget, expired } from './budget.ts';
 import { type BackupEngine, workStore } from './engine.ts';
 import { compareKeys } from './keys.ts';
-import { batchIndexKey, partKey } from './layout.ts';
+import { batchIndexKey, batchKey, partKey } from './layout.ts';
 import { loadManifest } from './load.ts';
-import { type ManifestPart, PART_FORMAT, PART_FORMAT_VERSION, serializePart } from './manifest.ts';
+import {
+  type ManifestPart,
+  PART_FORMAT,
+  PART_FORMAT_VERSION,
+  PART_WRITER_METADATA,
+  serializePart,
+} from './manifest.ts';
 import { ParentIndex } from './parent-index.ts';
 import { BatchBuilder, decideItem, type PlanItem } from './plan.ts';
 import { integrityFailure } from './problems.ts';
@@ -49,9 +55,13 @@ async function writeReusePart(
     }),
     vanished: [],
   };
+  // A batch file an earlier, interrupted plan wrote for this number (when it had copies) must not
+  // make the batch step copy by it: the work area is this backup's own, so it can be deleted.
+  await deleteKeys(engine.s3, engine.bucket, [batchKey(state.set, state.backupId, batch)]);
   await putBytes(engine.s3, engine.bucket, partKey(state.set, state.backupId, batch), serializePart(part), {
     ...write,
     contentType: 'application/json',
+    metadata: { [PART_WRITER_METADATA]: 'plan' },
   });
 }
 
@@ -82,10 +92,10 @@ export async function planStep(engine: BackupEngine, state: WorkState, budget: B
     const batch = current.plan.batches + 1;
     const copies = items.filter((item) => item.action === 'copy');
     if (copies.length) {
-      await writeBatch(store, current.set, current.backupId, batch, items);
       // A part an earlier, interrupted plan wrote for this batch number (when its objects had
-      // nothing to copy) must not stand for this batch: it would skip the copies.
-      await deleteKeys(engine.s3, engine.bucket, [partKey(current.set, current.backupId, batch)]);
+      // nothing to copy) may still be there: the batch step knows it by its writer and the batch
+      // file, and writes over it. (Not deleted: the backup role may delete only in work areas.)
+      await writeBatch(store, current.set, current.backupId, batch, items);
     } else {
       await writeReusePart(engine, current, batch, items, store.write);
     }

@@ -179,6 +179,21 @@ export async function exists(s3: S3Client, bucket: string, key: string): Promise
   }
 }
 
+/** An object's user metadata (`x-amz-meta-*`, keys lower case), or undefined when it does not exist. */
+export async function headMetadata(
+  s3: S3Client,
+  bucket: string,
+  key: string,
+): Promise<Record<string, string> | undefined> {
+  try {
+    const head = await s3.send(new HeadObjectCommand({ Bucket: bucket, Key: key }));
+    return head.Metadata ?? {};
+  } catch (error) {
+    if (isErrorNamed(error, 'NotFound', 'NoSuchKey')) return undefined;
+    throw error;
+  }
+}
+
 /** An object's ETag (without quotes), or undefined when it does not exist. */
 export async function headEtag(s3: S3Client, bucket: string, key: string): Promise<string | undefined> {
   try {
@@ -197,6 +212,8 @@ export interface WriteOptions {
   /** SSE-KMS with this key and an S3 bucket key; none for a restore target (its own default applies). */
   readonly sseKeyArn?: string;
   readonly contentType?: string;
+  /** User metadata (`x-amz-meta-*`), e.g. who wrote a manifest part. */
+  readonly metadata?: Readonly<Record<string, string>>;
 }
 
 /** S3 allows these characters in tag values; anything else becomes `_`. */
@@ -219,6 +236,7 @@ export function writeParams(options: WriteOptions): Partial<PutObjectCommandInpu
       ? { ServerSideEncryption: 'aws:kms' as const, SSEKMSKeyId: options.sseKeyArn, BucketKeyEnabled: true }
       : {}),
     ...(options.contentType ? { ContentType: options.contentType } : {}),
+    ...(options.metadata ? { Metadata: { ...options.metadata } } : {}),
   };
 }
 

@@ -130,6 +130,16 @@ export async function readBatch(
   return file;
 }
 
+/** Whether the work area holds a batch file for `batch` (a batch with copies, as last planned). */
+export async function hasBatch(
+  store: WorkStore,
+  set: string,
+  backupId: string,
+  batch: number,
+): Promise<boolean> {
+  return (await readJson(store, batchKey(set, backupId, batch), batchFileSchema)) !== undefined;
+}
+
 export function writeBatch(
   store: WorkStore,
   set: string,
