@@ -6,7 +6,7 @@
  * checks' and appears in the same report section.
  */
 
-import { GetKeyRotationStatusCommand, type KMSClient } from '@aws-sdk/client-kms';
+import { DescribeKeyCommand, GetKeyRotationStatusCommand, type KMSClient } from '@aws-sdk/client-kms';
 import {
   DescribePendingMaintenanceActionsCommand,
   type PendingMaintenanceAction,
@@ -17,6 +17,7 @@ import { kms, kmsIn, rds } from '#common/clients';
 import { optionalEnv, requireEnv } from '#common/env';
 import { permanentErrorInfo } from '#common/error-info';
 import { jsonEnv } from '#common/json-env';
+import { isKmsAliasArn } from '#common/kms-arn';
 import { securityMaintenanceConfig } from '#common/maintenance-config';
 import type { PendingAction, SecurityResult } from '#common/maintenance-results';
 import { caretakerHandler } from '#common/middleware';
@@ -120,9 +121,14 @@ async function rotationOf(
   const keyRegion = key.keyArn.split(':')[3] || region;
   const base = { keyArn: key.keyArn, region: keyRegion, role: key.role };
   try {
-    const out = await deps
-      .kms(keyRegion === region ? undefined : keyRegion)
-      .send(new GetKeyRotationStatusCommand({ KeyId: key.keyArn }));
+    const client = deps.kms(keyRegion === region ? undefined : keyRegion);
+    // GetKeyRotationStatus takes a key id or key ARN, never an alias: a key named by alias ARN is
+    // looked up first (the role may describe keys by that alias only: kms:ResourceAliases).
+    const keyId = isKmsAliasArn(key.keyArn)
+      ? (await client.send(new DescribeKeyCommand({ KeyId: key.keyArn }))).KeyMetadata?.Arn
+      : key.keyArn;
+    if (!keyId) throw new Error(`KMS described no key for ${key.keyArn}`);
+    const out = await client.send(new GetKeyRotationStatusCommand({ KeyId: keyId }));
     return {
       ...base,
       rotationEnabled: out.KeyRotationEnabled ?? false,

@@ -3,6 +3,7 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as kms from 'aws-cdk-lib/aws-kms';
 import { Construct } from 'constructs';
 import { STATE_MACHINE_FLOWS, stateMachineName } from '../../functions/common/flows/names.ts';
+import { isKmsAliasArn } from '../../functions/common/kms-arn.ts';
 import type { ResolvedDatabaseMaintenance } from '../../functions/common/maintenance-config.ts';
 import type { CaretakerConfig } from '../config/schema.ts';
 import { rdsResourceArn, stackArn } from '../security/arns.ts';
@@ -100,11 +101,27 @@ export class MaintenanceFunctions extends Construct {
         ...config.securityMaintenance.kmsKeys,
       ]),
     ];
-    if (otherKeys.length > 0) {
+    const keyArns = otherKeys.filter((arn) => !isKmsAliasArn(arn));
+    if (keyArns.length > 0) {
       allow(
         this.securityMaintenance.role,
-        new iam.PolicyStatement({ actions: ['kms:GetKeyRotationStatus'], resources: otherKeys }),
+        new iam.PolicyStatement({ actions: ['kms:GetKeyRotationStatus'], resources: keyArns }),
         'The configured keys, named one by one.',
+      );
+    }
+    // A key named by alias ARN: KMS authorizes on the key, so the grant is on the keys of that
+    // region and account that carry the alias (kms:ResourceAliases), to describe (resolve the
+    // alias) and read rotation.
+    for (const aliasArn of otherKeys.filter((arn) => isKmsAliasArn(arn))) {
+      const [, partition, , region, account, resource] = aliasArn.split(':') as string[];
+      allow(
+        this.securityMaintenance.role,
+        new iam.PolicyStatement({
+          actions: ['kms:DescribeKey', 'kms:GetKeyRotationStatus'],
+          resources: [`arn:${partition}:kms:${region}:${account}:key/*`],
+          conditions: { 'ForAnyValue:StringEquals': { 'kms:ResourceAliases': resource } },
+        }),
+        `Only keys with the configured alias ${resource} (kms:ResourceAliases), in ${region}.`,
       );
     }
 

@@ -3,7 +3,12 @@
  * (pure), then the report: pending actions per RDS target (RDS through aws-sdk-client-mock) and the
  * rotation of real keys in the sandbox's KMS, in the stack's region and a DR region.
  */
-import { CreateKeyCommand, EnableKeyRotationCommand, KMSClient } from '@aws-sdk/client-kms';
+import {
+  CreateAliasCommand,
+  CreateKeyCommand,
+  EnableKeyRotationCommand,
+  KMSClient,
+} from '@aws-sdk/client-kms';
 import {
   DescribeDBClustersCommand,
   DescribeDBInstancesCommand,
@@ -173,5 +178,25 @@ describe('securityReport', () => {
         error: expect.objectContaining({ name: 'NotFoundError' }),
       }),
     ]);
+  });
+
+  it('reads the rotation of a key named by its alias ARN, through the key the alias points to', async () => {
+    const dr = new KMSClient({ region: 'eu-west-1' });
+    const key = (await dr.send(new CreateKeyCommand({}))).KeyMetadata!.Arn!;
+    await dr.send(new EnableKeyRotationCommand({ KeyId: key }));
+    await dr.send(new CreateAliasCommand({ AliasName: 'alias/caretaker-dr-copies', TargetKeyId: key }));
+    const aliasArn = 'arn:aws:kms:eu-west-1:000000000000:alias/caretaker-dr-copies';
+
+    const report = await securityReport(
+      { rds: new RDSClient({}), kms: (region) => new KMSClient(region ? { region } : {}), now: new Date() },
+      [],
+      [{ keyArn: aliasArn, role: 'dr-copy' }],
+      'us-east-1',
+    );
+
+    expect(report.keys).toEqual([
+      expect.objectContaining({ keyArn: aliasArn, region: 'eu-west-1', rotationEnabled: true }),
+    ]);
+    expect(report.keys[0]).not.toHaveProperty('error');
   });
 });
