@@ -91,6 +91,8 @@ async function flowStatistics(
       );
       for (const execution of page.executions ?? []) {
         if ((execution.startDate?.getTime() ?? 0) < since) break outer;
+        // Only finished runs: a running one's tasks (this very run's, too) are still in flux.
+        if (execution.status === 'RUNNING') continue;
         if (executions.length === maxExecutions) {
           truncated = true;
           break outer;
