@@ -157,6 +157,8 @@ describe('caretaker run', () => {
         BACKUP_SETS: JSON.stringify([{ name: 'photos', retention: 'standard' }]),
         RETENTION_POLICIES: JSON.stringify({ standard: { keepLast: 3 } }),
         BACKUP_BUCKET: BUCKET,
+        // Seals are checked with the stack key; the refusal comes before any seal is read.
+        BACKUP_KEY_ARN: 'arn:aws:kms:us-east-1:000000000000:key/00000000-0000-4000-8000-000000000000',
       },
     });
 
