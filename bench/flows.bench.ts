@@ -10,8 +10,11 @@
  * 2. The real ASL with a scripted rds-snapshot whose snapshot turns available 20 simulated minutes
  *    after it was created (simulated time = real time / time scale): the status polls it takes.
  *
- * Prints figures (targets: routineTransitions ≤ 40, pollsPer20Min ≤ 10), then ONE JSON line. It
- * does not pass or fail.
+ * 3. The whole sandbox drill (`caretaker sandbox drill`, defaults): wall time by phase and the state
+ *    transitions of each flow run.
+ *
+ * Prints figures (targets: routineTransitions ≤ 40, pollsPer20Min ≤ 10, drillSeconds ≤ 60 with the
+ * DR drill ≤ 30 of it), then ONE JSON line. It does not pass or fail.
  */
 import { chmodSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -34,6 +37,7 @@ import { backupSet, rdsTarget } from '../functions/common/config-sections.ts';
 import { flowContextEnvironment } from '../functions/common/flows/context.ts';
 import { pollSchedules } from '../functions/common/flows/polling.ts';
 import { type Sandbox, type ServiceFactory, startSandbox } from '../sandbox/core/server.ts';
+import { runDrill } from '../sandbox/drill/run.ts';
 import { kmsService } from '../sandbox/services/kms/index.ts';
 import { type LambdaService, lambdaService } from '../sandbox/services/lambda/index.ts';
 import { rdsService } from '../sandbox/services/rds/index.ts';
@@ -340,8 +344,34 @@ async function main(): Promise<void> {
       `  ${slow.polls} status polls (target ≤ 10), ${slow.transitions} transitions in the parent, ${slow.status}`,
     );
 
+    // 3. The whole drill (`caretaker sandbox drill`): synth, seed (100,000 rows, 1,000 objects),
+    // deploy, every flow through the deployed state machines.
+    const drill = await runDrill({ progress: () => {} });
+    console.log(
+      `caretaker sandbox drill: ${drill.ok ? 'passed' : 'FAILED'} in ${drill.seconds.toFixed(1)} s (target ≤ 60 s): ${Object.entries(
+        drill.phases,
+      )
+        .map(([name, seconds]) => `${name} ${seconds.toFixed(1)} s`)
+        .join(', ')}`,
+    );
+    for (const scenario of drill.scenarios) {
+      console.log(
+        `  ${scenario.name}: ${scenario.outcome} in ${scenario.seconds.toFixed(1)} s, ${scenario.transitions} state transitions${
+          scenario.drill
+            ? `, RTO ${scenario.drill.rtoSeconds.toFixed(1)} s, RPO ${scenario.drill.rpoSeconds.toFixed(0)} s`
+            : ''
+        }`,
+      );
+    }
+    const drDrill = drill.scenarios.find((scenario) => scenario.name === 'disaster recovery drill');
+
     console.log(
       JSON.stringify({
+        drillSeconds: Number(drill.seconds.toFixed(1)),
+        drillOk: drill.ok,
+        drillFlowsSeconds: Number((drill.phases.flows ?? 0).toFixed(1)),
+        drDrillSeconds: drDrill ? Number(drDrill.seconds.toFixed(1)) : null,
+        drillTransitions: Object.fromEntries(drill.scenarios.map((s) => [s.name, s.transitions])),
         routineTransitions: real.parent.length,
         pollsPer20Min: slow.polls,
         backupChildTransitions: real.child.length,

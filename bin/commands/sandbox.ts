@@ -14,6 +14,7 @@ import { type EnforcementMode, type Sandbox, startDefaultSandbox } from '../../s
 const USAGE_LINE =
   'Usage: caretaker sandbox up [--port N] [--data-dir DIR] [--region R] [--iam enforce|report] [--with-stack [-c config=FILE | --template DIR] [--stack NAME] [--pause-schedules]]';
 const USAGE = `${USAGE_LINE}
+       caretaker sandbox drill [--flows A,B] [--json] [--inject F:transient|permanent] (see caretaker sandbox drill --help)
 
 Runs the Caretaker sandbox: a local AWS endpoint on 127.0.0.1 for rehearsals and tests
 (not a production target), HTTP and HTTPS on the same port. Prints "Sandbox ready at <url>",
@@ -345,6 +346,10 @@ export async function run(args: string[]): Promise<number> {
   if (subcommand === '--help' || subcommand === '-h' || subcommand === 'help') {
     console.log(USAGE);
     return 0;
+  }
+  if (subcommand === 'drill') {
+    const { drill } = await import('./drill.ts');
+    return drill(rest);
   }
   if (subcommand !== 'up') {
     console.error(
