@@ -168,7 +168,7 @@ function securityFindings(security: SecurityResult, warnings: Finding[]): void {
     warnings.push({
       what: `${patches.length} security patch${patches.length === 1 ? '' : 'es'} pending on ${entry.target}: ${patches.map((p) => p.action).join(', ')}${when ? ` (applied by AWS from ${when})` : ''}`,
       where,
-      action: `Apply in the maintenance window after a snapshot: aws rds apply-pending-maintenance-action --resource-identifier ${entry.resourceArn ?? `<ARN of ${entry.identifier}>`} --apply-action ${patches[0]!.action} --opt-in-type next-maintenance (or immediate in a window you watch).`,
+      action: `Apply in the maintenance window after a rollback point: start the Update flow with {"rds": {"target": "${entry.target}", "change": {"pendingMaintenance": "security"}}} (health checked before and after, rolled back by restore if it fails; docs/flows/update.md). By hand: aws rds apply-pending-maintenance-action --resource-identifier ${entry.resourceArn ?? `<ARN of ${entry.identifier}>`} --apply-action ${patches[0]!.action} --opt-in-type immediate, after a snapshot.`,
     });
   }
   for (const key of security.keys) {

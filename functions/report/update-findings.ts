@@ -11,6 +11,8 @@ type HealthRun = NonNullable<UpdateSection['health']['before']>;
 
 /** `instance class → db.r6g.xlarge, engine version → 17.2` from an RDS change. */
 function changeText(change: Record<string, unknown> | undefined): string {
+  if (change?.pendingMaintenance === 'security') return 'pending security maintenance applied';
+  if (change?.pendingMaintenance === 'all') return 'all pending maintenance applied';
   const labels: [string, string][] = [
     ['engineVersion', 'engine version'],
     ['instanceClass', 'instance class'],

@@ -1,6 +1,6 @@
 /**
- * update: applies an RDS change (engine version, instance class, parameter group) now and reports
- * its progress for polling, or shifts a Lambda alias to a new version in canary steps and back;
+ * update: applies an RDS change (engine version, instance class, parameter group, or the pending
+ * maintenance actions) now and reports its progress for polling, or shifts a Lambda alias to a new version in canary steps and back;
  * and the Update flow's rollback point and rollback checks for both.
  * Actions: `rds-capture`, `rds-apply`, `rds-progress`, `rds-rollback-check`, `rds-revert`,
  * `alias-capture`, `alias-shift`, `alias-rollback-check`, `alias-rollback`. docs/updates.md
@@ -29,7 +29,7 @@ export async function updateAction(event: UpdateEvent) {
     case 'alias-rollback':
       return rollbackAlias(lambda(), event);
     case 'rds-capture':
-      return captureSettings(rds(), targetNamed(TARGETS, event.target));
+      return captureSettings(rds(), targetNamed(TARGETS, event.target), event.change);
     case 'rds-rollback-check':
       return checkRdsRollback(rds(), targetNamed(TARGETS, event.target), event);
     case 'rds-revert':

@@ -1,6 +1,7 @@
 /**
- * The update event: an RDS change applied now and polled until visible, or a Lambda alias shifted
- * to a new version in canary steps (one step per call) and back.
+ * The update event: an RDS change (settings, or the pending maintenance actions) applied now and
+ * polled until visible, or a Lambda alias shifted to a new version in canary steps (one step per
+ * call) and back.
  */
 import * as z from 'zod';
 import { isValidIdentifier, MAX_SNAPSHOT_IDENTIFIER } from '#common/rds-names';
@@ -24,7 +25,14 @@ const parameterGroup = z
   )
   .refine((name) => !name.endsWith('-'), 'a parameter group name cannot end with a hyphen');
 
-/** What to change on an RDS target; at least one of the three. */
+/** Which pending RDS maintenance actions an update applies: security patches only, or every one. */
+export const PENDING_MAINTENANCE_KINDS = ['security', 'all'] as const;
+export type PendingMaintenanceKind = (typeof PENDING_MAINTENANCE_KINDS)[number];
+
+/**
+ * What to change on an RDS target: at least one of engine version, instance class, parameter
+ * group; or, on its own, the pending maintenance actions to apply now (`pendingMaintenance`).
+ */
 export const rdsChangeSchema = z
   .object({
     engineVersion: engineVersion.optional(),
@@ -33,15 +41,27 @@ export const rdsChangeSchema = z
     parameterGroup: parameterGroup.optional(),
     /** Required by RDS for a new major engine version. */
     allowMajorVersionUpgrade: z.boolean().default(false),
+    /** Apply the pending maintenance actions (`security` patches, or `all`) now, after a rollback point. */
+    pendingMaintenance: z.enum(PENDING_MAINTENANCE_KINDS).optional(),
   })
   .strict()
-  .refine(
-    (change) =>
-      change.engineVersion !== undefined ||
-      change.instanceClass !== undefined ||
-      change.parameterGroup !== undefined,
-    'expected at least one of engineVersion, instanceClass, parameterGroup',
-  );
+  .superRefine((change, ctx) => {
+    const settings = (['engineVersion', 'instanceClass', 'parameterGroup'] as const).filter(
+      (key) => change[key] !== undefined,
+    );
+    if (change.pendingMaintenance !== undefined && settings.length > 0) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['pendingMaintenance'],
+        message: `applies pending maintenance on its own: start a separate update for ${settings.join(', ')}`,
+      });
+    } else if (change.pendingMaintenance === undefined && settings.length === 0) {
+      ctx.addIssue({
+        code: 'custom',
+        message: 'expected at least one of engineVersion, instanceClass, parameterGroup, pendingMaintenance',
+      });
+    }
+  });
 
 export type RdsChange = z.output<typeof rdsChangeSchema>;
 
@@ -71,6 +91,19 @@ export const stepsSchema = z
   )
   .refine((steps) => steps.at(-1) === 100, 'expected the last weight to be 100');
 
+/** One pending maintenance action of a target (the instance, the cluster or a cluster member). */
+export const maintenanceItemSchema = z.object({
+  resourceArn: z.string(),
+  /** The instance or cluster the action is pending on. */
+  identifier: z.string(),
+  action: z.string(),
+  description: z.string().optional(),
+  security: z.boolean(),
+  optInStatus: z.string().optional(),
+});
+
+export type MaintenanceItem = z.output<typeof maintenanceItemSchema>;
+
 /** An RDS target's settings at the rollback point, as `rds-capture` returns them. */
 export const capturedSettingsSchema = z.object({
   target: z.string(),
@@ -87,6 +120,8 @@ export const capturedSettingsSchema = z.object({
       writer: z.boolean().optional(),
     }),
   ),
+  /** A pending-maintenance update: the actions it would apply, as they were pending at the rollback point. */
+  pendingMaintenance: z.array(maintenanceItemSchema).optional(),
   capturedAt: z.iso.datetime({ offset: true }),
 });
 
@@ -154,7 +189,14 @@ export function updateEventSchema(targets: readonly RdsTarget[]) {
         targetVersion: version.optional(),
       })
       .strict(),
-    z.object({ action: z.literal('rds-capture'), target }).strict(),
+    z
+      .object({
+        action: z.literal('rds-capture'),
+        target,
+        /** The update's change: a pending-maintenance update also records the actions it applies. */
+        change: rdsChangeSchema.optional(),
+      })
+      .strict(),
     z
       .object({
         action: z.literal('rds-rollback-check'),

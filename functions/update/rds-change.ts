@@ -20,7 +20,8 @@ import { isErrorNamed, NotFoundError, PreconditionFailedError } from '#common/er
 import { logger } from '#common/observability';
 import { findCluster, findInstance } from '#common/rds-lookup';
 import type { RdsTarget } from '#common/rds-targets';
-import type { RdsChange } from './input.ts';
+import type { MaintenanceItem, RdsChange } from './input.ts';
+import { advanceMaintenance } from './rds-maintenance.ts';
 
 /** One instance (an instance target, or a cluster member). */
 export interface MemberState {
@@ -220,13 +221,41 @@ function resultOf(target: RdsTarget, change: RdsChange, state: ChangeState): Cha
   };
 }
 
-/** `rds-apply`: modifies what the change still needs, with ApplyImmediately. */
+/** A pending-maintenance update's answer, shaped as every other change's. */
+async function maintenanceResult(
+  rds: RDSClient,
+  target: RdsTarget,
+  kind: NonNullable<RdsChange['pendingMaintenance']>,
+  state: ChangeState,
+): Promise<ChangeResult & { sent: string[]; pendingMaintenance: MaintenanceItem[] }> {
+  const step = await advanceMaintenance(rds, kind, state);
+  return {
+    target: target.name,
+    identifier: state.identifier,
+    done: step.done,
+    status: state.status,
+    ...(state.engineVersion ? { engineVersion: state.engineVersion } : {}),
+    ...(state.parameterGroup ? { parameterGroup: state.parameterGroup } : {}),
+    members: state.members,
+    waitingFor: step.waitingFor,
+    sent: step.sent,
+    pendingMaintenance: step.pending,
+  };
+}
+
+/**
+ * `rds-apply`: modifies what the change still needs, with ApplyImmediately; for a
+ * pending-maintenance update, applies the first of the chosen actions (rds-maintenance.ts).
+ */
 export async function applyRdsChange(
   rds: RDSClient,
   target: RdsTarget,
   change: RdsChange,
 ): Promise<ChangeResult & { before: ChangeState; sent: string[] }> {
   const before = await readChangeState(rds, target);
+  if (change.pendingMaintenance !== undefined) {
+    return { ...(await maintenanceResult(rds, target, change.pendingMaintenance, before)), before };
+  }
   const work = changesToApply(change, before);
   const sent: string[] = [];
   const major = change.allowMajorVersionUpgrade ? { AllowMajorVersionUpgrade: true } : {};
@@ -291,13 +320,19 @@ export async function applyRdsChange(
   return { ...resultOf(target, change, after), before, sent };
 }
 
-/** `rds-progress`: where the change stands; reboots members whose new parameter group waits for one. */
+/**
+ * `rds-progress`: where the change stands; reboots members whose new parameter group waits for
+ * one; applies the next pending maintenance action of a pending-maintenance update.
+ */
 export async function rdsChangeProgress(
   rds: RDSClient,
   target: RdsTarget,
   change: RdsChange,
 ): Promise<ChangeResult & { rebooted: string[] }> {
   const state = await readChangeState(rds, target);
+  if (change.pendingMaintenance !== undefined) {
+    return { ...(await maintenanceResult(rds, target, change.pendingMaintenance, state)), rebooted: [] };
+  }
   const { reboot } = changeProgress(change, state);
   for (const member of reboot) {
     logger.info('Rebooting to apply the new parameter group', { identifier: member });

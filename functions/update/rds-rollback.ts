@@ -16,6 +16,7 @@ import { logger } from '#common/observability';
 import type { RdsTarget } from '#common/rds-targets';
 import type { CapturedSettings, RdsChange, RdsRollbackCheckEvent } from './input.ts';
 import { type ChangeState, readChangeState } from './rds-change.ts';
+import { chosenActions, pendingMaintenanceOf } from './rds-maintenance.ts';
 import {
   assessRollback,
   manualCommands,
@@ -28,6 +29,7 @@ import {
 export async function captureSettings(
   rds: RDSClient,
   target: RdsTarget,
+  change?: RdsChange,
   now: () => Date = () => new Date(),
 ): Promise<CapturedSettings> {
   const state = await readChangeState(rds, target);
@@ -49,7 +51,10 @@ export async function captureSettings(
       { identifier: state.identifier, pending },
     );
   }
-  return settingsOf(target, state, now());
+  const settings = settingsOf(target, state, now());
+  if (change?.pendingMaintenance === undefined) return settings;
+  const pendingMaintenance = chosenActions(change.pendingMaintenance, await pendingMaintenanceOf(rds, state));
+  return { ...settings, pendingMaintenance };
 }
 
 /** The captured shape of a settled state. Pure. */
@@ -87,7 +92,9 @@ export async function checkRdsRollback(
   now: () => Date = () => new Date(),
 ): Promise<RollbackCheckResult> {
   const state = await readChangeState(rds, target);
-  const assessment = assessRollback(event.change, event.captured, state, event.method);
+  const pendingNow =
+    event.change.pendingMaintenance !== undefined ? await pendingMaintenanceOf(rds, state) : undefined;
+  const assessment = assessRollback(event.change, event.captured, state, event.method, pendingNow);
   logger.info('Rollback assessed', { target: target.name, ...assessment });
   return {
     target: target.name,
@@ -119,6 +126,12 @@ export async function revertRdsChange(
   if (change.engineVersion !== undefined) {
     throw new PreconditionFailedError(
       `An engine version cannot be reverted in place (RDS does not downgrade): ${target.name} is rolled back by restoring its rollback snapshot`,
+      { target: target.name },
+    );
+  }
+  if (change.pendingMaintenance !== undefined) {
+    throw new PreconditionFailedError(
+      `Applied maintenance cannot be reverted in place: ${target.name} is rolled back by restoring its rollback snapshot`,
       { target: target.name },
     );
   }

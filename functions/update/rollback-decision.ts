@@ -6,7 +6,7 @@
  * anything else is a conflict, and the rollback is refused with the commands that would put the
  * rollback-point values back by hand.
  */
-import type { CapturedSettings, RdsChange, RollbackMethod } from './input.ts';
+import type { CapturedSettings, MaintenanceItem, RdsChange, RollbackMethod } from './input.ts';
 import type { ChangeState, MemberState } from './rds-change.ts';
 
 export type RollbackDecision =
@@ -61,16 +61,30 @@ export function unsettled(state: ChangeState): string[] {
   return waiting;
 }
 
+/** A pending-maintenance update that applies an engine upgrade (`db-upgrade`). */
+const maintenanceUpgrades = (change: RdsChange, captured: CapturedSettings) =>
+  change.pendingMaintenance !== undefined &&
+  (captured.pendingMaintenance ?? []).some((item) => item.action === 'db-upgrade');
+
 /** The settings a change can touch, with their three values. */
 function settingsOf(change: RdsChange, captured: CapturedSettings, state: ChangeState): Setting[] {
   const settings: Setting[] = [
-    {
-      what: `engine version of ${captured.identifier}`,
-      original: captured.engineVersion,
-      requested: change.engineVersion,
-      current: state.engineVersion,
-      inChange: change.engineVersion !== undefined,
-    },
+    // A db-upgrade the update applied moves the engine version to one RDS chose: this update's too.
+    maintenanceUpgrades(change, captured)
+      ? {
+          what: `engine version of ${captured.identifier}`,
+          original: captured.engineVersion,
+          requested: state.engineVersion,
+          current: state.engineVersion,
+          inChange: true,
+        }
+      : {
+          what: `engine version of ${captured.identifier}`,
+          original: captured.engineVersion,
+          requested: change.engineVersion,
+          current: state.engineVersion,
+          inChange: change.engineVersion !== undefined,
+        },
     {
       what: `${captured.type === 'cluster' ? 'cluster parameter group' : 'parameter group'} of ${captured.identifier}`,
       original: captured.parameterGroup,
@@ -103,11 +117,17 @@ export function assessRollback(
   captured: CapturedSettings,
   state: ChangeState,
   method: RollbackMethod,
+  pendingNow?: readonly MaintenanceItem[],
 ): RollbackAssessment {
   const waitingFor = unsettled(state);
   const changed: string[] = [];
   const conflicts: string[] = [];
   const notes: string[] = [];
+  if (change.pendingMaintenance !== undefined) {
+    const applied = maintenanceApplied(captured, pendingNow ?? []);
+    changed.push(...applied.changed);
+    waitingFor.push(...applied.waitingFor);
+  }
   for (const member of captured.members) {
     if (!state.members.some((m) => m.identifier === member.identifier)) {
       conflicts.push(`${member.identifier} (a member at the rollback point) is gone`);
@@ -141,6 +161,27 @@ export function assessRollback(
           ? 'unchanged'
           : 'revert';
   return { decision, changed, conflicts, waitingFor, notes };
+}
+
+/**
+ * What a pending-maintenance update did, from the actions pending at the rollback point and those
+ * pending now: an action no longer pending was applied (the restore takes it back); one still
+ * opted in `immediate` is being applied (wait before restoring). Pure.
+ */
+export function maintenanceApplied(
+  captured: CapturedSettings,
+  pendingNow: readonly MaintenanceItem[],
+): { changed: string[]; waitingFor: string[] } {
+  const changed: string[] = [];
+  const waitingFor: string[] = [];
+  for (const item of captured.pendingMaintenance ?? []) {
+    const now = pendingNow.find((p) => p.resourceArn === item.resourceArn && p.action === item.action);
+    if (!now) changed.push(`maintenance ${item.action} applied to ${item.identifier}`);
+    else if (now.optInStatus === 'immediate') {
+      waitingFor.push(`maintenance ${item.action} on ${item.identifier} is being applied`);
+    }
+  }
+  return { changed, waitingFor };
 }
 
 /** What `rds-revert` sends, reboots or waits for on this call. */
@@ -264,7 +305,7 @@ export function revertWork(change: RdsChange, captured: CapturedSettings, state:
 
 /**
  * The AWS CLI commands that put the rollback point's settings back by hand: in place for the
- * class and parameter group; for an engine version, a restore of the rollback snapshot (then the
+ * class and parameter group; for an engine version or applied maintenance, a restore of the rollback snapshot (then the
  * switch-over renames of docs/flows/update.md).
  */
 export function manualCommands(
@@ -274,7 +315,7 @@ export function manualCommands(
 ): string[] {
   const commands: string[] = [];
   const id = captured.identifier;
-  if (change.engineVersion !== undefined) {
+  if (change.engineVersion !== undefined || change.pendingMaintenance !== undefined) {
     const restored = `${id}-rollback`;
     const writer = captured.members.find((m) => m.writer) ?? captured.members[0];
     const snapshot = snapshotIdentifier ?? '<rollback snapshot>';

@@ -452,7 +452,11 @@ export class RdsFunctions extends Construct {
     const regions = [Stack.of(this).region];
     const statements = [
       new iam.PolicyStatement({
-        actions: ['rds:DescribeDBInstances', 'rds:DescribeDBClusters'],
+        actions: [
+          'rds:DescribeDBInstances',
+          'rds:DescribeDBClusters',
+          'rds:DescribePendingMaintenanceActions',
+        ],
         resources: rdsArns(regions, 'db:*', 'cluster:*'),
       }),
     ];
@@ -462,6 +466,11 @@ export class RdsFunctions extends Construct {
           actions: ['rds:ModifyDBInstance', 'rds:RebootDBInstance'],
           resources: rdsArns(regions, ...instances.map((t) => `db:${t.identifier}`), 'pg:*', 'og:*'),
         }),
+        // A pending-maintenance update applies patches to the configured instances only.
+        new iam.PolicyStatement({
+          actions: ['rds:ApplyPendingMaintenanceAction'],
+          resources: rdsArns(regions, ...instances.map((t) => `db:${t.identifier}`)),
+        }),
       );
     }
     if (clusters.length > 0) {
@@ -470,10 +479,15 @@ export class RdsFunctions extends Construct {
           actions: ['rds:ModifyDBCluster'],
           resources: rdsArns(regions, ...clusters.map((t) => `cluster:${t.identifier}`), 'cluster-pg:*'),
         }),
-        // Aurora members (whose names are not in the config) change instance class one by one.
+        // Aurora members (whose names are not in the config) change instance class one by one,
+        // and get their pending maintenance applied one by one.
         new iam.PolicyStatement({
-          actions: ['rds:ModifyDBInstance', 'rds:RebootDBInstance'],
+          actions: ['rds:ModifyDBInstance', 'rds:RebootDBInstance', 'rds:ApplyPendingMaintenanceAction'],
           resources: rdsArns(regions, 'db:*', 'pg:*'),
+        }),
+        new iam.PolicyStatement({
+          actions: ['rds:ApplyPendingMaintenanceAction'],
+          resources: rdsArns(regions, ...clusters.map((t) => `cluster:${t.identifier}`)),
         }),
       );
     }
@@ -488,9 +502,9 @@ export class RdsFunctions extends Construct {
     this.allow(fn, statements, [
       [
         'db:*',
-        'Reads instance state to poll progress; with Aurora targets, modifies the cluster members, whose names are not configured.',
+        'Reads instance state and pending maintenance to poll progress; with Aurora targets, modifies and patches the cluster members, whose names are not configured.',
       ],
-      ['cluster:*', 'Reads cluster state to poll progress; read-only.'],
+      ['cluster:*', 'Reads cluster state and pending maintenance to poll progress; read-only.'],
       ['pg:*', 'The change names a parameter group chosen by the operator at update time.'],
       ['og:*', 'An engine upgrade may move the instance to a new option group chosen at update time.'],
       ['cluster-pg:*', 'The change names a cluster parameter group chosen by the operator at update time.'],

@@ -10,7 +10,9 @@
  * - an engine upgrade whose app breaks (and writes meanwhile): restored from the rollback snapshot
  *   and switched over, the original name serving the pre-update rows, the failed update parked,
  *   tagged and holding the write the restore could not keep;
- * - a Lambda canary that holds, and one rolled back when health fails at its second step.
+ * - a Lambda canary that holds, and one rolled back when health fails at its second step;
+ * - pending security maintenance applied after a rollback point (the other actions left pending),
+ *   and a patch that breaks the app rolled back by restore and switch-over.
  */
 import { readFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
@@ -26,6 +28,7 @@ import {
   CreateDBInstanceCommand,
   type DBInstance,
   DescribeDBInstancesCommand,
+  DescribePendingMaintenanceActionsCommand,
   ListTagsForResourceCommand,
   RDSClient,
 } from '@aws-sdk/client-rds';
@@ -43,7 +46,7 @@ import { reportKey } from '../../functions/report/report-key.ts';
 import type { RunRecord } from '../../functions/report/run-record.ts';
 import { kmsService } from '../../sandbox/services/kms/index.ts';
 import { type LambdaService, lambdaService } from '../../sandbox/services/lambda/index.ts';
-import { rdsService } from '../../sandbox/services/rds/index.ts';
+import { type RdsService, rdsService } from '../../sandbox/services/rds/index.ts';
 import { s3Service } from '../../sandbox/services/s3/index.ts';
 import { type SnsService, snsService } from '../../sandbox/services/sns/index.ts';
 import { statesService } from '../../sandbox/services/states/index.ts';
@@ -67,11 +70,13 @@ const sandbox = withSandbox([s3Service, kmsService, snsService, rdsService, lamb
 const MASTER = { user: 'app_admin', password: 'app-secret-1', database: 'app' };
 const BUCKET = 'update-flow-reports';
 const STACK = 'caretaker-update-test';
-const DATABASES = ['orders-db', 'payments-db', 'ledger-db'] as const;
+const DATABASES = ['orders-db', 'payments-db', 'ledger-db', 'patches-db', 'hotfix-db'] as const;
 const TARGETS = [
   { name: 'orders', type: 'instance', identifier: 'orders-db', retention: 'daily', rpo: 'PT26H' },
   { name: 'payments', type: 'instance', identifier: 'payments-db', retention: 'daily', rpo: 'PT26H' },
   { name: 'ledger', type: 'instance', identifier: 'ledger-db', retention: 'daily', rpo: 'PT26H' },
+  { name: 'patches', type: 'instance', identifier: 'patches-db', retention: 'daily', rpo: 'PT26H' },
+  { name: 'hotfix', type: 'instance', identifier: 'hotfix-db', retention: 'daily', rpo: 'PT26H' },
 ] as const;
 
 let rds: RDSClient;
@@ -304,6 +309,25 @@ async function update(input: unknown): Promise<{
   return { execution, states, report, alerts };
 }
 
+/** The pending maintenance actions of an instance, by name. */
+async function pendingActions(id: string): Promise<string[]> {
+  const out = await rds.send(
+    new DescribePendingMaintenanceActionsCommand({ Filters: [{ Name: 'db-instance-id', Values: [id] }] }),
+  );
+  return (out.PendingMaintenanceActions ?? [])
+    .flatMap((resource) => resource.PendingMaintenanceActionDetails ?? [])
+    .map((action) => action.Action!)
+    .sort();
+}
+
+function seedMaintenance(id: string, Action: string, Description: string): void {
+  sandbox.sandbox.context.service<RdsService>('rds')!.seedPendingMaintenanceAction('us-east-1', id, {
+    Action,
+    Description,
+    OptInStatus: 'pending',
+  });
+}
+
 /** The next minor version of `current` ("18.1" → "18.2"). */
 function nextMinor(current: string): string {
   const [major, minor = '0'] = current.split('.');
@@ -469,6 +493,79 @@ describe('update flow with the real handlers', () => {
     );
     expect(alerts[0]!.message).toContain(`Open in console: https://`);
     expect(alerts[0]!.message).toContain(encodeURIComponent(execution.executionArn!));
+  }, 300_000);
+
+  it('applies the pending security patches after a rollback point and leaves the other actions pending', async () => {
+    const before = await contents('patches-db');
+    seedMaintenance('patches-db', 'os-upgrade', 'Security patch: operating system update');
+    seedMaintenance('patches-db', 'db-upgrade', 'Minor engine version upgrade');
+
+    const { execution, states, report, alerts } = await update({
+      rds: { target: 'patches', change: { pendingMaintenance: 'security' } },
+      stabilizationMinutes: 1,
+      healthChecks: ['patches-db-app', 'patches-db'],
+    });
+
+    expect(execution.status, execution.cause).toBe('SUCCEEDED');
+    expect(states.indexOf('RollbackPointTaken')).toBeLessThan(states.indexOf('ApplyRdsChange'));
+    expect(states).not.toContain('StartRollback');
+    expect(await pendingActions('patches-db')).toEqual(['db-upgrade']);
+    expect(await instance('patches-db')).toMatchObject({ DBInstanceStatus: 'available' });
+    expect(await contents('patches-db')).toEqual(before);
+    expect(report.update).toMatchObject({
+      outcome: 'succeeded',
+      applied: true,
+      lastChange: expect.objectContaining({ sent: ['os-upgrade:patches-db'] }),
+      rollbackPoint: {
+        snapshotIdentifier: expect.stringMatching(/^caretaker-patches-[0-9a-f]{12}-rollback-point$/),
+      },
+    });
+    // The db-upgrade still pending keeps the RDS check degraded, as it was before: a warning, no
+    // failure (the alert resolves the incident an earlier test's failed update left open).
+    expect(alerts).toHaveLength(1);
+    expect(alerts[0]!.subject).toMatch(/Update.*1 warning/);
+    expect(report.findings.failures).toEqual([]);
+  }, 180_000);
+
+  it('rolls a patch that breaks the app back by restore and switch-over, naming the maintenance it took back', async () => {
+    const before = await contents('hotfix-db');
+    const original = await instance('hotfix-db');
+    seedMaintenance('hotfix-db', 'system-update', 'New Operating System update is available');
+    // The patched original breaks the app; the copy restored from the rollback point does not.
+    broken.set(
+      'hotfix-db',
+      async (db) =>
+        String(db.InstanceCreateTime) === String(original.InstanceCreateTime) &&
+        !(await pendingActions('hotfix-db')).includes('system-update'),
+    );
+
+    const { execution, states, report, alerts } = await update({
+      rds: { target: 'hotfix', change: { pendingMaintenance: 'all' } },
+      stabilizationMinutes: 1,
+      healthChecks: ['hotfix-db-app', 'hotfix-db'],
+    });
+
+    expect(execution.status).toBe('FAILED');
+    expect(execution.error).toBe('UnhealthyError');
+    expect(states).toEqual(expect.arrayContaining(['ApplyRdsChange', 'RestoreRollbackPoint', 'SwitchOver']));
+    const rollback = report.update.rollback;
+    expect(rollback).toMatchObject({
+      method: 'restore',
+      status: 'done',
+      changed: ['maintenance system-update applied to hotfix-db'],
+      parkedIdentifier: expect.stringMatching(/^hotfix-db-old-\d{14}$/),
+    });
+    expect(await instance('hotfix-db')).toMatchObject({ DBInstanceStatus: 'available' });
+    expect(await contents('hotfix-db')).toEqual(before);
+    expect(report.update.health).toMatchObject({
+      after: { status: 'unhealthy' },
+      afterRollback: { status: 'healthy' },
+    });
+    expect(alerts).toHaveLength(1);
+    expect(alerts[0]!.message).toContain('all pending maintenance applied');
+    expect(alerts[0]!.message).toContain(
+      `rolled back by restoring the rollback snapshot ${rollback.snapshotIdentifier}`,
+    );
   }, 300_000);
 
   it('shifts a Lambda alias through every canary step to the new version when health holds', async () => {

@@ -7,6 +7,7 @@ import { readFileSync } from 'node:fs';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { ConfigError, parseConfig } from '../../lib/config/load.ts';
+import { configSchema } from '../../lib/config/schema.ts';
 import {
   forbiddenKey,
   type Mutation,
@@ -18,7 +19,73 @@ import {
   wrongType,
 } from './json-mutations.ts';
 
-const EXAMPLE = JSON.parse(readFileSync('config/example.json', 'utf8')) as Record<string, any>;
+const COMMITTED = JSON.parse(readFileSync('config/example.json', 'utf8')) as Record<string, any>;
+const SECRET = 'arn:aws:secretsmanager:eu-central-1:111122223333:secret:orders-maintenance';
+
+/**
+ * The committed example with every config section set, those of the maintenance beyond backups
+ * too (window, log checks, anomaly alarms, escalation, capacity, security and database
+ * maintenance) and the break-glass principal, so the mutations reach every field.
+ */
+const EXAMPLE: Record<string, any> = (() => {
+  const c = structuredClone(COMMITTED);
+  c.maintenanceWindow = {
+    start: '01:30',
+    durationMinutes: 240,
+    timeZone: 'Europe/Berlin',
+    days: ['MON', 'TUE', 'WED', 'THU', 'FRI'],
+    expectedMinutes: { backup: 60, snapshot: 30, databaseMaintenance: 20 },
+  };
+  c.healthChecks.http[0].anomalyDetection = { bandWidth: 3, evaluationPeriods: 3 };
+  c.healthChecks.logs = [
+    {
+      name: 'api-logs',
+      logGroups: ['/aws/lambda/orders-api'],
+      errorPattern: 'ERROR|FATAL',
+      caseSensitive: false,
+      messageField: 'message',
+      windowMinutes: 15,
+      errorRateThresholdPercent: 5,
+      minEvents: 20,
+      topMessages: 5,
+    },
+  ];
+  c.healthChecks.queries = [
+    {
+      name: 'orders-rows',
+      rdsTarget: 'orders',
+      database: 'orders',
+      user: 'reader',
+      passwordSecretArn: SECRET,
+      query: 'SELECT count(*) FROM orders',
+    },
+  ];
+  c.databaseMaintenance = [
+    {
+      rdsTarget: 'orders',
+      queryCheck: 'orders-rows',
+      vacuum: true,
+      longQuerySeconds: 300,
+      bloatWarnPercent: 20,
+      largestTables: 5,
+      statementTimeoutMinutes: 10,
+    },
+  ];
+  c.alerts.escalation = {
+    levels: [
+      { respondWithinMinutes: 15, subscriptions: [{ protocol: 'sms', endpoint: '+4915112345678' }] },
+      { respondWithinMinutes: 30, subscriptions: [{ protocol: 'email', endpoint: 'lead@example.com' }] },
+    ],
+    checkEveryMinutes: 5,
+  };
+  c.capacity = { lookbackDays: 14, warnDays: 30, criticalDays: 7, minDataPoints: 3, auroraLimitGiB: 131_072 };
+  c.securityMaintenance = {
+    kmsKeys: ['arn:aws:kms:eu-central-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab'],
+  };
+  c.backupBucket.breakGlassPrincipalArn = 'arn:aws:iam::111122223333:role/backup-break-glass';
+  c.quotas = { manualSnapshots: 100, snapshotWarnPercent: 80, maxConcurrentCopies: 5 };
+  return c;
+})();
 /** Synth time for the rules that depend on the clock. */
 const NOW = new Date('2026-06-01T00:00:00Z');
 
@@ -188,11 +255,138 @@ const HARMFUL: readonly (readonly [string, (config: Record<string, any>) => void
     (c) => (c.healthChecks.tls[0].host = '169.254.170.2'),
     'healthChecks.tls[0].host',
   ],
+  [
+    'a maintenance window opening at 24:00',
+    (c) => (c.maintenanceWindow.start = '24:00'),
+    'maintenanceWindow.start',
+  ],
+  [
+    'a maintenance window of 5 minutes',
+    (c) => (c.maintenanceWindow.durationMinutes = 5),
+    'maintenanceWindow.durationMinutes',
+  ],
+  [
+    'a maintenance window longer than a day',
+    (c) => (c.maintenanceWindow.durationMinutes = 1441),
+    'maintenanceWindow.durationMinutes',
+  ],
+  [
+    'a maintenance window on Monday twice',
+    (c) => (c.maintenanceWindow.days = ['MON', 'MON']),
+    'maintenanceWindow.days',
+  ],
+  [
+    'a maintenance window in a time zone that does not exist',
+    (c) => (c.maintenanceWindow.timeZone = 'Europe/Atlantis'),
+    'maintenanceWindow.timeZone',
+  ],
+  [
+    'a task expected to take no time',
+    (c) => (c.maintenanceWindow.expectedMinutes.backup = 0),
+    'maintenanceWindow.expectedMinutes.backup',
+  ],
+  [
+    'a capacity critical threshold at or above the warning one',
+    (c) => (c.capacity.criticalDays = 30),
+    'capacity.criticalDays',
+  ],
+  ['a growth fitted over two days', (c) => (c.capacity.lookbackDays = 2), 'capacity.lookbackDays'],
+  [
+    'maintenance of a database that is no RDS target',
+    (c) => (c.databaseMaintenance[0].rdsTarget = 'payments'),
+    'databaseMaintenance[0].rdsTarget',
+  ],
+  [
+    'maintenance of the same database twice',
+    (c) => c.databaseMaintenance.push({ rdsTarget: 'orders', queryCheck: 'orders-rows' }),
+    'databaseMaintenance[1].rdsTarget',
+  ],
+  [
+    'database maintenance with no way to connect',
+    (c) => delete c.databaseMaintenance[0].queryCheck,
+    'databaseMaintenance[0].passwordSecretArn',
+  ],
+  [
+    'database maintenance through a query check that does not exist',
+    (c) => (c.databaseMaintenance[0].queryCheck = 'payments-rows'),
+    'databaseMaintenance[0].queryCheck',
+  ],
+  [
+    'a maintenance statement allowed past the Lambda limit',
+    (c) => (c.databaseMaintenance[0].statementTimeoutMinutes = 15),
+    'databaseMaintenance[0].statementTimeoutMinutes',
+  ],
+  [
+    'escalation with six levels',
+    (c) =>
+      (c.alerts.escalation.levels = Array.from({ length: 6 }, () => ({
+        respondWithinMinutes: 15,
+        subscriptions: [{ protocol: 'email', endpoint: 'lead@example.com' }],
+      }))),
+    'alerts.escalation.levels',
+  ],
+  [
+    'an escalation level with no time to respond',
+    (c) => (c.alerts.escalation.levels[0].respondWithinMinutes = 0),
+    'alerts.escalation.levels[0].respondWithinMinutes',
+  ],
+  [
+    'an escalation level paging a phone number not in E.164 form',
+    (c) => (c.alerts.escalation.levels[0].subscriptions[0].endpoint = '0151 12345678'),
+    'alerts.escalation.levels[0].subscriptions[0].endpoint',
+  ],
+  [
+    'a log check with an inline-flag pattern Logs Insights reads otherwise',
+    (c) => (c.healthChecks.logs[0].errorPattern = '(?i)error'),
+    'healthChecks.logs[0].errorPattern',
+  ],
+  [
+    'a log check over no log group',
+    (c) => (c.healthChecks.logs[0].logGroups = []),
+    'healthChecks.logs[0].logGroups',
+  ],
+  [
+    'a log check reading more than a week per run',
+    (c) => (c.healthChecks.logs[0].windowMinutes = 20_000),
+    'healthChecks.logs[0].windowMinutes',
+  ],
+  [
+    'two log checks of one name',
+    (c) => c.healthChecks.logs.push({ ...c.healthChecks.logs[0] }),
+    'healthChecks.logs[1].name',
+  ],
+  [
+    'an anomaly band of no width',
+    (c) => (c.healthChecks.http[0].anomalyDetection.bandWidth = 0),
+    'healthChecks.http[0].anomalyDetection.bandWidth',
+  ],
+  [
+    'a key to watch that is not a KMS key ARN',
+    (c) => (c.securityMaintenance.kmsKeys = ['alias/orders']),
+    'securityMaintenance.kmsKeys[0]',
+  ],
+  [
+    'the account root as break-glass principal',
+    (c) => (c.backupBucket.breakGlassPrincipalArn = 'arn:aws:iam::111122223333:root'),
+    'backupBucket.breakGlassPrincipalArn',
+  ],
 ];
 
 /** Harmless variations of the example that must keep parsing. */
 const HARMLESS: readonly (readonly [string, (config: Record<string, any>) => void])[] = [
-  ['the example as committed', () => {}],
+  ['the example with every section set', () => {}],
+  [
+    'the example as committed (no maintenance section)',
+    (c) => {
+      for (const key of Object.keys(c)) delete c[key];
+      Object.assign(c, structuredClone(COMMITTED));
+    },
+  ],
+  [
+    'a window across midnight',
+    (c) => Object.assign(c.maintenanceWindow, { start: '23:00', durationMinutes: 300 }),
+  ],
+  ['one escalation level', (c) => c.alerts.escalation.levels.pop()],
   ['cleanup hourly', (c) => (c.schedules.cleanup.expression = 'rate(1 hour)')],
   ['cleanup at minute 15 of every hour', (c) => (c.schedules.cleanup.expression = 'cron(15 * * * ? *)')],
   ['a one-time DR drill in the future', (c) => (c.schedules.drDrill.expression = 'at(2026-09-01T05:00:00)')],
@@ -237,16 +431,33 @@ const REQUIRED: readonly Path[] = [
   ['rdsTargets', 0, 'retention'],
   ['rdsTargets', 0, 'crossRegionCopy', 'kmsKeyArn'],
   ['backupBucket', 'objectLock', 'mode'],
+  ['maintenanceWindow', 'start'],
+  ['maintenanceWindow', 'durationMinutes'],
+  ['healthChecks', 'logs', 0, 'name'],
+  ['healthChecks', 'logs', 0, 'logGroups'],
+  ['databaseMaintenance', 0, 'rdsTarget'],
+  ['alerts', 'escalation', 'levels'],
+  ['alerts', 'escalation', 'levels', 0, 'respondWithinMinutes'],
+  ['alerts', 'escalation', 'levels', 0, 'subscriptions'],
 ];
 
 /** Every object of the example except the policy map, whose keys are names, not fields. */
 const STRICT: readonly Path[] = objectPaths(EXAMPLE).filter((at) => at.join('.') !== 'retentionPolicies');
 
-const GENERIC_RUNS = 60;
+const GENERIC_RUNS = 120;
 
 describe('config mutations', () => {
   it('covers at least 35 mutations', () => {
     expect(HARMFUL.length + HARMLESS.length + GENERIC_RUNS).toBeGreaterThanOrEqual(35);
+  });
+
+  it('reaches every top-level section of the config schema', () => {
+    // Act
+    const sections = Object.keys(configSchema.shape);
+
+    // Assess: a section added to the schema needs a value here, or no mutation reaches it.
+    expect(sections.length).toBeGreaterThan(10);
+    expect(sections.filter((section) => !(section in EXAMPLE))).toEqual([]);
   });
 
   it.each(HARMFUL)('refuses %s, naming %s', (_label, mutate, path) => {

@@ -1,10 +1,12 @@
 /**
  * The sandbox's RDS DB instances, driven by the AWS SDK v3 configured only by environment: real
  * PostgreSQL servers behind CreateDBInstance, statuses observed by polling, Describe filters,
- * Modify (pending or applied), Delete, tags, pending maintenance and the real error codes.
+ * Modify (pending or applied), Delete, tags, pending maintenance (described and applied) and the
+ * real error codes.
  */
 import {
   AddTagsToResourceCommand,
+  ApplyPendingMaintenanceActionCommand,
   CreateDBInstanceCommand,
   DBInstanceAlreadyExistsFault,
   DBInstanceNotFoundFault,
@@ -470,6 +472,117 @@ describe('DescribePendingMaintenanceActions', () => {
     );
 
     expect(error).toBeInstanceOf(ResourceNotFoundFault);
+  });
+});
+
+describe('ApplyPendingMaintenanceAction', () => {
+  it('applies an action now: maintenance while the server restarts, then available, the action gone, the data kept', async () => {
+    const service = handle.sandbox.context.service<RdsService>('rds');
+    const arn = service!.seedPendingMaintenanceAction('us-east-1', 'orders', {
+      Action: 'os-upgrade',
+      Description: 'Security patch: OS update',
+    });
+    const instance = await describeInstance('orders');
+    await withPg(instance.Endpoint ?? {}, MASTER, (client) =>
+      client.query("CREATE TABLE IF NOT EXISTS patched AS SELECT 'before the patch' AS note"),
+    );
+
+    const out = await rds.send(
+      new ApplyPendingMaintenanceActionCommand({
+        ResourceIdentifier: arn,
+        ApplyAction: 'os-upgrade',
+        OptInType: 'immediate',
+      }),
+    );
+    const during = await instanceStatus(rds, 'orders');
+    await waitForInstance(rds, 'orders');
+    const left = await rds.send(new DescribePendingMaintenanceActionsCommand({ ResourceIdentifier: arn }));
+    const after = await describeInstance('orders');
+    const rows = await withPg(after.Endpoint ?? {}, MASTER, (client) =>
+      client.query('SELECT note FROM patched'),
+    );
+
+    expect(out.ResourcePendingMaintenanceActions?.PendingMaintenanceActionDetails).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({
+          Action: 'os-upgrade',
+          OptInStatus: 'immediate',
+          CurrentApplyDate: expect.any(Date),
+        }),
+      ]),
+    );
+    expect(during).toBe('maintenance');
+    const actions = (left.PendingMaintenanceActions ?? []).flatMap(
+      (r) => r.PendingMaintenanceActionDetails ?? [],
+    );
+    expect(actions.map((a) => a.Action)).not.toContain('os-upgrade');
+    expect(rows.rows).toEqual([{ note: 'before the patch' }]);
+  });
+
+  it('records next-maintenance and undo-opt-in without applying anything', async () => {
+    const service = handle.sandbox.context.service<RdsService>('rds');
+    const arn = service!.seedPendingMaintenanceAction('us-east-1', 'orders', { Action: 'db-upgrade' });
+
+    const later = await rds.send(
+      new ApplyPendingMaintenanceActionCommand({
+        ResourceIdentifier: arn,
+        ApplyAction: 'db-upgrade',
+        OptInType: 'next-maintenance',
+      }),
+    );
+    const status = await instanceStatus(rds, 'orders');
+    const undone = await rds.send(
+      new ApplyPendingMaintenanceActionCommand({
+        ResourceIdentifier: arn,
+        ApplyAction: 'db-upgrade',
+        OptInType: 'undo-opt-in',
+      }),
+    );
+
+    const find = (out: typeof later) =>
+      out.ResourcePendingMaintenanceActions?.PendingMaintenanceActionDetails?.find(
+        (a) => a.Action === 'db-upgrade',
+      );
+    expect(find(later)?.OptInStatus).toBe('next-maintenance');
+    expect(status).toBe('available');
+    expect(find(undone)?.OptInStatus).toBeUndefined();
+  });
+
+  it('refuses an action that is not pending, an unknown OptInType and an unknown resource', async () => {
+    const arn = 'arn:aws:rds:us-east-1:000000000000:db:orders';
+
+    const notPending = await failure(
+      rds.send(
+        new ApplyPendingMaintenanceActionCommand({
+          ResourceIdentifier: arn,
+          ApplyAction: 'hardware-maintenance',
+          OptInType: 'immediate',
+        }),
+      ),
+    );
+    const badType = await failure(
+      rds.send(
+        new ApplyPendingMaintenanceActionCommand({
+          ResourceIdentifier: arn,
+          ApplyAction: 'db-upgrade',
+          OptInType: 'tomorrow',
+        }),
+      ),
+    );
+    const ghost = await failure(
+      rds.send(
+        new ApplyPendingMaintenanceActionCommand({
+          ResourceIdentifier: 'arn:aws:rds:us-east-1:000000000000:db:ghost',
+          ApplyAction: 'db-upgrade',
+          OptInType: 'immediate',
+        }),
+      ),
+    );
+
+    expect(notPending.name).toBe('InvalidParameterValue');
+    expect(notPending.message).toContain('hardware-maintenance is not pending');
+    expect(badType.name).toBe('InvalidParameterValue');
+    expect(ghost).toBeInstanceOf(ResourceNotFoundFault);
   });
 });
 

@@ -66,9 +66,14 @@ function selectedChecks(configured: HealthChecks, names: readonly string[] | und
 const countOf = (checks: ReturnType<typeof selectedChecks>) =>
   checks.http.length + checks.tls.length + checks.rds.length + checks.queries.length;
 
-/** How a change is rolled back: in place, unless an engine version (which RDS cannot downgrade) is part of it. */
+/**
+ * How a change is rolled back: in place, unless an engine version (which RDS cannot downgrade) is
+ * part of it or it applies pending maintenance (a patch cannot be taken off): then by restore.
+ */
 export function rollbackMethodOf(change: RdsChange): RollbackMethod {
-  return change.engineVersion !== undefined ? 'restore' : 'in-place';
+  return change.engineVersion !== undefined || change.pendingMaintenance !== undefined
+    ? 'restore'
+    : 'in-place';
 }
 
 const NO_CHECKS = { http: [], tls: [], rds: [], queries: [], backupFreshness: true };

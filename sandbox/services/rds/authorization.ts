@@ -248,6 +248,13 @@ export function rdsAccessChecks(action: string, input: RdsInput, view: RdsAuthor
         },
       ];
     }
+    case 'ApplyPendingMaintenanceAction':
+      return [
+        {
+          action: 'rds:ApplyPendingMaintenanceAction',
+          resources: [resourceByArn(id('ResourceIdentifier'), r)],
+        },
+      ];
     case 'ModifyDBInstance': {
       const resources = [
         r.existing('db', id('DBInstanceIdentifier')),

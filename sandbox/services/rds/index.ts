@@ -17,6 +17,7 @@ import { CLUSTER_OPERATIONS } from './clusters.ts';
 import { RdsInput } from './input.ts';
 import { handleInspection } from './inspection.ts';
 import { INSTANCE_OPERATIONS } from './instances.ts';
+import { MAINTENANCE_OPERATIONS } from './maintenance.ts';
 import { SERVICE_NAMESPACE } from './model.ts';
 import { type Operation, type OperationContext, renderContext } from './operation.ts';
 import { resume } from './resume.ts';
@@ -34,6 +35,7 @@ const OPERATIONS: ReadonlyMap<string, Operation> = new Map(
     ...CLUSTER_OPERATIONS,
     ...SNAPSHOT_OPERATIONS,
     ...TAG_OPERATIONS,
+    ...MAINTENANCE_OPERATIONS,
   }),
 );
 

@@ -2,6 +2,7 @@
  * Picking up after a restart with the same data directory.
  */
 import { applyNow, failRecord, failSnapshot, provision, retire } from './lifecycle.ts';
+import { finishImmediateActions } from './maintenance.ts';
 import type { RdsRuntime, ServerRecord } from './runtime.ts';
 
 /**
@@ -47,6 +48,7 @@ export async function resume(rt: RdsRuntime): Promise<void> {
         async () => {
           await rt.startServer(record);
           if (record.applying) await applyNow(rt, record);
+          finishImmediateActions(rt, record);
           record.status = 'available';
           store.save();
         },

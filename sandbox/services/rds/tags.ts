@@ -1,6 +1,7 @@
 /**
  * Tagging by ARN (AddTagsToResource, ListTagsForResource, RemoveTagsFromResource) and
- * DescribePendingMaintenanceActions over actions seeded through the service's in-process API.
+ * DescribePendingMaintenanceActions over actions seeded through the service's in-process API
+ * (maintenance.ts applies them).
  */
 import { paginate } from './describe.ts';
 import * as errors from './errors.ts';
@@ -102,20 +103,25 @@ const describePendingMaintenanceActions: Operation = (context: OperationContext,
       ResourcePendingMaintenanceActions: page.map(([arn, actions]) => ({
         ResourceIdentifier: arn,
         PendingMaintenanceActionDetails: {
-          PendingMaintenanceAction: actions.map((action) => ({
-            Action: action.Action,
-            AutoAppliedAfterDate: toDate(action.AutoAppliedAfterDate),
-            ForcedApplyDate: toDate(action.ForcedApplyDate),
-            OptInStatus: action.OptInStatus,
-            CurrentApplyDate: toDate(action.CurrentApplyDate),
-            Description: action.Description,
-          })),
+          PendingMaintenanceAction: renderActions(actions),
         },
       })),
     },
     Marker: marker,
   };
 };
+
+/** Pending maintenance actions as RDS renders them (`PendingMaintenanceAction` members). */
+export function renderActions(actions: readonly MaintenanceAction[]) {
+  return actions.map((action) => ({
+    Action: action.Action,
+    AutoAppliedAfterDate: toDate(action.AutoAppliedAfterDate),
+    ForcedApplyDate: toDate(action.ForcedApplyDate),
+    OptInStatus: action.OptInStatus,
+    CurrentApplyDate: toDate(action.CurrentApplyDate),
+    Description: action.Description,
+  }));
+}
 
 function toDate(ms: number | undefined): Date | undefined {
   return ms === undefined ? undefined : new Date(ms);
