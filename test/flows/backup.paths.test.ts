@@ -204,7 +204,10 @@ describe.sequential('backup flow paths', () => {
       [1, 1],
       [1, 2],
     ]);
-    expect(flow.script.eventsOf('backup-verify').at(-1)).toMatchObject({ step: 'finish', results: [{ from: 0 }, { from: 1 }] });
+    expect(flow.script.eventsOf('backup-verify').at(-1)).toMatchObject({
+      step: 'finish',
+      results: [{ from: 0 }, { from: 1 }],
+    });
     expect(run.output?.entry).toMatchObject({ verification: { ok: true, objectsChecked: 4 } });
   });
 
@@ -355,7 +358,9 @@ describe.sequential('backup flow paths', () => {
       'ReportUnverified',
       'VerificationFailed',
     ]);
-    expect(later.states).toEqual(expect.arrayContaining(['VerifyParts', 'VerifyFinish', 'DescribeUnverified']));
+    expect(later.states).toEqual(
+      expect.arrayContaining(['VerifyParts', 'VerifyFinish', 'DescribeUnverified']),
+    );
     expect(reported().map((record) => record.backups[0]!.verification)).toEqual([
       {
         ok: false,
