@@ -196,7 +196,9 @@ describe.sequential('backup flow paths', () => {
 
     expect(run.status).toBe('SUCCEEDED');
     expect(steps()).toEqual(['plan', 'plan', 'plan', 'run', 'run', 'run']);
-    expect(ranges.map((event) => [event.from, event.cursor?.calls ?? null]).sort()).toEqual([
+    expect(
+      ranges.map((event) => [event.from, (event.cursor as { calls?: number } | null)?.calls ?? null]).sort(),
+    ).toEqual([
       [0, null],
       [0, 1],
       [0, 2],
