@@ -20,12 +20,17 @@
  * module load, a Lambda cold start, is apart); rclone's and awscli's are their whole process.
  * Targets to report against (figures, never pass/fail): Caretaker ÷ rclone crypt ≤ 1.0 for each
  * shape, Caretaker ÷ plain copy ≤ 1.1 for 1 GiB, ≤ 1 GenerateDataKey per 10,000 objects,
- * incremental ≥ 20× faster than full. Ends with one JSON line of the figures (medians over the
+ * incremental ≥ 20× faster than full. It also backs up and verifies (fanned out over the parts, as
+ * the Backup flow does) 1,000, 10,000 and 100,000 objects of 1 KiB, to show how verification time
+ * grows with the object count. Ends with one JSON line of the figures (medians over the
  * rounds, with their spread).
  *
  * Run: npm run bench:backup
  *   BENCH_ROUNDS=3             repeat the side-by-side comparisons (ratios are taken per round)
  *   BENCH_CPU_PROF_DIR=<dir>   write a V8 CPU profile of every Caretaker run (node --cpu-prof)
+ *   BENCH_ONLY=verify          only the fanned-out verification of 1,000, 10,000 and 100,000
+ *                              objects (figures verify1kSeconds, verify10kSeconds, verify100kSeconds)
+ *   BENCH_VERIFY_CHILDREN=4    verification children at once (the Map's MaxConcurrency)
  */
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -51,6 +56,7 @@ import {
   seconds,
   spreadOf,
 } from './backup/measure.ts';
+import type { VerifyReport, VerifyTask } from './backup/verify-child.ts';
 
 const KIB = 1024;
 const MIB = 1024 * KIB;
@@ -59,6 +65,13 @@ const CARETAKER_CHILD = fileURLToPath(new URL('./backup/caretaker-child.ts', imp
 const PLAIN_CHILD = fileURLToPath(new URL('./backup/plain-copy-child.ts', import.meta.url));
 const ROUNDS = Math.max(1, Number(process.env.BENCH_ROUNDS ?? 1));
 const PROFILE_DIR = process.env.BENCH_CPU_PROF_DIR;
+/** `verify`: only the verification at growing object counts (skips the side-by-side copies). */
+const ONLY = process.env.BENCH_ONLY;
+const VERIFY_CHILD = fileURLToPath(new URL('./backup/verify-child.ts', import.meta.url));
+const VERIFY_COUNTS = [1000, 10_000, 100_000];
+/** Map children at once: the machine's cores bound it here; in AWS it is ${BackupMaxConcurrency}. */
+const VERIFY_CHILDREN = Math.max(1, Number(process.env.BENCH_VERIFY_CHILDREN ?? 4));
+const VERIFY_PARTS_PER_ITEM = 10;
 
 interface Shape {
   readonly id: 'small' | 'tiny' | 'large';
@@ -140,9 +153,11 @@ async function main(): Promise<void> {
     console.log(
       `Sandbox at ${sandbox.url}; Node ${execFileSync(process.execPath, ['--version']).toString().trim()} for Caretaker and the plain copy; ${cpus().length} CPUs, load average ${loadAtStart.toFixed(1)}; ${ROUNDS} round(s). Filling the source bucket …`,
     );
-    await fill(s3, buckets.source, 'small/', 1000, 64 * KIB);
-    await fill(s3, buckets.source, 'many/', 10_000, 1 * KIB);
-    await fillLarge(s3, buckets.source, 'large/one-gib.bin', GIB);
+    if (ONLY !== 'verify') {
+      await fill(s3, buckets.source, 'small/', 1000, 64 * KIB);
+      await fill(s3, buckets.source, 'many/', 10_000, 1 * KIB);
+      await fillLarge(s3, buckets.source, 'large/one-gib.bin', GIB);
+    }
 
     const base = { PATH: process.env.PATH, HOME: process.env.HOME };
     const childEnv: NodeJS.ProcessEnv = {
@@ -245,6 +260,7 @@ async function main(): Promise<void> {
           calls: report.calls,
           heapPeakMb: Math.round(report.heapPeak / MIB),
           mode: report.result?.mode,
+          backupId: report.result?.backupId,
           kms: countsSince(kmsCounts, kmsBefore),
           totals: report.result?.totals,
         },
@@ -261,6 +277,55 @@ async function main(): Promise<void> {
       );
       return result;
     };
+
+    // Verification fanned out over the manifest's parts, at growing object counts (issue 12 point 3).
+    const verifyFigures: Record<string, number> = {};
+    console.log(
+      `Verification fanned out (${VERIFY_CHILDREN} children at once, ${VERIFY_PARTS_PER_ITEM} parts of 1,000 objects per item), 1 KiB objects:`,
+    );
+    for (const count of VERIFY_COUNTS) {
+      const prefix = `verify-${count}/`;
+      await fill(s3, buckets.source, prefix, count, 1 * KIB);
+      const backupRun = await measure(
+        `caretaker full ${count.toLocaleString('en')} × 1 KiB (to verify)`,
+        () => caretaker(`verify-${count}`, prefix),
+      );
+      const backupId = (backupRun.detail as { backupId?: string }).backupId!;
+      const task: VerifyTask = { set: `verify-${count}`, backupId, partsPerItem: VERIFY_PARTS_PER_ITEM };
+      const verified = await measure(
+        `caretaker verify (fanned out) ${count.toLocaleString('en')} objects`,
+        async () => {
+          const run = await measureProcess(
+            process.execPath,
+            ['--import', 'tsx', VERIFY_CHILD, JSON.stringify(task)],
+            { ...childEnv, BENCH_VERIFY_CHILDREN: String(VERIFY_CHILDREN) },
+          );
+          const report = lastJsonLine<VerifyReport>(run.stdout);
+          if (report.objectsChecked !== count)
+            throw new Error(`verified ${report.objectsChecked} of ${count} objects`);
+          return {
+            wallMs: report.wallMs,
+            cpuMs: report.cpuMs,
+            serverCpuMs: run.serverCpuMs,
+            peakRssKb: run.peakRssKb,
+            detail: { parts: report.parts, items: report.items, rangeCalls: report.rangeCalls },
+          };
+        },
+      );
+      const label = count >= 1000 ? `${count / 1000}k` : String(count);
+      verifyFigures[`verify${label}Seconds`] = round(verified.wallMs / 1000);
+      verifyFigures[`verify${label}MsPerObject`] = round(verified.wallMs / count);
+    }
+    console.log(
+      `Verify time by object count: ${VERIFY_COUNTS.map((count) => {
+        const label = count >= 1000 ? `${count / 1000}k` : String(count);
+        return `${count.toLocaleString('en')} → ${verifyFigures[`verify${label}Seconds`]} s (${verifyFigures[`verify${label}MsPerObject`]} ms/object)`;
+      }).join(', ')}`,
+    );
+    if (ONLY === 'verify') {
+      console.log(JSON.stringify({ ...verifyFigures, verifyChildren: VERIFY_CHILDREN, cpus: cpus().length }));
+      return;
+    }
 
     type RoundResult = Record<
       Shape['id'],
@@ -413,7 +478,7 @@ async function main(): Promise<void> {
     console.log(
       `Caretaker peak RSS: ${figures.caretakerPeakRssSmallMb} MB for 64 KiB objects, ${figures.caretakerPeakRssLargeMb} MB for 1 GiB (${figures.caretakerPeakRssLargeVsSmall}×; flat means ≈ 1)`,
     );
-    console.log(JSON.stringify(figures));
+    console.log(JSON.stringify({ ...figures, ...verifyFigures }));
   } finally {
     await sandbox.stop();
     rmSync(dataDir, { recursive: true, force: true });

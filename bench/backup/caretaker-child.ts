@@ -27,7 +27,7 @@ export interface CaretakerReport {
   readonly coldStartMs: number;
   readonly calls: number;
   readonly heapPeak: number;
-  readonly result?: { readonly totals: unknown; readonly mode: string };
+  readonly result?: { readonly totals: unknown; readonly mode: string; readonly backupId: string };
 }
 
 const task = JSON.parse(process.argv[2] ?? '{}') as CaretakerTask;
@@ -56,7 +56,7 @@ const context = {
 };
 const started = performance.now();
 const cpuStart = process.cpuUsage();
-let outcome: { done: boolean; result?: { totals: unknown; mode: string } };
+let outcome: { done: boolean; result?: { totals: unknown; mode: string; backupId: string } };
 let calls = 0;
 do {
   outcome = (await handler(task, context)) as typeof outcome;

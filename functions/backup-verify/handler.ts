@@ -6,7 +6,8 @@
  * sealed with KMS (only this function's role may make such seals), which is what makes the backup
  * a verified recovery point. Without a backupId it verifies the newest backup whose manifest seal
  * verifies, and says which and why (`chosen`). Resumable: while `done` is false, call again with
- * the returned `continuation`.
+ * the returned `continuation`. For backups of millions of objects the flows fan the work out over
+ * the manifest's parts instead (`step`: plan, range, finish; fan-out.ts).
  */
 import type { Context } from 'aws-lambda';
 import { budgetFrom } from '#common/backup/budget';
@@ -19,7 +20,13 @@ import { TOOL_VERSION } from '#common/backup/version';
 import { s3 } from '#common/clients';
 import { caretakerHandler } from '#common/middleware';
 import { correlate, logger, metrics } from '#common/observability';
-import { type VerifyEvent, verifyEventSchema } from './input.ts';
+import { finishStep, planStep, rangeStep } from './fan-out.ts';
+import {
+  type BackupVerifyEvent,
+  backupVerifyEventSchema,
+  type VerifyEvent,
+  verifyEventSchema,
+} from './input.ts';
 
 const ENVIRONMENT = backupEnvironment();
 const CRYPTO = cryptoFor(ENVIRONMENT);
@@ -94,4 +101,20 @@ function subsetFrom(text: string) {
   return parsed;
 }
 
-export const handler = caretakerHandler('backup-verify', verifyEventSchema, verify);
+/** Runs one step: the whole verification (no `step`), or a step of the fanned-out one. */
+export async function backupVerify(event: BackupVerifyEvent, context: Context): Promise<unknown> {
+  switch (event.step) {
+    case 'whole': {
+      const { step: _whole, ...whole } = event;
+      return verify(whole, context);
+    }
+    case 'plan':
+      return planStep(ENVIRONMENT, CRYPTO, event);
+    case 'range':
+      return rangeStep(ENVIRONMENT, CRYPTO, event, context);
+    case 'finish':
+      return finishStep(ENVIRONMENT, CRYPTO, event);
+  }
+}
+
+export const handler = caretakerHandler('backup-verify', backupVerifyEventSchema, backupVerify);

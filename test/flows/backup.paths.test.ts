@@ -68,6 +68,35 @@ const planned = (batches: number) => ({
   mapResultsPrefix: `backups/uploads/${BACKUP_ID}/work/map`,
 });
 
+/**
+ * backup-verify fanned out: `plan` splits `parts` parts into ranges of one, each `range` call
+ * verifies its range (`callsPerRange` calls each), `finish` adds the ranges up.
+ */
+function scriptedVerify(parts = 2, callsPerRange = 1) {
+  return (event: Record<string, any>) => {
+    if (event.step === 'plan') {
+      return {
+        set: event.set,
+        backupId: event.backupId,
+        subset: 'all',
+        manifestSha256: 'a'.repeat(64),
+        startedAt: '2026-01-02T03:04:05.000Z',
+        chainLinks: 0,
+        parts,
+        items: Array.from({ length: parts }, (_, from) => ({ from, to: from + 1 })),
+      };
+    }
+    if (event.step === 'range') {
+      const calls = (event.cursor?.calls ?? 0) + 1;
+      if (calls < callsPerRange) return { done: false, cursor: { calls } };
+      const summary = { from: event.from, to: event.to, entriesChecked: 2, objectsRead: 2, bytesRead: 20 };
+      return { done: true, summary: { ...summary, problemCount: 0, problems: [] } };
+    }
+    const objects = (event.results as { objectsRead: number }[]).reduce((sum, r) => sum + r.objectsRead, 0);
+    return { done: true, ok: true, subset: event.subset, objectsChecked: objects };
+  };
+}
+
 /** Every function doing its job in one call: a small set, copied inline, verified and reported. */
 function scriptHappyPath(): void {
   flow.script.reset();
@@ -90,7 +119,7 @@ function scriptHappyPath(): void {
       if (event.step === 'batches') return { done: true };
       return { done: true, result };
     })
-    .on('backup-verify', () => ({ done: true, subset: 'all', objectsChecked: 3 }))
+    .on('backup-verify', scriptedVerify())
     .on('report', (event) => {
       const found = findings(runRecordSchema.parse(event));
       return { severity: found.severity, failures: found.failures.length };
@@ -116,7 +145,8 @@ describe.sequential('backup flow paths', () => {
       'CopiedInline?',
       'InlineDone',
       'Verify',
-      'Verified?',
+      'VerifyParts',
+      'VerifyFinish',
       'DescribeVerified',
       'ReportVerified?',
       'Report',
@@ -134,7 +164,7 @@ describe.sequential('backup flow paths', () => {
         copiedBytes: 10,
         durationMs: 1200,
         location: `s3://${BUCKET}/backups/uploads/${BACKUP_ID}/manifest.json`,
-        verification: { ok: true, subset: 'all', objectsChecked: 3 },
+        verification: { ok: true, subset: 'all', objectsChecked: 4 },
       },
     });
     expect(reported()).toEqual([expect.objectContaining({ flow: 'Backup', backups: [run.output!.entry] })]);
@@ -159,18 +189,28 @@ describe.sequential('backup flow paths', () => {
         const runs = steps().filter((step) => step === 'run').length;
         return runs < 3 ? { done: false } : { done: true, result };
       })
-      .on('backup-verify', (_event, call) =>
-        call === 0
-          ? { done: false, continuation: 'after:a.txt' }
-          : { done: true, subset: 'all', objectsChecked: 3 },
-      );
+      .on('backup-verify', scriptedVerify(2, 3));
 
     const run = await flow.run({ set: 'uploads' });
+    const ranges = flow.script.eventsOf('backup-verify').filter((event) => event.step === 'range');
 
     expect(run.status).toBe('SUCCEEDED');
     expect(steps()).toEqual(['plan', 'plan', 'plan', 'run', 'run', 'run']);
-    expect(flow.script.eventsOf('backup-verify')[1]).toMatchObject({ continuation: 'after:a.txt' });
-    expect(run.states).toContain('VerifyMore');
+    expect(
+      ranges.map((event) => [event.from, (event.cursor as { calls?: number } | null)?.calls ?? null]).sort(),
+    ).toEqual([
+      [0, null],
+      [0, 1],
+      [0, 2],
+      [1, null],
+      [1, 1],
+      [1, 2],
+    ]);
+    expect(flow.script.eventsOf('backup-verify').at(-1)).toMatchObject({
+      step: 'finish',
+      results: [{ from: 0 }, { from: 1 }],
+    });
+    expect(run.output?.entry).toMatchObject({ verification: { ok: true, objectsChecked: 4 } });
   });
 
   it('fans many batches out over the Distributed Map, two per child, then finalizes', async () => {
@@ -226,11 +266,7 @@ describe.sequential('backup flow paths', () => {
         if (step === 'batches') return onceThen(`batches busy`, () => ({ done: true }));
         return onceThen('finalize', () => ({ done: true, result }));
       })
-      .on('backup-verify', (event) =>
-        event.continuation === undefined
-          ? onceThen('verify', () => ({ done: false, continuation: 'after:a.txt' }))
-          : onceThen('verify more', () => ({ done: true, subset: 'all', objectsChecked: 3 })),
-      )
+      .on('backup-verify', (event) => onceThen(`verify ${event.step}`, () => scriptedVerify(1)(event)))
       .on('report', () => onceThen('report', () => ({ severity: 'info', failures: 0 })));
 
     const fanned = await flow.run({ set: 'uploads' });
@@ -305,25 +341,28 @@ describe.sequential('backup flow paths', () => {
     expect(reported()).toHaveLength(1);
   });
 
-  it('reports a backup that fails verification (first call or a later one), then fails', async () => {
+  it('reports a backup that fails verification (its plan or its finish), then fails', async () => {
     scriptHappyPath();
     flow.script.on('backup-verify', () => fail('IntegrityError', 'data/a.txt: SHA-256 does not match'));
     const first = await flow.run({ set: 'uploads' });
     flow.script.on('backup-verify', (event) =>
-      event.continuation === undefined
-        ? { done: false, continuation: 'after:a.txt' }
-        : fail('IntegrityError', 'data/b.txt: SHA-256 does not match'),
+      event.step === 'finish'
+        ? fail('IntegrityError', 'data/b.txt: SHA-256 does not match')
+        : scriptedVerify(3)(event),
     );
     const later = await flow.run({ set: 'uploads' });
 
     expect([first.error, later.error]).toEqual(['IntegrityError', 'IntegrityError']);
-    expect(first.states.slice(-4)).toEqual([
+    expect(first.states.slice(-5)).toEqual([
+      'Verify',
       'DescribeUnverified',
       'ReportUnverified?',
       'ReportUnverified',
       'VerificationFailed',
     ]);
-    expect(later.states).toContain('VerifyMore');
+    expect(later.states).toEqual(
+      expect.arrayContaining(['VerifyParts', 'VerifyFinish', 'DescribeUnverified']),
+    );
     expect(reported().map((record) => record.backups[0]!.verification)).toEqual([
       {
         ok: false,
@@ -336,6 +375,28 @@ describe.sequential('backup flow paths', () => {
         error: { name: 'IntegrityError', message: expect.stringContaining('b.txt') },
       },
     ]);
+  });
+
+  it('reports a verification whose range could not be verified (an error after its retries), then fails', async () => {
+    scriptHappyPath();
+    flow.script.on('backup-verify', (event) =>
+      event.step === 'range' && event.from === 1
+        ? fail('AccessDeniedError', 'KMS refused to decrypt data/k.txt')
+        : scriptedVerify(2)(event),
+    );
+
+    const run = await flow.run({ set: 'uploads' });
+
+    expect(run.status).toBe('FAILED');
+    expect(run.states.slice(-5)).toEqual([
+      'VerifyParts',
+      'DescribeUnverified',
+      'ReportUnverified?',
+      'ReportUnverified',
+      'VerificationFailed',
+    ]);
+    expect(flow.script.eventsOf('backup-verify').map((event) => event.step)).not.toContain('finish');
+    expect(reported()[0]!.backups[0]!.verification).toMatchObject({ ok: false, error: { name: run.error } });
   });
 
   it('started by a parent, fails with the error of a failed step or verification without reporting', async () => {

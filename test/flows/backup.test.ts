@@ -195,7 +195,8 @@ describe('backup flow', () => {
       'CopiedInline?',
       'InlineDone',
       'Verify',
-      'Verified?',
+      'VerifyParts',
+      'VerifyFinish',
       'DescribeVerified',
       'ReportVerified?',
       'Report',
@@ -215,7 +216,9 @@ describe('backup flow', () => {
     expect(output.backup).toMatchObject({ mode: 'full', totals: { objects: 9, copiedObjects: 9, parts: 5 } });
     expect(states).toEqual(expect.arrayContaining(['CopyBatches', 'Finalize', 'Finalized?', 'FanOutDone']));
     expect(states).not.toContain('CopyInline');
-    expect(mapRuns.mapRuns).toHaveLength(1);
+    // Two Map Runs: the copy over batch groups, and the verification over ranges of two parts.
+    expect(mapRuns.mapRuns).toHaveLength(2);
+    expect(output.entry.verification).toMatchObject({ ok: true, objectsChecked: 9 });
     expect(await verified(set.name, output.backup.backupId)).toMatchObject({ ok: true, objectsChecked: 9 });
   });
 
@@ -243,10 +246,11 @@ describe('backup flow', () => {
     const states = statesEntered(await historyOf(sfn, again.executionArn!));
 
     expect(JSON.parse(again.output ?? '{}').backup).toEqual(first.backup);
-    expect(states.slice(-6)).toEqual([
+    expect(states.slice(-7)).toEqual([
       'AlreadyDone',
       'Verify',
-      'Verified?',
+      'VerifyParts',
+      'VerifyFinish',
       'DescribeVerified',
       'ReportVerified?',
       'Report',
@@ -308,7 +312,7 @@ describe('backup flow', () => {
     expect(again.status).toBe('FAILED');
     expect(again.error).toBe('IntegrityError');
     expect(states.slice(-5)).toEqual([
-      'Verify',
+      'VerifyFinish',
       'DescribeUnverified',
       'ReportUnverified?',
       'ReportUnverified',

@@ -20,7 +20,7 @@ import type { Sandbox } from '../../sandbox/index.ts';
 import { kmsService } from '../../sandbox/services/kms/index.ts';
 import { s3Service } from '../../sandbox/services/s3/index.ts';
 import { patternBytes } from '../fixtures/backup/pattern.ts';
-import { backup, context, readAll, restore, untilDone, verify } from './backup-harness.ts';
+import { backup, context, readAll, restore, untilDone, verify, verifyFannedOut } from './backup-harness.ts';
 
 interface Fixture {
   readonly keyArn: string;
@@ -154,6 +154,14 @@ describe('a format-1 backup chain', () => {
     expect(incremental).toMatchObject({ ok: true, objectsChecked: 6, chainLinks: 1 });
   });
 
+  it('verifies fanned out over its parts as the Backup flow does, counting what the single function counts', async () => {
+    const full = await verifyFannedOut({ set: FIXTURE.set, backupId: FIXTURE.backups.full });
+    const incremental = await verifyFannedOut({ set: FIXTURE.set, backupId: FIXTURE.backups.incremental });
+
+    expect(full.result).toMatchObject({ ok: true, objectsChecked: 5 });
+    expect(incremental.result).toMatchObject({ ok: true, objectsChecked: 6, chainLinks: 1 });
+  });
+
   it('restores byte for byte, with its HTTP headers and user metadata', async () => {
     const { target, objects } = await restoreOf(FIXTURE.backups.incremental);
     const meta = await s3.send(new HeadObjectCommand({ Bucket: target, Key: 'data/meta.json' }));
@@ -243,6 +251,7 @@ describe('a format-1 backup chain', () => {
       (bytes) => partSchema.parse(JSON.parse(bytes.toString())).objects,
     );
     const verified = await verify({ set: FIXTURE.set, backupId: last.backupId }, context());
+    const fannedOut = await verifyFannedOut({ set: FIXTURE.set, backupId: last.backupId });
     const restored = await restoreOf(last.backupId);
 
     expect(manifest).toMatchObject({
@@ -260,6 +269,7 @@ describe('a format-1 backup chain', () => {
       'data/ünï 😀.bin': FIXTURE.backups.full,
     });
     expect(verified).toMatchObject({ ok: true, objectsChecked: 6, chainLinks: 2 });
+    expect(fannedOut.result).toMatchObject({ ok: true, objectsChecked: 6, chainLinks: 2 });
     expectSource(restored.objects, { ...SOURCE, 'data/frames.bin': { body: changed } });
   });
 });

@@ -134,3 +134,54 @@ function lazyHandler(load: () => Promise<{ handler: unknown }>): Handler {
 export const backup = lazyHandler(() => import('../../functions/s3-backup/handler.ts'));
 export const verify = lazyHandler(() => import('../../functions/backup-verify/handler.ts'));
 export const restore = lazyHandler(() => import('../../functions/backup-restore/handler.ts'));
+
+/**
+ * A fanned-out verification as the flows run it (statemachines/backup.asl.json, VerifyParts):
+ * `plan`, then every range call after call (in parallel, as the Distributed Map's children), then
+ * `finish` with the ranges' summaries in item order. Returns the finish result and what it took.
+ */
+export async function verifyFannedOut(
+  event: { set: string; backupId?: string; subset?: string; partsPerItem?: number },
+  options: { timeBudgetMs?: number } = {},
+): Promise<{ result: any; plan: any; rangeCalls: number }> {
+  const plan = await verify({ step: 'plan', executionId: 'fan-out', ...event }, context());
+  let rangeCalls = 0;
+  const results = await Promise.all(
+    plan.items.map(async (item: { from: number; to: number }) => {
+      const { last, calls } = await untilDone((previous: any) =>
+        verify(
+          {
+            step: 'range',
+            set: plan.set,
+            backupId: plan.backupId,
+            subset: plan.subset,
+            manifestSha256: plan.manifestSha256,
+            from: item.from,
+            to: item.to,
+            cursor: previous?.cursor ?? null,
+            executionId: 'fan-out',
+            ...(options.timeBudgetMs === undefined ? {} : { timeBudgetMs: options.timeBudgetMs }),
+          },
+          context(),
+        ),
+      );
+      rangeCalls += calls;
+      return last.summary;
+    }),
+  );
+  const result = await verify(
+    {
+      step: 'finish',
+      set: plan.set,
+      backupId: plan.backupId,
+      subset: plan.subset,
+      manifestSha256: plan.manifestSha256,
+      startedAt: plan.startedAt,
+      chainLinks: plan.chainLinks,
+      results,
+      executionId: 'fan-out',
+    },
+    context(),
+  );
+  return { result, plan, rangeCalls };
+}

@@ -35,7 +35,8 @@ export interface VerifyRequest {
   readonly concurrency: number;
 }
 
-const problemSchema = z
+/** A finding as it travels in a continuation or a range's summary. */
+export const problemSchema = z
   .object({
     problem: z.enum(Object.keys(PROBLEMS) as [ProblemName, ...ProblemName[]]),
     backupId: z.string(),
@@ -103,7 +104,7 @@ export async function loadVerifiedManifest(
  * have exactly its size; a copy in a pack must fit in it, and the pack must end where its last
  * member does (`packEnd`, known for the backup's own packs: bytes appended to one are found).
  */
-function storedSizeProblem(
+export function storedSizeProblem(
   entry: ManifestEntry,
   listedSize: number,
   packEnd: number | undefined,
