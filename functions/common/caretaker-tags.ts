@@ -7,11 +7,14 @@
  * when the resource behind it carries that execution.
  */
 import type { Tag } from '@aws-sdk/client-rds';
-import { TAG as CONTRACT_TAG } from './recovery-points.ts';
 
 /** Tag keys Caretaker reads and writes. */
 export const TAG = {
-  ...CONTRACT_TAG,
+  // The shared data contract: what marks a recovery point Caretaker made and may restore from.
+  managed: 'caretaker:managed',
+  kind: 'caretaker:kind',
+  target: 'caretaker:target',
+  drillVerified: 'caretaker:drill-verified',
   stack: 'caretaker:stack',
   execution: 'caretaker:execution',
   /** On a restored instance or cluster: the snapshot it was restored from. */

@@ -19,15 +19,10 @@ import {
   type Tag,
 } from '@aws-sdk/client-rds';
 import { ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
+import { TAG } from './caretaker-tags.ts';
 import { logger } from './observability.ts';
 
-/** Tag keys of the shared data contract. */
-export const TAG = {
-  managed: 'caretaker:managed',
-  kind: 'caretaker:kind',
-  target: 'caretaker:target',
-  drillVerified: 'caretaker:drill-verified',
-} as const;
+export { TAG };
 
 export type RecoveryPointKind = 'backup' | 'snapshot';
 

@@ -4,7 +4,7 @@ import type * as kms from 'aws-cdk-lib/aws-kms';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
 import { ROLLBACK_POINT_SET } from '../../functions/common/backup/layout.ts';
-import { SEAL_PURPOSES } from '../../functions/common/backup/record-seal.ts';
+import { SEAL_PURPOSES } from '../../functions/common/backup/seal-purposes.ts';
 import type { CaretakerConfig } from '../config/schema.ts';
 import { keyThroughS3, makeSeals, neverSeal } from '../security/key-use.ts';
 import { allow } from '../security/nag.ts';

@@ -13,7 +13,7 @@ import { Stack } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as kms from 'aws-cdk-lib/aws-kms';
 import type { IConstruct } from 'constructs';
-import { PURPOSE_KEY, SEAL_PURPOSES } from '../../functions/common/backup/record-seal.ts';
+import { PURPOSE_KEY, SEAL_PURPOSES } from '../../functions/common/backup/seal-purposes.ts';
 
 const PURPOSE = `kms:EncryptionContext:${PURPOSE_KEY}`;
 

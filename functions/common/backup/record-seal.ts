@@ -15,15 +15,9 @@ import { AccessDeniedError } from '../errors.ts';
 import { type BackupCrypto, classifyDecryptError } from './crypto.ts';
 import { CONTEXT_KEYS, sha256Hex } from './manifest.ts';
 
-/** The encryption-context key naming what a seal is for (IAM conditions read it). */
-export const PURPOSE_KEY = 'caretaker:purpose';
+import { PURPOSE_KEY, SEAL_PURPOSES } from './seal-purposes.ts';
 
-/** What each kind of seal is for, as written in `caretaker:purpose`. */
-export const SEAL_PURPOSES = {
-  manifest: 'manifest-seal',
-  verification: 'verification-record',
-  catalogHead: 'catalog-head',
-} as const;
+export { PURPOSE_KEY, SEAL_PURPOSES };
 
 export type RecordPurpose = (typeof SEAL_PURPOSES)['verification' | 'catalogHead'];
 
