@@ -6,6 +6,7 @@
  * state machines, followed state by state, and checked afterwards: the data, what Caretaker did
  * not make, the alerts sent (one per run), and IAM denials (none). Leaves nothing behind.
  */
+import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -20,7 +21,7 @@ import {
 import { flowFile, type StateMachineFlow } from '#common/flows/names';
 import type { AslMachine } from '../../lib/flows/asl.ts';
 import { ProgressNarrator } from '../../lib/flows/progress.ts';
-import { type DeployResult, deployStack, synthesize } from '../deploy/index.ts';
+import { type DeployResult, deployStack } from '../deploy/index.ts';
 import { type Sandbox, startDefaultSandbox } from '../index.ts';
 import type { LambdaService } from '../services/lambda/index.ts';
 import type { SnsService } from '../services/sns/index.ts';
@@ -34,6 +35,7 @@ import { type Seeded, seed } from './seed.ts';
 export const DEFAULT_DRILL_CONFIG = 'config/drill.json';
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const APP_MODULE = fileURLToPath(new URL('./app-function.mjs', import.meta.url));
+const SYNTH_PROCESS = fileURLToPath(new URL('./synth-process.mjs', import.meta.url));
 const FLOWS: readonly StateMachineFlow[] = ['RoutineMaintenance', 'Cleanup', 'Update', 'DisasterRecovery'];
 
 export interface Injection {
@@ -219,8 +221,8 @@ export async function runDrill(options: DrillOptions = {}): Promise<DrillReport>
       say(
         `Synthesizing the stack for ${options.configPath ?? DEFAULT_DRILL_CONFIG} (bundling every function)`,
       );
-      synthesized = await phase('synth', async () =>
-        synthesize({ configPath: configFile, outdir: join(workDir, 'cdk.out') }),
+      synthesized = await phase('synth', () =>
+        synthesizeApart(configFile, join(workDir, 'cdk.out'), options.signal),
       );
     }
     cleanupAssembly = () => synthesized.cleanup();
@@ -374,6 +376,41 @@ export async function runDrill(options: DrillOptions = {}): Promise<DrillReport>
   } finally {
     await stop();
   }
+}
+
+/**
+ * Synthesizes in a child process (sandbox/drill/synth-process.mjs), so seeding goes on meanwhile;
+ * its bundling logs are kept and shown only if it fails. The config was validated before.
+ */
+async function synthesizeApart(
+  configPath: string,
+  outdir: string,
+  signal?: AbortSignal,
+): Promise<{ assemblyDir: string; stackName: string; cleanup(): void }> {
+  // Stopping the drill stops the synthesis too (the child is killed on abort).
+  const child = spawn(process.execPath, [SYNTH_PROCESS, configPath, outdir], {
+    cwd: ROOT,
+    stdio: ['ignore', 'pipe', 'pipe'],
+    ...(signal ? { signal } : {}),
+  });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (chunk: Buffer) => {
+    stdout += chunk.toString();
+  });
+  child.stderr.on('data', (chunk: Buffer) => {
+    stderr += chunk.toString();
+  });
+  const code = await new Promise<number | null>((resolve, reject) => {
+    child.on('error', reject);
+    child.on('close', resolve);
+  });
+  const line = stdout.trim().split('\n').at(-1);
+  if (code !== 0 || !line) {
+    throw new Error(`Synthesizing the drill's stack failed (exit ${code}):\n${stderr.trim().slice(-4000)}`);
+  }
+  const { assemblyDir, stackName } = JSON.parse(line) as { assemblyDir: string; stackName: string };
+  return { assemblyDir, stackName, cleanup: () => rmSync(outdir, { recursive: true, force: true }) };
 }
 
 interface ExecutionOutcome {

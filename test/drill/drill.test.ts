@@ -4,12 +4,12 @@
  * It must exit 0 with every run as expected, one alert per run, no IAM denial, and leave nothing
  * behind.
  */
-import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { DrillReport } from '../../sandbox/drill/run.ts';
-import { drill, postgresUnder } from './support.ts';
+import { drill, leftovers, postgresUnder } from './support.ts';
 
 let temporary: string;
 let report: DrillReport;
@@ -70,7 +70,7 @@ describe('caretaker sandbox drill', () => {
   });
 
   it('leaves no process and no temporary data behind', () => {
-    expect(readdirSync(temporary)).toEqual([]);
+    expect(leftovers(temporary)).toEqual([]);
     expect(postgresUnder(temporary)).toEqual([]);
   });
 });

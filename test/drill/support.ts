@@ -62,3 +62,11 @@ export function postgresUnder(dir: string): string[] {
   }
   return found;
 }
+
+/**
+ * What a drill left in its temporary directory. The toolchain's own caches (tsx's compiled
+ * sources, Node's compile cache) are reused by every later run and are not the drill's.
+ */
+export function leftovers(dir: string): string[] {
+  return readdirSync(dir).filter((name) => !/^tsx-\d+$/.test(name) && name !== 'node-compile-cache');
+}
