@@ -40,24 +40,43 @@ const minutes = z.number().int('expected whole minutes').min(1).max(1440);
 /** The `maintenanceWindow` config section. */
 export const maintenanceWindowSchema = z
   .object({
-    /** Local time the window opens, `HH:MM` (24 h). */
-    start: z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'expected a local time HH:MM such as 02:00'),
-    /** How long the window lasts, in minutes of elapsed time (a 4-hour window is 4 hours on DST nights too). */
-    durationMinutes: z.number().int('expected whole minutes').min(15).max(1440),
-    /** The window's time zone; default `environment.timeZone`. */
-    timeZone: timeZoneSchema.optional(),
-    /** Weekdays the window opens on (the day it opens, in its time zone); default every day. */
+    start: z
+      .string()
+      .regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'expected a local time HH:MM such as 02:00')
+      .meta({ title: 'HH:MM', description: 'local time the window opens (24 h)', examples: ['01:30'] }),
+    durationMinutes: z
+      .number()
+      .int('expected whole minutes')
+      .min(15)
+      .max(1440)
+      .describe(
+        'how long the window stays open, in elapsed minutes (a 4-hour window is 4 hours on a DST night too)',
+      ),
+    timeZone: timeZoneSchema.optional().describe("the window's time zone (default: `environment.timeZone`)"),
     days: z
       .array(z.enum(WEEKDAYS))
       .min(1)
       .refine((days) => new Set(days).size === days.length, 'expected each weekday at most once')
-      .optional(),
-    /** Minutes each kind of task is expected to take (overrides the declared defaults). */
+      .optional()
+      .describe('the weekdays it opens on (the day it opens, in its time zone); default: every day'),
     expectedMinutes: z
-      .object({ backup: minutes, snapshot: minutes, databaseMaintenance: minutes })
+      .object({
+        backup: minutes.describe(
+          `minutes a backup set (nested Backup flow, verified) is expected to take (default ${DEFAULT_EXPECTED_MINUTES.backup})`,
+        ),
+        snapshot: minutes.describe(
+          `minutes a snapshot with its DR copy is expected to take (default ${DEFAULT_EXPECTED_MINUTES.snapshot})`,
+        ),
+        databaseMaintenance: minutes.describe(
+          `minutes ANALYZE (and VACUUM) of a database is expected to take (default ${DEFAULT_EXPECTED_MINUTES.databaseMaintenance})`,
+        ),
+      })
       .partial()
       .strict()
-      .default({}),
+      .default({})
+      .describe(
+        'minutes each kind of task is expected to take: a task starts only while that much of the window is left',
+      ),
   })
   .strict();
 

@@ -9,7 +9,8 @@ import { isValidTimeZone } from './time-zone.ts';
 const count = z
   .number()
   .int('expected an integer')
-  .refine((n) => n >= -1, 'expected 0 (off), -1 (unlimited) or a positive count');
+  .refine((n) => n >= -1, 'expected 0 (off), -1 (unlimited) or a positive count')
+  .meta({ title: 'count' });
 
 /** An ISO 8601 duration string such as `P7D` or `P1Y6M`. */
 export const isoDurationSchema = z
@@ -17,12 +18,14 @@ export const isoDurationSchema = z
   .refine(
     (text) => parseIsoDuration(text) !== undefined,
     'expected an ISO 8601 duration such as P7D or PT12H',
-  );
+  )
+  .meta({ title: 'duration', examples: ['P7D', 'PT26H'] });
 
 /** An IANA time zone name. */
 export const timeZoneSchema = z
   .string()
-  .refine(isValidTimeZone, 'expected an IANA time zone name such as UTC or Europe/Berlin');
+  .refine(isValidTimeZone, 'expected an IANA time zone name such as UTC or Europe/Berlin')
+  .meta({ title: 'IANA zone', examples: ['Europe/Berlin'] });
 
 export const COUNT_OPTIONS = [
   'keepLast',
@@ -36,16 +39,25 @@ export type CountOption = (typeof COUNT_OPTIONS)[number];
 
 export const retentionPolicySchema = z
   .object({
-    keepLast: count.optional(),
-    keepHourly: count.optional(),
-    keepDaily: count.optional(),
-    keepWeekly: count.optional(),
-    keepMonthly: count.optional(),
-    keepYearly: count.optional(),
-    keepWithin: isoDurationSchema.optional(),
-    timeZone: timeZoneSchema.default('UTC'),
-    minKeep: z.number().int().min(0).default(1),
-    minAge: isoDurationSchema.optional(),
+    keepLast: count.optional().describe('keep the newest n points (0 or absent: off; -1: all)'),
+    keepHourly: count.optional().describe('keep the newest point of each of the last n hours that have one'),
+    keepDaily: count.optional().describe('keep the newest point of each of the last n days that have one'),
+    keepWeekly: count.optional().describe('keep the newest point of each of the last n weeks that have one'),
+    keepMonthly: count
+      .optional()
+      .describe('keep the newest point of each of the last n months that have one'),
+    keepYearly: count.optional().describe('keep the newest point of each of the last n years that have one'),
+    keepWithin: isoDurationSchema
+      .optional()
+      .describe('keep every point younger than this, counted back from the newest point'),
+    timeZone: timeZoneSchema.default('UTC').describe('time zone the hours, days, weeks … are counted in'),
+    minKeep: z
+      .number()
+      .int()
+      .min(0)
+      .default(1)
+      .describe('safety floor: never keep fewer than this many points, whatever the options say'),
+    minAge: isoDurationSchema.optional().describe('safety floor: never delete a point younger than this'),
   })
   .strict()
   .refine(

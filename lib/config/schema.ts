@@ -54,21 +54,28 @@ const checkEndpoint = (
   }
 };
 
+const PROTOCOLS = ['email', 'https', 'sms', 'sqs', 'lambda'] as const;
+const protocol = z.enum(PROTOCOLS).describe('delivery protocol');
+const endpoint = z
+  .string()
+  .describe(
+    'email address, `https://` URL, E.164 phone number, SQS queue ARN or Lambda function ARN (checked per protocol)',
+  );
+
 const subscription = z
   .object({
-    protocol: z.enum(['email', 'https', 'sms', 'sqs', 'lambda']),
-    endpoint: z.string(),
-    /** Deliver only alerts at or above this severity (an SNS filter policy on `severity`). */
-    minSeverity: z.enum(SEVERITIES).default('info'),
+    protocol,
+    endpoint,
+    minSeverity: z
+      .enum(SEVERITIES)
+      .default('info')
+      .describe('SNS filter policy on the `severity` attribute: deliver this severity and above'),
   })
   .strict()
   .superRefine(checkEndpoint);
 
 /** A subscriber of an escalation level: paged by protocol and endpoint, whatever the severity filter. */
-const escalationSubscription = z
-  .object({ protocol: z.enum(['email', 'https', 'sms', 'sqs', 'lambda']), endpoint: z.string() })
-  .strict()
-  .superRefine(checkEndpoint);
+const escalationSubscription = z.object({ protocol, endpoint }).strict().superRefine(checkEndpoint);
 
 /**
  * Escalation of unresolved critical incidents (DESIGN §11): level 1 gets every critical alert at
@@ -81,20 +88,34 @@ const escalation = z
       .array(
         z
           .object({
-            /** Minutes this level has to resolve the incident before the next level is paged. */
-            respondWithinMinutes: z.number().int().min(1).max(10_080),
-            subscriptions: z.array(escalationSubscription).min(1),
+            respondWithinMinutes: z
+              .number()
+              .int()
+              .min(1)
+              .max(10_080)
+              .describe('minutes this level has to resolve the incident before the next level is paged'),
+            subscriptions: z
+              .array(escalationSubscription)
+              .min(1)
+              .describe('who this level pages (protocols and endpoints as `alerts.subscriptions`)'),
           })
           .strict(),
       )
       .min(1)
-      .max(5),
-    /** How often open incidents are looked at (minutes); a level is paged at most this late. */
-    checkEveryMinutes: z.number().int().min(1).max(60).default(5),
+      .max(5)
+      .describe('the escalation levels, level 1 first'),
+    checkEveryMinutes: z
+      .number()
+      .int()
+      .min(1)
+      .max(60)
+      .default(5)
+      .describe('how often open incidents are looked at, in minutes: a level is paged at most this late'),
   })
-  .strict();
+  .strict()
+  .describe('escalation of critical incidents nobody resolves; without it nothing escalates');
 
-const schedule = (expression: string) =>
+const schedule = (expression: string, starts: string) =>
   z
     .object({
       expression: z
@@ -103,13 +124,23 @@ const schedule = (expression: string) =>
         .superRefine((text, ctx) => {
           const problem = scheduleExpressionProblem(text);
           if (problem) ctx.addIssue({ code: 'custom', message: problem });
+        })
+        .meta({
+          title: 'schedule expression',
+          description: '`rate(…)`, `cron(…)` or `at(…)`, in `environment.timeZone`',
         }),
-      enabled: z.boolean().default(true),
-      /** Let Scheduler start the run up to this many minutes late to spread load; 0 = exact. */
-      flexibleWindowMinutes: z.number().int().min(0).max(1440).default(0),
+      enabled: z.boolean().default(true).describe('`false` creates the schedule disabled'),
+      flexibleWindowMinutes: z
+        .number()
+        .int()
+        .min(0)
+        .max(1440)
+        .default(0)
+        .describe('Scheduler may start the run up to this many minutes late, to spread load; 0: on time'),
     })
     .strict()
-    .default({ expression, enabled: true, flexibleWindowMinutes: 0 });
+    .default({ expression, enabled: true, flexibleWindowMinutes: 0 })
+    .describe(starts);
 
 /** Defaults from the operators' maintenance calendar (DESIGN §1). */
 export const DEFAULT_SCHEDULES = {
@@ -121,16 +152,24 @@ export const DEFAULT_SCHEDULES = {
 
 const schedules = z
   .object({
-    health: schedule(DEFAULT_SCHEDULES.health),
-    routineMaintenance: schedule(DEFAULT_SCHEDULES.routineMaintenance),
-    cleanup: schedule(DEFAULT_SCHEDULES.cleanup),
-    drDrill: schedule(DEFAULT_SCHEDULES.drDrill),
+    health: schedule(DEFAULT_SCHEDULES.health, 'health checks (every 5 minutes)'),
+    routineMaintenance: schedule(
+      DEFAULT_SCHEDULES.routineMaintenance,
+      'the RoutineMaintenance flow with `{"scheduled": true}` (daily 02:00): health for the report, every backup set (the Backup flow, nested: back up, verify) and every RDS target (snapshot, cross-region copy) in parallel, one report',
+    ),
+    cleanup: schedule(
+      DEFAULT_SCHEDULES.cleanup,
+      'the Cleanup flow with `{"dryRun": false}` (weekly, Sunday 03:00): retention over managed snapshots and backups, then a report; at most once an hour',
+    ),
+    drDrill: schedule(
+      DEFAULT_SCHEDULES.drDrill,
+      'the DisasterRecovery flow with `{"mode": "drill"}` (quarterly, first day of Jan/Apr/Jul/Oct 05:00); not created when no RDS target or backup set is configured; at most once an hour',
+    ),
   })
   .strict();
 
 const updates = z
   .object({
-    /** Lambda functions (unqualified ARNs) whose aliases the Update flow may shift in canary steps. */
     lambdaFunctions: z
       .array(
         z
@@ -138,9 +177,13 @@ const updates = z
           .regex(
             /^arn:aws[\w-]*:lambda:[a-z0-9-]+:\d{12}:function:[\w-]+$/,
             'expected an unqualified Lambda function ARN (arn:aws:lambda:<region>:<account>:function:<name>)',
-          ),
+          )
+          .meta({ title: 'Lambda function ARN' }),
       )
-      .default([]),
+      .default([])
+      .describe(
+        'unqualified Lambda function ARNs whose aliases the Update flow may shift in canary steps; the update function may read and update the aliases of these functions only',
+      ),
   })
   .strict();
 
@@ -150,108 +193,175 @@ const LOG_RETENTION_DAYS = [
 
 const backupBucket = z
   .object({
-    /** Write-once backups: S3 Object Lock with a default retention. Can only be set when the bucket is created. */
     objectLock: z
-      .object({ mode: z.enum(['GOVERNANCE', 'COMPLIANCE']), retentionDays: positiveInt.max(36_500) })
+      .object({
+        mode: z
+          .enum(['GOVERNANCE', 'COMPLIANCE'])
+          .describe('GOVERNANCE: `breakGlassPrincipalArn` may bypass it; COMPLIANCE: no one can'),
+        retentionDays: positiveInt.max(36_500).describe('days each object version is locked'),
+      })
       .strict()
-      .optional(),
-    /** Days a replaced or deleted backup object version is kept before it expires. */
-    noncurrentVersionDays: positiveInt.default(30),
-    /** Days server access logs are kept. */
-    accessLogDays: positiveInt.default(90),
-    /**
-     * The one IAM role or user that may delete or shorten Object Lock GOVERNANCE retention
-     * (s3:BypassGovernanceRetention); the bucket policy denies it to everyone else. Absent: no one.
-     */
+      .optional()
+      .describe(
+        'write-once backups: S3 Object Lock with a default retention. Can only be set when the bucket is first created',
+      ),
+    noncurrentVersionDays: positiveInt
+      .default(30)
+      .describe('days a replaced or deleted backup object version is kept before it expires'),
+    accessLogDays: positiveInt.default(90).describe('days S3 server access logs are kept'),
     breakGlassPrincipalArn: z
       .string()
       .regex(
         /^arn:aws[\w-]*:iam::\d{12}:(role|user)\/[\w+=,.@/-]+$/,
         'expected an IAM role or user ARN (arn:aws:iam::<account>:role/<name>)',
       )
-      .optional(),
+      .optional()
+      .meta({
+        title: 'IAM role or user ARN',
+        description:
+          'the one IAM role or user that may delete or shorten Object Lock GOVERNANCE retention (`s3:BypassGovernanceRetention`); the bucket policy denies it to everyone else. Absent: no one. See [security.md](security.md#enabling-the-break-glass-principal)',
+      }),
   })
   .strict();
 
 const quotas = z
   .object({
-    /** Manual DB snapshots allowed per region (the AWS default quota is 100). */
-    manualSnapshots: positiveInt.default(100),
-    /** Warn when manual snapshots reach this percentage of the quota. */
-    snapshotWarnPercent: z.number().int().min(1).max(100).default(80),
-    /** Concurrent cross-region snapshot copies allowed per destination region (AWS allows 20, 5 for encrypted copies). */
-    maxConcurrentCopies: positiveInt.max(20).default(5),
+    manualSnapshots: positiveInt
+      .default(100)
+      .describe("manual DB snapshots allowed per region (your account's quota; the AWS default is 100)"),
+    snapshotWarnPercent: z
+      .number()
+      .int()
+      .min(1)
+      .max(100)
+      .default(80)
+      .describe('warn when manual snapshots reach this percentage of the quota'),
+    maxConcurrentCopies: positiveInt
+      .max(20)
+      .default(5)
+      .describe(
+        'cross-region snapshot copies in flight per destination region (AWS allows 20, 5 for encrypted copies)',
+      ),
   })
   .strict();
 
 const baseSchema = z
   .object({
+    $schema: z
+      .string()
+      .optional()
+      .describe(
+        'the JSON Schema this file follows, for editors: `./caretaker.schema.json` beside it, or `./node_modules/caretaker/config/caretaker.schema.json` in your app; Caretaker ignores it',
+      ),
     environment: z
       .object({
-        name,
-        timeZone: timeZoneSchema.default('UTC'),
-        /** Pin the stack to an account/region; leave out for an environment-agnostic template. */
+        name: name.describe(
+          'environment name; the stack is `Caretaker-<name>`, the key alias `alias/caretaker/<name>`',
+        ),
+        timeZone: timeZoneSchema.default('UTC').describe('time zone of every schedule'),
         account: z
           .string()
           .regex(/^\d{12}$/, 'expected a 12-digit AWS account id')
-          .optional(),
-        region: awsRegion.optional(),
+          .optional()
+          .meta({
+            title: '12 digits',
+            description: 'pin the stack to an account (leave out for an environment-agnostic template)',
+          }),
+        region: awsRegion.optional().describe('pin the stack to a region'),
       })
-      .strict(),
-    alerts: z
-      .object({ subscriptions: z.array(subscription).default([]), escalation: escalation.optional() })
       .strict()
-      .default({ subscriptions: [] }),
-    healthChecks: healthChecks.default({
-      http: [],
-      tls: [],
-      rds: [],
-      queries: [],
-      logs: [],
-      backupFreshness: true,
-    }),
-    backupSets: z.array(backupSet).default([]),
-    rdsTargets: z.array(rdsTarget).default([]),
-    retentionPolicies: z.record(name, enforceableRetentionPolicySchema).default({}),
-    schedules: schedules.default({
-      health: { expression: DEFAULT_SCHEDULES.health, enabled: true, flexibleWindowMinutes: 0 },
-      routineMaintenance: {
-        expression: DEFAULT_SCHEDULES.routineMaintenance,
-        enabled: true,
-        flexibleWindowMinutes: 0,
-      },
-      cleanup: { expression: DEFAULT_SCHEDULES.cleanup, enabled: true, flexibleWindowMinutes: 0 },
-      drDrill: { expression: DEFAULT_SCHEDULES.drDrill, enabled: true, flexibleWindowMinutes: 0 },
-    }),
-    disasterRecovery: disasterRecovery.default({
-      rtoTargetMinutes: 60,
-      rpoTargetMinutes: 1440,
-      teardownAfterDrill: true,
-      restorePrefix: 'dr-restore/',
-    }),
-    backupBucket: backupBucket.default({ noncurrentVersionDays: 30, accessLogDays: 90 }),
-    updates: updates.default({ lambdaFunctions: [] }),
-    quotas: quotas.default({ manualSnapshots: 100, snapshotWarnPercent: 80, maxConcurrentCopies: 5 }),
+      .describe('which environment this is'),
+    alerts: z
+      .object({
+        subscriptions: z
+          .array(subscription)
+          .default([])
+          .describe('who gets the alerts, each from a minimum severity on'),
+        escalation: escalation.optional(),
+      })
+      .strict()
+      .default({ subscriptions: [] })
+      .describe('where alerts go: subscriptions of the alert topic'),
+    healthChecks: healthChecks
+      .default({
+        http: [],
+        tls: [],
+        rds: [],
+        queries: [],
+        logs: [],
+        backupFreshness: true,
+      })
+      .describe('what the health checks probe, every 5 minutes and in routine maintenance'),
+    backupSets: z
+      .array(backupSet)
+      .default([])
+      .describe('S3 data to back up: bucket and prefix, full or incremental, client-side encrypted'),
+    rdsTargets: z
+      .array(rdsTarget)
+      .default([])
+      .describe('RDS instances and Aurora clusters to snapshot (and restore in DR)'),
+    retentionPolicies: z
+      .record(name, enforceableRetentionPolicySchema)
+      .default({})
+      .describe('named retention policies, referenced by backup sets and RDS targets'),
+    schedules: schedules
+      .default({
+        health: { expression: DEFAULT_SCHEDULES.health, enabled: true, flexibleWindowMinutes: 0 },
+        routineMaintenance: {
+          expression: DEFAULT_SCHEDULES.routineMaintenance,
+          enabled: true,
+          flexibleWindowMinutes: 0,
+        },
+        cleanup: { expression: DEFAULT_SCHEDULES.cleanup, enabled: true, flexibleWindowMinutes: 0 },
+        drDrill: { expression: DEFAULT_SCHEDULES.drDrill, enabled: true, flexibleWindowMinutes: 0 },
+      })
+      .describe('when the scheduled flows run, evaluated by EventBridge Scheduler in `environment.timeZone`'),
+    disasterRecovery: disasterRecovery
+      .default({
+        rtoTargetMinutes: 60,
+        rpoTargetMinutes: 1440,
+        teardownAfterDrill: true,
+        restorePrefix: 'dr-restore/',
+      })
+      .describe('how the DisasterRecovery flow restores, and what its report measures against'),
+    backupBucket: backupBucket
+      .default({ noncurrentVersionDays: 30, accessLogDays: 90 })
+      .describe('the backup bucket Caretaker creates'),
+    updates: updates.default({ lambdaFunctions: [] }).describe('what the Update flow may change'),
+    quotas: quotas
+      .default({ manualSnapshots: 100, snapshotWarnPercent: 80, maxConcurrentCopies: 5 })
+      .describe('RDS quotas routine maintenance keeps within and reports on'),
     logRetentionDays: z
       .number()
       .refine((days) => (LOG_RETENTION_DAYS as readonly number[]).includes(days), {
         message: `expected one of CloudWatch's retention periods: ${LOG_RETENTION_DAYS.join(', ')}`,
       })
-      .default(30),
-    /** When scheduled maintenance may run; scheduled runs start no task that cannot finish in it. */
-    maintenanceWindow: maintenanceWindowSchema.optional(),
-    /** Storage forecasts of the RDS targets (routine maintenance). */
-    capacity: capacityConfig.default({
-      lookbackDays: 14,
-      warnDays: 30,
-      criticalDays: 7,
-      minDataPoints: 3,
-      auroraLimitGiB: 131_072,
-    }),
-    /** Pending RDS maintenance and key rotation (routine maintenance). */
-    securityMaintenance: securityMaintenanceConfig.default({ kmsKeys: [] }),
-    /** Databases routine maintenance runs ANALYZE (and VACUUM) on and inspects. */
-    databaseMaintenance: z.array(databaseMaintenanceTarget).default([]),
+      .default(30)
+      .meta({
+        title: 'days',
+        description: `days function and flow logs are kept: one of CloudWatch's retention periods (${LOG_RETENTION_DAYS.join(', ')})`,
+      }),
+    maintenanceWindow: maintenanceWindowSchema
+      .optional()
+      .describe(
+        'when scheduled maintenance may work and updates may start; scheduled runs start no task that cannot finish in it. Without it nothing has a deadline',
+      ),
+    capacity: capacityConfig
+      .default({
+        lookbackDays: 14,
+        warnDays: 30,
+        criticalDays: 7,
+        minDataPoints: 3,
+        auroraLimitGiB: 131_072,
+      })
+      .describe('storage forecasts of the RDS targets, in routine maintenance'),
+    securityMaintenance: securityMaintenanceConfig
+      .default({ kmsKeys: [] })
+      .describe('pending RDS maintenance and key rotation, reported by routine maintenance'),
+    databaseMaintenance: z
+      .array(databaseMaintenanceTarget)
+      .default([])
+      .describe('databases routine maintenance runs ANALYZE (and VACUUM) on and inspects'),
   })
   .strict();
 

@@ -1,4 +1,4 @@
-import { fileURLToPath } from 'node:url';
+import { dirname } from 'node:path';
 import { Aws, Duration, RemovalPolicy, Tags } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as kms from 'aws-cdk-lib/aws-kms';
@@ -10,9 +10,12 @@ import type * as sns from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
 import { TAG } from '../../functions/common/caretaker-tags.ts';
 import { METRICS_NAMESPACE, SERVICE_NAME } from '../../functions/common/service.ts';
+import { PACKAGE_ROOT, projectLockFile } from '../package-root.ts';
 import { acknowledgeGeneratedStatements, allow } from '../security/nag.ts';
 
-const PROJECT_ROOT = fileURLToPath(new URL('../../', import.meta.url));
+// Bundled from the package's sources at synth, here or under an app's node_modules (the built
+// package ships functions/ as TypeScript): the project root is the folder of the lock file above.
+const LOCK_FILE = projectLockFile();
 
 /** The Lambda runtime every Caretaker function uses: the newest Node.js LTS that Lambda offers. */
 export const CARETAKER_RUNTIME = lambda.Runtime.NODEJS_24_X;
@@ -79,10 +82,10 @@ export class CaretakerFunction extends Construct {
     );
 
     this.fn = new nodejs.NodejsFunction(this, 'Function', {
-      entry: `${PROJECT_ROOT}functions/${props.name}/handler.ts`,
+      entry: `${PACKAGE_ROOT}functions/${props.name}/handler.ts`,
       handler: 'handler',
-      projectRoot: PROJECT_ROOT,
-      depsLockFilePath: `${PROJECT_ROOT}package-lock.json`,
+      projectRoot: dirname(LOCK_FILE),
+      depsLockFilePath: LOCK_FILE,
       description: props.description,
       runtime: CARETAKER_RUNTIME,
       architecture: lambda.Architecture.ARM_64,
