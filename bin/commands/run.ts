@@ -15,7 +15,7 @@ import {
   SFNClient,
   StartExecutionCommand,
 } from '@aws-sdk/client-sfn';
-import { FLOW_INPUTS, flowInputSchema } from '#common/flows/inputs';
+import { flowInputSchema } from '#common/flows/inputs';
 import { flowFile, STATE_MACHINE_FLOWS, type StateMachineFlow, stateMachineName } from '#common/flows/names';
 import { toFieldProblems } from '#common/validation';
 import { flowContextOf } from '../../lib/config/flow-context.ts';
