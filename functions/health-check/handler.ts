@@ -59,7 +59,11 @@ const DEPS: ProbeDeps = {
   rds: (region) => (region ? rdsIn(region) : rds()),
   s3,
   logs: cloudWatchLogs,
-  ...(CHECK_SET.backupSets.length > 0 ? { backupBucket: requireEnv('BACKUP_BUCKET') } : {}),
+  // The stack gives the bucket only when freshness is configured; an on-demand run that asks for
+  // freshness without it fails that check, naming the variable (plan.ts), not the whole function.
+  ...(CHECK_SET.backupSets.length > 0 && CHECK_SET.backupFreshness
+    ? { backupBucket: requireEnv('BACKUP_BUCKET') }
+    : {}),
   password: cachedPasswords(readSecretString),
   databaseTls: databaseTls(),
 };

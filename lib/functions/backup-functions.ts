@@ -119,6 +119,12 @@ export class BackupFunctions extends Construct {
       "A backup deletes only its own work area (backups/<set>/<id>/work/) once its manifest is written: never another backup's data.",
     );
     objects(
+      this.backup,
+      ['s3:DeleteObject'],
+      'backups/*/manifest-parts/*',
+      'A re-planned batch deletes the manifest part an interrupted plan wrote for its number (plan-step.ts), before the part is rewritten.',
+    );
+    objects(
       this.verify,
       ['s3:PutObject', 's3:PutObjectTagging'],
       'backups/*/verifications/*',
@@ -135,6 +141,12 @@ export class BackupFunctions extends Construct {
       ['s3:DeleteObject'],
       `backups/${ROLLBACK_POINT_SET}/*/work/*`,
       "A rollback point's work area is deleted once its manifest is written; nothing else is.",
+    );
+    objects(
+      this.restore,
+      ['s3:DeleteObject'],
+      `backups/${ROLLBACK_POINT_SET}/*/manifest-parts/*`,
+      "A rollback point's re-planned batch deletes the manifest part an interrupted plan wrote for its number.",
     );
 
     // Sources: each configured set's bucket, under its prefix.
