@@ -8,7 +8,7 @@
  */
 import { GetFunctionConfigurationCommand, type LambdaClient } from '@aws-sdk/client-lambda';
 import { DescribeStateMachineCommand, paginateListStateMachines, type SFNClient } from '@aws-sdk/client-sfn';
-import { ENV } from '../../functions/common/contract.ts';
+import { ENV, OPERATOR_ENV } from '../../functions/common/contract.ts';
 import {
   STATE_MACHINE_FLOWS,
   type StateMachineFlow,
@@ -114,7 +114,7 @@ export async function findDeployment(
     if (keyArn) {
       keyArns.push(
         keyArn,
-        ...(environment[ENV.backupTrustedKeyArns] ?? '')
+        ...(environment[OPERATOR_ENV.backupTrustedKeyArns] ?? '')
           .split(',')
           .map((arn) => arn.trim())
           .filter(Boolean),
