@@ -103,6 +103,8 @@ export class CaretakerFunction extends Construct {
       },
       bundling: {
         forceDockerBundling: false,
+        // esbuild's per-file size listing is noise at every synth; its warnings and errors still show.
+        logLevel: nodejs.LogLevel.WARNING,
         format: nodejs.OutputFormat.ESM,
         target: 'node24',
         mainFields: ['module', 'main'],
