@@ -2,7 +2,7 @@
  * The CDK app: one Caretaker stack for the environment described by `-c config=<path>`
  * (default config/example.json), checked by cdk-nag's AwsSolutions rules. It ends with a short
  * summary (lib/synth-summary.ts) on stderr; the template stays in the cloud assembly (cdk.json
- * sets `quiet`, so `cdk synth` does not print it: `cdk synth --no-quiet` does).
+ * sets `quiet`, so `cdk synth` does not print it).
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
