@@ -23,6 +23,11 @@ const COMMANDS: Readonly<Record<string, Command>> = {
     summary: "start a flow after checking its input with the flow's schema; --follow shows it to the end",
     load: () => import('./commands/run.ts'),
   },
+  status: {
+    summary:
+      'the last run of each flow, health, newest verified backups and snapshots against the RPO, snapshot quota',
+    load: () => import('./commands/status.ts'),
+  },
   sandbox: {
     summary: 'run the local AWS endpoint for rehearsals and tests: `caretaker sandbox up`',
     load: () => import('./commands/sandbox.ts'),
@@ -58,9 +63,14 @@ async function main(argv: string[]): Promise<number> {
     console.log(`caretaker ${version()}`);
     return 0;
   }
-  if (!name || name === 'help' || name === '--help' || name === '-h') {
+  if (!name) {
+    // No command is a usage error: the usage goes to stderr, as every usage error's does.
+    console.error(usage());
+    return 2;
+  }
+  if (name === 'help' || name === '--help' || name === '-h') {
     console.log(usage());
-    return name ? 0 : 2;
+    return 0;
   }
   const command = COMMANDS[name];
   if (!command) {

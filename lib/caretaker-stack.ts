@@ -1,5 +1,6 @@
 import { Stack, type StackProps, Tags } from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
+import { TAG } from '../functions/common/contract.ts';
 import { Caretaker, MANAGED_TAG } from './caretaker.ts';
 import type { CaretakerConfig } from './config/schema.ts';
 
@@ -48,7 +49,7 @@ export class CaretakerStack extends Stack {
     });
     // Stack tags: CloudFormation puts them on the stack and everything in it.
     Tags.of(this).add(MANAGED_TAG.key, MANAGED_TAG.value);
-    Tags.of(this).add('caretaker:stack', this.stackName);
+    Tags.of(this).add(TAG.stack, this.stackName);
     this.caretaker = new Caretaker(this, 'Default', { config: props.config });
     this.key = this.caretaker.key;
     this.storage = this.caretaker.storage;

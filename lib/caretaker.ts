@@ -1,6 +1,7 @@
 import { CfnOutput, Duration, Stack, Tags } from 'aws-cdk-lib';
 import type * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
+import { ENV, type EnvName, MANAGED_VALUE, TAG } from '../functions/common/contract.ts';
 import { type FlowContext, flowContextEnvironment } from '../functions/common/flows/context.ts';
 import { flowInputSchema } from '../functions/common/flows/inputs.ts';
 import type { StateMachineFlow } from '../functions/common/flows/names.ts';
@@ -45,7 +46,7 @@ export interface CaretakerProps {
 }
 
 /** Tags on everything Caretaker creates (DESIGN §4). */
-export const MANAGED_TAG = { key: 'caretaker:managed', value: 'true' } as const;
+export const MANAGED_TAG = { key: TAG.managed, value: MANAGED_VALUE } as const;
 
 /**
  * Caretaker for one environment, inside any CDK stack: key, backup storage, alert topic,
@@ -116,7 +117,7 @@ export class Caretaker extends Construct {
     this.flowContext = flowContextOf(config);
     const environmentName = config.environment.name;
     Tags.of(this).add(MANAGED_TAG.key, MANAGED_TAG.value);
-    Tags.of(this).add('caretaker:stack', Stack.of(this).stackName);
+    Tags.of(this).add(TAG.stack, Stack.of(this).stackName);
 
     this.key = new StackKey(this, 'Key', { environmentName });
     this.storage = new BackupStorage(this, 'Storage', {
@@ -144,7 +145,7 @@ export class Caretaker extends Construct {
       ...functionDefaults,
       name: 'notify',
       description: 'Publishes Caretaker alerts to the alert topic with severity and flow attributes',
-    }).bindTopic('ALERT_TOPIC_ARN', this.alerts.topic);
+    }).bindTopic(ENV.alertTopicArn, this.alerts.topic);
     // notify cannot announce its own failure: this alarm goes straight to the topic.
     AlarmNotifications.direct(
       functionErrorsAlarm(this, 'NotifyErrorsAlarm', this.notifyFunction, 'notify'),
@@ -217,7 +218,9 @@ export class Caretaker extends Construct {
       description:
         "Checks a flow's input with its schema and returns the run's plan (the first state of every flow)",
     });
-    for (const [variable, value] of Object.entries(flowContextEnvironment(this.flowContext))) {
+    // (Object.entries loses the key type: flowContextEnvironment's keys are FLOW_CONTEXT_ENV's names.)
+    const flowEnvironment = Object.entries(flowContextEnvironment(this.flowContext)) as [EnvName, string][];
+    for (const [variable, value] of flowEnvironment) {
       this.flowInput.bind(variable, value);
     }
 

@@ -5,10 +5,11 @@
  */
 import { newBackupId } from '#common/backup/layout';
 import { RESTORE_TAG } from '#common/backup/undo-write';
+import { TAG } from '#common/contract';
 
 export { RESTORE_TAG };
 /** Tag on every object a restore wrote: the execution that wrote it. */
-export const EXECUTION_TAG = 'caretaker:execution';
+export const EXECUTION_TAG = TAG.execution;
 
 export interface RestoreIdentity {
   readonly rollbackPointId: string;

@@ -20,6 +20,7 @@ import {
 } from '#common/backup/verify-range';
 import { TOOL_VERSION } from '#common/backup/version';
 import { s3 } from '#common/clients';
+import { MANAGED_VALUE, TAG } from '#common/contract';
 import { correlate, logger, metrics } from '#common/observability';
 import type { FinishEvent, PlanEvent, RangeEvent } from './input.ts';
 
@@ -138,11 +139,11 @@ export async function finishStep(environment: BackupEnvironment, crypto: Crypto,
   const record = verificationRecord(summary, event.subset, verifiedAt, TOOL_VERSION);
   const recordKey = await writeVerificationRecord(store, record, {
     tags: {
-      'caretaker:managed': 'true',
-      'caretaker:kind': loaded.manifest.kind,
-      'caretaker:stack': environment.stack,
-      'caretaker:execution': event.executionId,
-      'caretaker:target': event.set,
+      [TAG.managed]: MANAGED_VALUE,
+      [TAG.kind]: loaded.manifest.kind,
+      [TAG.stack]: environment.stack,
+      [TAG.execution]: event.executionId,
+      [TAG.target]: event.set,
     },
     sseKeyArn: environment.keyArn,
   });

@@ -18,6 +18,7 @@ import { writeVerificationRecord } from '#common/backup/verification-records';
 import { verificationRecord, verifyStep } from '#common/backup/verify';
 import { TOOL_VERSION } from '#common/backup/version';
 import { s3 } from '#common/clients';
+import { MANAGED_VALUE, TAG } from '#common/contract';
 import { caretakerHandler } from '#common/middleware';
 import { correlate, logger, metrics } from '#common/observability';
 import { finishStep, planStep, rangeStep } from './fan-out.ts';
@@ -72,11 +73,11 @@ export async function verify(event: VerifyEvent, context: Context) {
   const record = verificationRecord(outcome.summary, subsetText, verifiedAt, TOOL_VERSION);
   const recordKey = await writeVerificationRecord(store, record, {
     tags: {
-      'caretaker:managed': 'true',
-      'caretaker:kind': outcome.loaded.manifest.kind,
-      'caretaker:stack': ENVIRONMENT.stack,
-      'caretaker:execution': event.executionId,
-      'caretaker:target': event.set,
+      [TAG.managed]: MANAGED_VALUE,
+      [TAG.kind]: outcome.loaded.manifest.kind,
+      [TAG.stack]: ENVIRONMENT.stack,
+      [TAG.execution]: event.executionId,
+      [TAG.target]: event.set,
     },
     sseKeyArn: ENVIRONMENT.keyArn,
   });

@@ -14,6 +14,7 @@ import {
 } from '@aws-sdk/client-cloudwatch';
 import type { DBCluster, DBInstance, RDSClient } from '@aws-sdk/client-rds';
 import { cloudWatch, rds } from '#common/clients';
+import { ENV } from '#common/contract';
 import { permanentErrorInfo } from '#common/error-info';
 import { jsonEnv } from '#common/json-env';
 import { type CapacityConfig, capacityConfig } from '#common/maintenance-config';
@@ -28,7 +29,7 @@ import { type CapacityEvent, capacityEventSchema } from './input.ts';
 import { publishCapacity } from './metrics.ts';
 
 const TARGETS = rdsTargetsFromEnv();
-const CAPACITY = jsonEnv('CAPACITY', capacityConfig, '{}');
+const CAPACITY = jsonEnv(ENV.capacity, capacityConfig, '{}');
 const DAY = 86_400_000;
 
 export interface CapacityDeps {

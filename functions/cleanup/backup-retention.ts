@@ -14,6 +14,7 @@ import { manifestKey } from '#common/backup/layout';
 import { sha256Hex } from '#common/backup/manifest';
 import { getBytes } from '#common/backup/s3-io';
 import { describeTampering } from '#common/backup/tampering';
+import { MANAGED_VALUE, TAG } from '#common/contract';
 import { logger } from '#common/observability';
 import { backupIdTime } from '#common/recovery-points';
 import { planRetention } from '#common/retention';
@@ -215,7 +216,7 @@ async function deleteRemnant(
     objectsDeleted: result.objectsDeleted,
     objectsReferenced: result.objectsReferenced,
     ...(result.objectsUnmanaged
-      ? { detail: `${result.objectsUnmanaged} object(s) without caretaker:managed=true left alone` }
+      ? { detail: `${result.objectsUnmanaged} object(s) without ${TAG.managed}=${MANAGED_VALUE} left alone` }
       : {}),
   };
 }

@@ -8,6 +8,7 @@ import type { Context } from 'aws-lambda';
 import { sealCrypto } from '#common/backup/seal-crypto';
 import { describeTampering } from '#common/backup/tampering';
 import { rds, rdsIn, s3 } from '#common/clients';
+import { ENV, LAMBDA_ENV, OPERATOR_ENV } from '#common/contract';
 import { intEnv, MissingEnvironmentError, requireEnv } from '#common/env';
 import { CaretakerError, normaliseError, PreconditionFailedError } from '#common/errors';
 import { jsonEnv } from '#common/json-env';
@@ -19,24 +20,26 @@ import { type CleanupReport, summarise } from './report.ts';
 import { type CleanupConfig, runCleanup } from './run.ts';
 
 const rdsTargets = rdsTargetsFromEnv();
-const backupSets = jsonEnv('BACKUP_SETS', backupSetsSchema, '[]');
-const policies = jsonEnv('RETENTION_POLICIES', retentionPoliciesSchema, '{}');
+const backupSets = jsonEnv(ENV.backupSets, backupSetsSchema, '[]');
+const policies = jsonEnv(ENV.retentionPolicies, retentionPoliciesSchema, '{}');
 for (const { name, retention } of [...rdsTargets, ...backupSets]) {
   if (!policies[retention]) {
-    throw new MissingEnvironmentError(`RETENTION_POLICIES has no policy "${retention}" (used by ${name})`);
+    throw new MissingEnvironmentError(
+      `${ENV.retentionPolicies} has no policy "${retention}" (used by ${name})`,
+    );
   }
 }
 const CONFIG: CleanupConfig = {
-  region: requireEnv('AWS_REGION'),
+  region: requireEnv(LAMBDA_ENV.region),
   rdsTargets,
   backupSets,
   policies,
-  ...(backupSets.length ? { bucket: requireEnv('BACKUP_BUCKET') } : {}),
+  ...(backupSets.length ? { bucket: requireEnv(ENV.backupBucket) } : {}),
 };
 /** The stack key (BACKUP_KEY_ARN): seals of manifests and verification records are checked with it. */
 const CRYPTO = backupSets.length ? sealCrypto() : undefined;
 /** Time kept back from the Lambda deadline: no deletion starts after it. */
-const SAFETY_MARGIN_MS = intEnv('CLEANUP_SAFETY_MARGIN_MS', 60_000);
+const SAFETY_MARGIN_MS = intEnv(OPERATOR_ENV.cleanupSafetyMarginMs, 60_000);
 const KNOWN = [...new Set([...rdsTargets.map((t) => t.name), ...backupSets.map((s) => s.name)])];
 
 /** Runs the cleanup; a real run that could not finish a target throws after doing the others. */

@@ -1,48 +1,16 @@
 /**
- * The `caretaker:*` tags of the shared data contract, as RDS resources carry them. Pure.
+ * The `caretaker:*` tags of the shared data contract (keys in contract.ts), as RDS resources carry
+ * them. Pure.
  *
- * Every resource Caretaker creates carries `caretaker:managed=true`, `caretaker:stack`,
- * `caretaker:execution`, `caretaker:kind` and `caretaker:target`. The execution tag is what makes
+ * Every resource Caretaker creates carries the managed, stack, execution, kind and target tags. The execution tag is what makes
  * a re-run recognise its own work: an identifier derived from the execution may only be reused
  * when the resource behind it carries that execution.
  */
 import type { Tag } from '@aws-sdk/client-rds';
+import { MANAGED_VALUE, TAG, TAG_PREFIX } from './contract.ts';
 
-/** Tag keys Caretaker reads and writes. */
-export const TAG = {
-  // The shared data contract: what marks a recovery point Caretaker made and may restore from.
-  managed: 'caretaker:managed',
-  kind: 'caretaker:kind',
-  target: 'caretaker:target',
-  drillVerified: 'caretaker:drill-verified',
-  stack: 'caretaker:stack',
-  execution: 'caretaker:execution',
-  /** On a restored instance or cluster: the snapshot it was restored from. */
-  restoredFrom: 'caretaker:restored-from',
-  /** On a restored instance or cluster that a switch-over made the production database. */
-  promotedAt: 'caretaker:promoted-at',
-  /** On a restored instance or cluster: turn deletion protection on when it is promoted. */
-  protectOnPromote: 'caretaker:protect-on-promote',
-  /** On a cross-region copy: the region of the snapshot it was copied from. */
-  copiedFrom: 'caretaker:copied-from',
-  /** On an original a switch-over parked as `<id>-old-<time>`: the execution that parked it. */
-  parkedBy: 'caretaker:parked-by',
-  /** On a parked original: when the switch-over parked it. */
-  parkedAt: 'caretaker:parked-at',
-  /** On a deployed Lambda function: which Caretaker function it is (its folder under functions/). */
-  function: 'caretaker:function',
-  /** Switch-over journal, on the copy: the identifier it switches over to. */
-  switchSource: 'caretaker:switch-source',
-  /** Switch-over journal, on the copy: where the original is (or will be) parked. */
-  switchParking: 'caretaker:switch-parking',
-  /** Switch-over journal, on the original: the copy that takes its name. */
-  switchCopy: 'caretaker:switch-copy',
-  /**
-   * On a copy that was about to take (and may have held) the production name: writes may have
-   * reached it, so it is never deleted without a final snapshot. Never removed.
-   */
-  tookSourceName: 'caretaker:took-source-name',
-} as const;
+/** Tag keys Caretaker reads and writes: defined in the contract (contract.ts), shared with the stack. */
+export { TAG };
 
 /** The tag keys the switch-over may add (its journal and promotion): never `caretaker:managed`. */
 export const SWITCH_OVER_TAG_KEYS = [
@@ -90,7 +58,7 @@ export interface Ownership {
 /** The contract tags of a resource created by `executionId` for `target`. */
 export function caretakerTags(owner: Ownership): Record<string, string> {
   return {
-    [TAG.managed]: 'true',
+    [TAG.managed]: MANAGED_VALUE,
     [TAG.stack]: tagValue(owner.stack),
     [TAG.execution]: tagValue(owner.executionId),
     [TAG.kind]: owner.kind,
@@ -112,7 +80,7 @@ export function tagList(tags: Readonly<Record<string, string>>): Tag[] {
 
 /** Whether a tag key is Caretaker's (never copied from a source onto what Caretaker creates). */
 export function isCaretakerKey(key: string): boolean {
-  return key.startsWith('caretaker:');
+  return key.startsWith(TAG_PREFIX);
 }
 
 /** Tags AWS reserves (`aws:`, `rds:`) cannot be set through the API. */
@@ -129,7 +97,7 @@ export function userTags(tags: Readonly<Record<string, string>>): Record<string,
 
 /** Tagged `caretaker:managed=true`. */
 export function isManaged(tags: Readonly<Record<string, string>>): boolean {
-  return tags[TAG.managed] === 'true';
+  return tags[TAG.managed] === MANAGED_VALUE;
 }
 
 /** Tagged as created by this execution (managed or not: a promoted resource drops `managed`). */

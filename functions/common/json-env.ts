@@ -3,6 +3,7 @@
  * stack writes the relevant slice of the config there), read and validated once at cold start.
  */
 import type { z } from 'zod';
+import type { EnvVariable } from './contract.ts';
 import { MissingEnvironmentError, optionalEnv, requireEnv } from './env.ts';
 import { parseOrThrow } from './validation.ts';
 
@@ -11,7 +12,7 @@ import { parseOrThrow } from './validation.ts';
  * JSON fails with a MissingEnvironmentError naming the variable; a schema mismatch with a
  * ValidationError naming each bad field. With `fallback`, an unset variable reads as that JSON.
  */
-export function jsonEnv<S extends z.ZodType>(name: string, schema: S, fallback?: string): z.output<S> {
+export function jsonEnv<S extends z.ZodType>(name: EnvVariable, schema: S, fallback?: string): z.output<S> {
   const raw = fallback === undefined ? requireEnv(name) : optionalEnv(name, fallback);
   let value: unknown;
   try {

@@ -7,13 +7,13 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';
 import { Tracer } from '@aws-lambda-powertools/tracer';
-
+import { ENV } from './contract.ts';
 import { METRICS_NAMESPACE, SERVICE_NAME } from './service.ts';
 
 export const logger = new Logger({ serviceName: SERVICE_NAME });
 export const metrics = new Metrics({
   serviceName: SERVICE_NAME,
-  namespace: process.env.POWERTOOLS_METRICS_NAMESPACE ?? METRICS_NAMESPACE,
+  namespace: process.env[ENV.powertoolsMetricsNamespace] ?? METRICS_NAMESPACE,
 });
 export const tracer = new Tracer({ serviceName: SERVICE_NAME });
 

@@ -21,6 +21,7 @@ import type {
   RestoreDBInstanceFromDBSnapshotCommandInput,
 } from '@aws-sdk/client-rds';
 import * as z from 'zod';
+import { TAG } from './contract.ts';
 
 /** The settings Caretaker records; every field but `type` may be unknown. */
 export const databaseSettingsSchema = z.object({
@@ -59,7 +60,7 @@ export type DatabaseSettings = z.output<typeof databaseSettingsSchema>;
 type Field = Exclude<keyof DatabaseSettings, 'type' | 'securityGroups'>;
 
 /** The tag that marks a snapshot as carrying settings, and their format: `v1 instance`. */
-export const SETTINGS_TAG = 'caretaker:settings';
+export const SETTINGS_TAG = TAG.settings;
 const PREFIX = `${SETTINGS_TAG}:`;
 const FORMAT = 'v1';
 

@@ -5,6 +5,7 @@
  */
 import * as z from 'zod';
 import { rdsTarget } from './config-sections.ts';
+import { ENV, type EnvVariable } from './contract.ts';
 import { jsonEnv } from './json-env.ts';
 
 /** One RDS target: name, instance or cluster, identifier, retention policy, optional DR copy. */
@@ -12,7 +13,7 @@ export const rdsTargetSchema = rdsTarget;
 export type RdsTarget = z.output<typeof rdsTargetSchema>;
 
 /** Reads `RDS_TARGETS` (a JSON array of targets; `[]` when unset). */
-export function rdsTargetsFromEnv(name = 'RDS_TARGETS'): RdsTarget[] {
+export function rdsTargetsFromEnv(name: EnvVariable = ENV.rdsTargets): RdsTarget[] {
   return jsonEnv(name, z.array(rdsTargetSchema), '[]');
 }
 
@@ -25,7 +26,7 @@ export function targetNameSchema(targets: readonly RdsTarget[]): z.ZodType<strin
   return z.string().refine((name) => names.includes(name), {
     message: names.length
       ? `expected a configured RDS target (${names.join(', ')})`
-      : 'no RDS targets are configured (RDS_TARGETS is empty)',
+      : `no RDS targets are configured (${ENV.rdsTargets} is empty)`,
   });
 }
 

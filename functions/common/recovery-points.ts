@@ -19,9 +19,10 @@ import {
   type Tag,
 } from '@aws-sdk/client-rds';
 import { ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
-import { TAG } from './caretaker-tags.ts';
+import { MANAGED_VALUE, TAG } from './contract.ts';
 import { logger } from './observability.ts';
 
+/** Tag keys of the shared data contract (contract.ts). */
 export { TAG };
 
 export type RecoveryPointKind = 'backup' | 'snapshot';
@@ -197,7 +198,7 @@ export async function listSnapshotRecoveryPoints(
   for (const snapshot of await describeSnapshots(rds, source)) {
     if (!snapshot.createdAt || !snapshot.id) continue;
     const tags = await snapshotTags(rds, snapshot);
-    const managed = tags[TAG.managed] === 'true';
+    const managed = tags[TAG.managed] === MANAGED_VALUE;
     if (!managed && !source.includeUnmanaged) continue;
     const taggedTarget = tags[TAG.target];
     if (taggedTarget !== undefined && taggedTarget !== source.target) continue;

@@ -7,6 +7,7 @@
  */
 import * as z from 'zod';
 import { rds } from '#common/clients';
+import { ENV } from '#common/contract';
 import { MissingEnvironmentError, optionalEnv } from '#common/env';
 import { PreconditionFailedError } from '#common/errors';
 import { jsonEnv } from '#common/json-env';
@@ -19,17 +20,17 @@ import { describeDatabase } from '../health-check/probes/rds.ts';
 import { cachedPasswords, type PasswordProvider, readSecretString } from '../health-check/secrets.ts';
 import { maintainDatabase } from './maintain.ts';
 
-const TARGETS = jsonEnv('DATABASE_MAINTENANCE', z.array(resolvedDatabaseMaintenance), '[]');
+const TARGETS = jsonEnv(ENV.databaseMaintenance, z.array(resolvedDatabaseMaintenance), '[]');
 
 const TLS_MODES: Readonly<Record<string, DatabaseTls>> = {
   'verify-full': { rejectUnauthorized: true },
   require: { rejectUnauthorized: false },
   disable: false,
 };
-const TLS = TLS_MODES[optionalEnv('DATABASE_TLS', 'verify-full')];
+const TLS = TLS_MODES[optionalEnv(ENV.databaseTls, 'verify-full')];
 if (TLS === undefined) {
   throw new MissingEnvironmentError(
-    'Environment variable DATABASE_TLS must be verify-full, require or disable',
+    `Environment variable ${ENV.databaseTls} must be verify-full, require or disable`,
   );
 }
 const PASSWORDS: PasswordProvider = cachedPasswords(readSecretString);

@@ -5,6 +5,7 @@
  * is published (a conditional write: two runs cannot both page a level), and its message id after.
  */
 import * as z from 'zod';
+import { ENV } from '#common/contract';
 import { requireEnv } from '#common/env';
 import { STATE_MACHINE_FLOWS } from '#common/flows/names';
 import { jsonEnv } from '#common/json-env';
@@ -20,11 +21,11 @@ import {
   withPublishedLevel,
 } from './escalation.ts';
 
-const BUCKET = requireEnv('BACKUP_BUCKET');
-const TOPIC_ARN = requireEnv('ALERT_TOPIC_ARN');
-const ENVIRONMENT = requireEnv('CARETAKER_ENVIRONMENT');
+const BUCKET = requireEnv(ENV.backupBucket);
+const TOPIC_ARN = requireEnv(ENV.alertTopicArn);
+const ENVIRONMENT = requireEnv(ENV.environmentName);
 const LEVELS: readonly EscalationLevel[] = jsonEnv(
-  'ESCALATION_LEVELS',
+  ENV.escalationLevels,
   z.array(z.object({ respondWithinMinutes: z.number().int().positive() }).strip()).min(1),
 );
 

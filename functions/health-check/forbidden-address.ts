@@ -19,6 +19,7 @@
  */
 import dns, { type LookupAddress } from 'node:dns';
 import { BlockList, isIP, type LookupFunction } from 'node:net';
+import { LAMBDA_ENV } from '#common/contract';
 
 const FORBIDDEN = new BlockList();
 FORBIDDEN.addSubnet('169.254.0.0', 16, 'ipv4');
@@ -65,7 +66,7 @@ export function isForbiddenHost(host: string): boolean {
 export function runtimeApiEndpoint(
   env: NodeJS.ProcessEnv = process.env,
 ): { readonly address: string; readonly port: number } | undefined {
-  const value = env.AWS_LAMBDA_RUNTIME_API;
+  const value = env[LAMBDA_ENV.runtimeApi];
   const match = value ? /^\[?([^\]]+?)\]?:(\d+)$/.exec(value.trim()) : null;
   if (!match) return undefined;
   const address = literalAddress(match[1]!) ?? match[1]!.toLowerCase();

@@ -5,6 +5,7 @@
  */
 import type { Context } from 'aws-lambda';
 import { cloudWatchLogs, rds, rdsIn, s3 } from '#common/clients';
+import { ENV, type EnvVariable } from '#common/contract';
 import { MissingEnvironmentError, optionalEnv, requireEnv } from '#common/env';
 import { UnhealthyError } from '#common/errors';
 import { caretakerHandler } from '#common/middleware';
@@ -21,7 +22,7 @@ import { cachedPasswords, readSecretString } from './secrets.ts';
 /** Time kept back from the Lambda deadline to publish metrics and return the result. */
 const DEADLINE_MARGIN_MS = 3000;
 
-function jsonEnv(name: string): unknown {
+function jsonEnv(name: EnvVariable): unknown {
   const raw = requireEnv(name);
   try {
     return JSON.parse(raw);
@@ -40,11 +41,11 @@ const DATABASE_TLS_MODES: Readonly<Record<string, DatabaseTls>> = {
 };
 
 function databaseTls(): DatabaseTls {
-  const mode = optionalEnv('DATABASE_TLS', 'verify-full');
+  const mode = optionalEnv(ENV.databaseTls, 'verify-full');
   const tls = DATABASE_TLS_MODES[mode];
   if (tls === undefined) {
     throw new MissingEnvironmentError(
-      `Environment variable DATABASE_TLS must be verify-full, require or disable, got "${mode}"`,
+      `Environment variable ${ENV.databaseTls} must be verify-full, require or disable, got "${mode}"`,
     );
   }
   return tls;
@@ -52,14 +53,18 @@ function databaseTls(): DatabaseTls {
 
 const CHECK_SET = parseOrThrow(
   checkSetSchema,
-  jsonEnv('HEALTH_CHECKS'),
-  'HEALTH_CHECKS environment variable',
+  jsonEnv(ENV.healthChecks),
+  `${ENV.healthChecks} environment variable`,
 );
 const DEPS: ProbeDeps = {
   rds: (region) => (region ? rdsIn(region) : rds()),
   s3,
   logs: cloudWatchLogs,
-  ...(CHECK_SET.backupSets.length > 0 ? { backupBucket: requireEnv('BACKUP_BUCKET') } : {}),
+  // The stack gives the bucket only when freshness is configured; an on-demand run that asks for
+  // freshness without it fails that check, naming the variable (plan.ts), not the whole function.
+  ...(CHECK_SET.backupSets.length > 0 && CHECK_SET.backupFreshness
+    ? { backupBucket: requireEnv(ENV.backupBucket) }
+    : {}),
   password: cachedPasswords(readSecretString),
   databaseTls: databaseTls(),
 };

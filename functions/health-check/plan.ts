@@ -7,6 +7,7 @@ import type { LookupFunction } from 'node:net';
 import type { CloudWatchLogsClient } from '@aws-sdk/client-cloudwatch-logs';
 import type { RDSClient } from '@aws-sdk/client-rds';
 import type { S3Client } from '@aws-sdk/client-s3';
+import { ENV } from '#common/contract';
 import type { RunPlan } from './check-set.ts';
 import { freshnessCheckName } from './metric-names.ts';
 import { probeBackupFreshness, probeSnapshotFreshness } from './probes/freshness.ts';
@@ -109,7 +110,7 @@ export function buildChecks(plan: RunPlan, deps: ProbeDeps): PlannedCheck[] {
       target: `backup set ${set.name}`,
       timeoutMs: FRESHNESS_TIMEOUT_MS,
       run: async () => {
-        if (!bucket) throw new Error('no backup bucket configured (BACKUP_BUCKET)');
+        if (!bucket) throw new Error(`no backup bucket configured (${ENV.backupBucket})`);
         return probeBackupFreshness(deps.s3(), bucket, set, now());
       },
     });

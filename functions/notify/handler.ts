@@ -3,12 +3,13 @@
  * Flows call it from their Catch branches; EventBridge calls it when an alarm changes state.
  */
 import { alertSchema } from '#common/alert-schema';
+import { ENV } from '#common/contract';
 import { requireEnv } from '#common/env';
 import { caretakerHandler } from '#common/middleware';
 import { publishAlert } from '#common/publish-alert';
 
-const TOPIC_ARN = requireEnv('ALERT_TOPIC_ARN');
-const ENVIRONMENT = requireEnv('CARETAKER_ENVIRONMENT');
+const TOPIC_ARN = requireEnv(ENV.alertTopicArn);
+const ENVIRONMENT = requireEnv(ENV.environmentName);
 
 export const handler = caretakerHandler('notify', alertSchema, (alert) =>
   publishAlert(TOPIC_ARN, ENVIRONMENT, alert),

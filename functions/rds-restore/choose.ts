@@ -12,6 +12,8 @@
  * execution), so the flow knows it before the restore runs: a rollback can then delete exactly
  * this execution's copy even when the restore step itself never returned.
  */
+
+import { MANAGED_VALUE, TAG } from '#common/contract';
 import { NotFoundError, PreconditionFailedError } from '#common/errors';
 import { findSnapshot } from '#common/rds-lookup';
 import { restoredIdentifier } from '#common/rds-names';
@@ -130,7 +132,7 @@ export async function chooseSnapshot(
   const age = `taken ${point.createdAt.toISOString()}`;
   const reason =
     given !== undefined
-      ? `${point.id} (${age}) as named in the input${point.managed ? '' : '; Caretaker did not make it (not tagged caretaker:managed=true)'}`
+      ? `${point.id} (${age}) as named in the input${point.managed ? '' : `; Caretaker did not make it (not tagged ${TAG.managed}=${MANAGED_VALUE})`}`
       : `${point.id} (${age}) is the newest available Caretaker-managed snapshot of ${what}${
           skipped.length
             ? `; passed over ${skipped.length} newer: ${skipped

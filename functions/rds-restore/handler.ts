@@ -6,6 +6,7 @@
  * rename or modify a database it did not create. docs/rds-restore.md describes the contract.
  */
 import { rds, rdsIn } from '#common/clients';
+import { ENV, LAMBDA_ENV } from '#common/contract';
 import { requireEnv } from '#common/env';
 import { caretakerHandler } from '#common/middleware';
 import { rdsTargetsFromEnv, targetNamed } from '#common/rds-targets';
@@ -20,8 +21,8 @@ const TARGETS = rdsTargetsFromEnv();
 const DEPS: RestoreDeps = {
   rds: rds(),
   rdsIn,
-  region: requireEnv('AWS_REGION'),
-  stack: requireEnv('CARETAKER_STACK'),
+  region: requireEnv(LAMBDA_ENV.region),
+  stack: requireEnv(ENV.stackName),
 };
 
 /** Runs one action. */

@@ -63,7 +63,7 @@ function requireDeletable(view: DatabaseView, target: RdsTarget, executionId: st
   if (promotedBefore && isFromExecution(view.tags, executionId) && view.tags[TAG.restoredFrom]) {
     if (view.tags[TAG.promotedAt] !== undefined) {
       throw new PreconditionFailedError(
-        `${view.identifier} is still promoted (caretaker:promoted-at): undo the switch-over before deleting it`,
+        `${view.identifier} is still promoted (${TAG.promotedAt}): undo the switch-over before deleting it`,
         { identifier: view.identifier, target: target.name },
       );
     }

@@ -9,7 +9,7 @@
  * flow waits (with its growing intervals and attempt cap) and asks again.
  */
 import { CopyDBClusterSnapshotCommand, CopyDBSnapshotCommand, type RDSClient } from '@aws-sdk/client-rds';
-import { TAG, tagList, userTags, withinTagLimit } from '#common/caretaker-tags';
+import { isCaretakerKey, TAG, tagList, userTags, withinTagLimit } from '#common/caretaker-tags';
 import { isErrorNamed, NotFoundError, PreconditionFailedError, ResourceBusyError } from '#common/errors';
 import { logger } from '#common/observability';
 import { assessQuota, type QuotaUse, requireRoomFor } from '#common/quota';
@@ -184,7 +184,7 @@ export async function copySnapshot(
 
   const manager = source.kmsKeyId ? await deps.keyManager(source.kmsKeyId) : undefined;
   const encryption = copyEncryption(source, dr.kmsKeyArn, manager);
-  const own = Object.fromEntries(Object.entries(sourceTags).filter(([key]) => key.startsWith('caretaker:')));
+  const own = Object.fromEntries(Object.entries(sourceTags).filter(([key]) => isCaretakerKey(key)));
   const { tags } = withinTagLimit({ ...own, [TAG.copiedFrom]: deps.region }, userTags(sourceTags));
   try {
     await sendCopy(drRds, source, id, encryption.kmsKeyId, tags);

@@ -5,6 +5,7 @@
  */
 import { DescribeKeyCommand } from '@aws-sdk/client-kms';
 import { kms, rds, rdsIn } from '#common/clients';
+import { ENV, LAMBDA_ENV } from '#common/contract';
 import { intEnv, requireEnv } from '#common/env';
 import { caretakerHandler } from '#common/middleware';
 import { correlate, logger } from '#common/observability';
@@ -19,12 +20,12 @@ const TARGETS = rdsTargetsFromEnv();
 const DEPS: SnapshotDeps = {
   rds: rds(),
   rdsIn,
-  region: requireEnv('AWS_REGION'),
-  stack: requireEnv('CARETAKER_STACK'),
+  region: requireEnv(LAMBDA_ENV.region),
+  stack: requireEnv(ENV.stackName),
   quota: {
-    manualSnapshots: intEnv('SNAPSHOT_QUOTA', 100),
-    warnPercent: intEnv('SNAPSHOT_WARN_PERCENT', 80),
-    maxConcurrentCopies: intEnv('MAX_CONCURRENT_COPIES', 5),
+    manualSnapshots: intEnv(ENV.snapshotQuota, 100),
+    warnPercent: intEnv(ENV.snapshotWarnPercent, 80),
+    maxConcurrentCopies: intEnv(ENV.maxConcurrentCopies, 5),
   },
   keyManager: async (keyId) => {
     try {

@@ -8,6 +8,7 @@
  * copies (rds-restore) cannot rename or modify production (docs/security.md).
  */
 import { rds } from '#common/clients';
+import { ENV } from '#common/contract';
 import { requireEnv } from '#common/env';
 import { caretakerHandler } from '#common/middleware';
 import { rdsTargetsFromEnv, targetNamed } from '#common/rds-targets';
@@ -15,7 +16,7 @@ import { type SwitchAction, switchEventSchema } from './input.ts';
 import { type SwitchDeps, switchOver } from './switch-over.ts';
 
 const TARGETS = rdsTargetsFromEnv();
-const DEPS: SwitchDeps = { rds: rds(), stack: requireEnv('CARETAKER_STACK') };
+const DEPS: SwitchDeps = { rds: rds(), stack: requireEnv(ENV.stackName) };
 
 /** Runs one step of a switch-over or its undo. */
 export async function switchAction(event: SwitchAction) {

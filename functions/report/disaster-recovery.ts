@@ -8,6 +8,8 @@
  * - RPO: the age, at the execution's start, of the oldest recovery point used (the data lost if
  *   this had been a real disaster is bounded by the worst one).
  */
+
+import { TAG } from '#common/contract';
 import type { Finding } from './findings.ts';
 import type { DisasterRecoverySection, RunRecord } from './run-record.ts';
 
@@ -176,8 +178,8 @@ export function disasterRecoveryFindings(record: RunRecord): { failures: Finding
       what: `Restored copy ${db.identifier} of ${db.target} could not be removed${error}`,
       where: `RDS ${db.region ?? 'stack region'} ${db.identifier}`,
       action: section.switchOverStarted
-        ? `First undo the switch-over by hand if ${db.identifier} still holds the original's name (docs/flows/disaster-recovery.md, "If the flow itself fails"); then delete the copy: ${deleteCommand(db)}. Check first that it carries caretaker:execution of this run.`
-        : `Delete it by hand once you have checked it carries caretaker:execution of this run: ${deleteCommand(db)}.`,
+        ? `First undo the switch-over by hand if ${db.identifier} still holds the original's name (docs/flows/disaster-recovery.md, "If the flow itself fails"); then delete the copy: ${deleteCommand(db)}. Check first that it carries ${TAG.execution} of this run.`
+        : `Delete it by hand once you have checked it carries ${TAG.execution} of this run: ${deleteCommand(db)}.`,
     });
   }
   for (const set of section.removal?.backups ?? []) {

@@ -5,6 +5,7 @@
  */
 import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { s3 } from '#common/clients';
+import { ENV, MANAGED_VALUE, s3Tagging, TAG } from '#common/contract';
 import { requireEnv } from '#common/env';
 import { caretakerHandler } from '#common/middleware';
 import { logger, metrics } from '#common/observability';
@@ -24,9 +25,9 @@ import { reportAlert } from './report-alert.ts';
 import { reportKey } from './report-key.ts';
 import { type RunRecord, runRecordSchema } from './run-record.ts';
 
-const BUCKET = requireEnv('BACKUP_BUCKET');
-const TOPIC_ARN = requireEnv('ALERT_TOPIC_ARN');
-const ENVIRONMENT = requireEnv('CARETAKER_ENVIRONMENT');
+const BUCKET = requireEnv(ENV.backupBucket);
+const TOPIC_ARN = requireEnv(ENV.alertTopicArn);
+const ENVIRONMENT = requireEnv(ENV.environmentName);
 
 export interface ReportResult {
   readonly severity: 'info' | 'warning' | 'critical';
@@ -67,7 +68,7 @@ export async function report(input: RunRecord, now = new Date()): Promise<Report
     null,
     2,
   );
-  const tags = `caretaker:managed=true&caretaker:kind=report&caretaker:flow=${record.flow}`;
+  const tags = s3Tagging({ [TAG.managed]: MANAGED_VALUE, [TAG.kind]: 'report', [TAG.flow]: record.flow });
   await Promise.all([
     s3().send(
       new PutObjectCommand({

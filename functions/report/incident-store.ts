@@ -9,6 +9,7 @@
  */
 import { GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { s3 } from '#common/clients';
+import { MANAGED_VALUE, s3Tagging, TAG } from '#common/contract';
 import { isErrorNamed } from '#common/errors';
 import { logger } from '#common/observability';
 import { type IncidentState, incidentKey, incidentStateSchema } from './incident.ts';
@@ -69,7 +70,11 @@ export async function writeIncidentState(
         Key: incidentKey(state.flow),
         Body: JSON.stringify(state, null, 2),
         ContentType: 'application/json',
-        Tagging: `caretaker:managed=true&caretaker:kind=incident-state&caretaker:flow=${state.flow}`,
+        Tagging: s3Tagging({
+          [TAG.managed]: MANAGED_VALUE,
+          [TAG.kind]: 'incident-state',
+          [TAG.flow]: state.flow,
+        }),
         ...(etag === undefined ? { IfNoneMatch: '*' } : { IfMatch: etag }),
       }),
     );

@@ -3,6 +3,7 @@
  * failed, what was rolled back (and how) and what to do; the writes a restore could not keep; a
  * rollback refused or failed, with the commands to finish by hand. Pure.
  */
+import { FAILED_UPDATE_KIND, TAG } from '#common/caretaker-tags';
 import type { Finding } from './findings.ts';
 import type { RunRecord } from './run-record.ts';
 
@@ -120,7 +121,7 @@ export function updateFindings(update: UpdateSection): { failures: Finding[]; wa
         where,
         action:
           rollback?.method === 'restore'
-            ? `The database runs from the rollback point again. The failed update ${rollback.parkedIdentifier ?? ''} is kept, renamed and tagged caretaker:kind=failed-update (Caretaker never deletes it): find out why the update failed (health after the update is in the report) before trying again.`
+            ? `The database runs from the rollback point again. The failed update ${rollback.parkedIdentifier ?? ''} is kept, renamed and tagged ${TAG.kind}=${FAILED_UPDATE_KIND} (Caretaker never deletes it): find out why the update failed (health after the update is in the report) before trying again.`
             : 'The rollback point is back. Find out why the update failed (health after the update is in the report) before trying again.',
       });
       if (rollback?.writeLossWindow) {

@@ -3,6 +3,7 @@
  * change was applied, health before and after, what the rollback did, the writes a restore could
  * not keep and the commands to finish by hand. Pure.
  */
+import { FAILED_UPDATE_KIND, TAG } from '#common/caretaker-tags';
 import { type UpdateSection, updateSubject } from './update-findings.ts';
 
 const OUTCOME_TITLES: Readonly<Record<UpdateSection['outcome'], string>> = {
@@ -87,7 +88,7 @@ function rollbackLines(update: UpdateSection): string[] {
   if (rollback.restoredIdentifier) lines.push(`- Restored copy: \`${rollback.restoredIdentifier}\``);
   if (rollback.parkedIdentifier) {
     lines.push(
-      `- Failed update parked as \`${rollback.parkedIdentifier}\` (tagged caretaker:kind=failed-update, never deleted by Caretaker)`,
+      `- Failed update parked as \`${rollback.parkedIdentifier}\` (tagged ${TAG.kind}=${FAILED_UPDATE_KIND}, never deleted by Caretaker)`,
     );
   }
   if (rollback.writeLossWindow) {

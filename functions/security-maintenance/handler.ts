@@ -14,6 +14,7 @@ import {
 } from '@aws-sdk/client-rds';
 import * as z from 'zod';
 import { kms, kmsIn, rds } from '#common/clients';
+import { ENV, LAMBDA_ENV } from '#common/contract';
 import { optionalEnv, requireEnv } from '#common/env';
 import { permanentErrorInfo } from '#common/error-info';
 import { jsonEnv } from '#common/json-env';
@@ -27,9 +28,9 @@ import { type RdsTarget, rdsTargetsFromEnv } from '#common/rds-targets';
 import { byUrgency, isSecurityAction } from './classify.ts';
 
 const TARGETS = rdsTargetsFromEnv();
-const STACK_KEY_ARN = requireEnv('STACK_KEY_ARN');
-const CONFIG = jsonEnv('SECURITY_MAINTENANCE', securityMaintenanceConfig, '{}');
-const REGION = optionalEnv('AWS_REGION', 'us-east-1');
+const STACK_KEY_ARN = requireEnv(ENV.stackKeyArn);
+const CONFIG = jsonEnv(ENV.securityMaintenance, securityMaintenanceConfig, '{}');
+const REGION = optionalEnv(LAMBDA_ENV.region, 'us-east-1');
 
 const eventSchema = z.object({ executionId: z.string().min(1).max(256).optional() }).strict();
 

@@ -12,6 +12,7 @@ import {
 } from '@aws-sdk/client-sfn';
 import * as z from 'zod';
 import { sfn } from '#common/clients';
+import { ENV } from '#common/contract';
 import { requireEnv } from '#common/env';
 import { permanentErrorInfo } from '#common/error-info';
 import { STATE_MACHINE_FLOWS, type StateMachineFlow } from '#common/flows/names';
@@ -24,13 +25,13 @@ import { aggregateTallies, type TaskTally, taskTallies } from './aggregate.ts';
 import { publishStatistics } from './metrics.ts';
 
 /** `arn:<partition>:states:<region>:<account>:stateMachine:`: a state machine's name completes it. */
-const STATE_MACHINE_ARN_PREFIX = requireEnv('STATE_MACHINE_ARN_PREFIX');
+const STATE_MACHINE_ARN_PREFIX = requireEnv(ENV.stateMachineArnPrefix);
 /**
  * The state machine of each flow, by name (`Caretaker-<environment>-<Flow>`): names, not ARNs, so
  * the stack can give them to a function that a flow invokes without a dependency cycle.
  */
 const STATE_MACHINES = jsonEnv(
-  'STATE_MACHINE_NAMES',
+  ENV.stateMachineNames,
   z.partialRecord(z.enum(STATE_MACHINE_FLOWS), z.string().min(1).max(80)),
 );
 const FLOWS = STATE_MACHINE_FLOWS.filter((flow) => STATE_MACHINES[flow] !== undefined);

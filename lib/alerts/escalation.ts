@@ -5,6 +5,7 @@ import type * as s3 from 'aws-cdk-lib/aws-s3';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
+import { ENV } from '../../functions/common/contract.ts';
 import { INCIDENT_STATE_FILE } from '../../functions/report/incident.ts';
 import type { CaretakerConfig } from '../config/schema.ts';
 import { CaretakerFunction, type CaretakerFunctionProps } from '../functions/caretaker-function.ts';
@@ -80,12 +81,12 @@ export class Escalation extends Construct {
       name: 'escalation',
       description: 'Pages the next escalation level when a critical incident stays unresolved past its time',
     })
-      .bindTopic('ALERT_TOPIC_ARN', topic)
+      .bindTopic(ENV.alertTopicArn, topic)
       .bind(
-        'ESCALATION_LEVELS',
+        ENV.escalationLevels,
         JSON.stringify(escalation.levels.map((l) => ({ respondWithinMinutes: l.respondWithinMinutes }))),
       )
-      .bind('BACKUP_BUCKET', backupBucket.bucketName, (grantee) => {
+      .bind(ENV.backupBucket, backupBucket.bucketName, (grantee) => {
         backupBucket.encryptionKey?.grant(grantee, 'kms:GenerateDataKey', 'kms:Decrypt');
         return acknowledgeGrant(
           this,

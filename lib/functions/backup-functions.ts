@@ -4,7 +4,7 @@ import type * as kms from 'aws-cdk-lib/aws-kms';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
 import { ROLLBACK_POINT_SET } from '../../functions/common/backup/layout.ts';
-import { SEAL_PURPOSES } from '../../functions/common/backup/seal-purposes.ts';
+import { ENV, SEAL_PURPOSES } from '../../functions/common/contract.ts';
 import type { CaretakerConfig } from '../config/schema.ts';
 import { keyThroughS3, makeSeals, neverSeal } from '../security/key-use.ts';
 import { allow } from '../security/nag.ts';
@@ -48,9 +48,9 @@ export class BackupFunctions extends Construct {
         timeout: Duration.minutes(15),
         memorySize: 2048,
       })
-        .bind('BACKUP_BUCKET', backupBucket.bucketName)
-        .bind('BACKUP_KEY_ARN', key.keyArn)
-        .bind('CARETAKER_STACK', stack.stackName);
+        .bind(ENV.backupBucket, backupBucket.bucketName)
+        .bind(ENV.backupKeyArn, key.keyArn)
+        .bind(ENV.stackName, stack.stackName);
 
     this.backup = make(
       'Backup',

@@ -9,6 +9,7 @@ import type * as s3 from 'aws-cdk-lib/aws-s3';
 import type * as sns from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
 import { TAG } from '../../functions/common/caretaker-tags.ts';
+import { ENV, type EnvName } from '../../functions/common/contract.ts';
 import { METRICS_NAMESPACE, SERVICE_NAME } from '../../functions/common/service.ts';
 import { PACKAGE_ROOT, projectLockFile } from '../package-root.ts';
 import { acknowledgeGeneratedStatements, allow } from '../security/nag.ts';
@@ -98,13 +99,15 @@ export class CaretakerFunction extends Construct {
       logGroup: this.logGroup,
       role: this.role,
       environment: {
-        CARETAKER_ENVIRONMENT: props.environmentName,
-        POWERTOOLS_SERVICE_NAME: SERVICE_NAME,
-        POWERTOOLS_METRICS_NAMESPACE: METRICS_NAMESPACE,
-        NODE_OPTIONS: '--enable-source-maps',
+        [ENV.environmentName]: props.environmentName,
+        [ENV.powertoolsServiceName]: SERVICE_NAME,
+        [ENV.powertoolsMetricsNamespace]: METRICS_NAMESPACE,
+        [ENV.nodeOptions]: '--enable-source-maps',
       },
       bundling: {
         forceDockerBundling: false,
+        // esbuild's per-file size listing is noise at every synth; its warnings and errors still show.
+        logLevel: nodejs.LogLevel.WARNING,
         format: nodejs.OutputFormat.ESM,
         target: 'node24',
         mainFields: ['module', 'main'],
@@ -131,14 +134,14 @@ export class CaretakerFunction extends Construct {
   }
 
   /** Sets an environment variable and applies the grant that goes with it. */
-  bind(variable: string, value: string, grant?: (grantee: iam.IGrantable) => iam.Grant): this {
+  bind(variable: EnvName, value: string, grant?: (grantee: iam.IGrantable) => iam.Grant): this {
     this.fn.addEnvironment(variable, value);
     grant?.(this.fn);
     return this;
   }
 
   /** Publishes to `topic`; its ARN is in `variable`. */
-  bindTopic(variable: string, topic: sns.ITopic): this {
+  bindTopic(variable: EnvName, topic: sns.ITopic): this {
     this.bind(variable, topic.topicArn, (grantee) => topic.grantPublish(grantee));
     // Publishing to an encrypted topic also grants kms:GenerateDataKey* on its key, a statement the
     // publish grant does not return: it is found in the role's policy by its action.
@@ -152,7 +155,7 @@ export class CaretakerFunction extends Construct {
 
   /** Access to `bucket`; its name is in `variable`. */
   bindBucket(
-    variable: string,
+    variable: EnvName,
     bucket: s3.IBucket,
     access: 'read' | 'write' | 'readWrite' | 'readWriteDelete',
   ): this {
@@ -172,7 +175,7 @@ export class CaretakerFunction extends Construct {
   }
 
   /** Use of `key` for envelope encryption; its ARN is in `variable`. */
-  bindKey(variable: string, key: kms.IKey, access: 'encrypt' | 'decrypt' | 'encryptDecrypt'): this {
+  bindKey(variable: EnvName, key: kms.IKey, access: 'encrypt' | 'decrypt' | 'encryptDecrypt'): this {
     return this.bind(variable, key.keyArn, (grantee) => {
       switch (access) {
         case 'encrypt':

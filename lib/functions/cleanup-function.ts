@@ -3,11 +3,14 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as kms from 'aws-cdk-lib/aws-kms';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
+import { ENV, MANAGED_VALUE, TAG } from '../../functions/common/contract.ts';
 import type { CaretakerConfig } from '../config/schema.ts';
 import { stackArn } from '../security/arns.ts';
 import { keyThroughS3, openSeals } from '../security/key-use.ts';
 import { acknowledgeGrant, allow } from '../security/nag.ts';
 import { CaretakerFunction, type CaretakerFunctionProps } from './caretaker-function.ts';
+
+const MANAGED = `${TAG.managed}=${MANAGED_VALUE}`;
 
 export interface CleanupFunctionProps
   extends Pick<CaretakerFunctionProps, 'environmentName' | 'logRetention' | 'logKey'> {
@@ -40,12 +43,12 @@ export class CleanupFunction extends Construct {
       timeout: Duration.minutes(15),
       memorySize: 1024,
     })
-      .bind('RDS_TARGETS', JSON.stringify(config.rdsTargets))
+      .bind(ENV.rdsTargets, JSON.stringify(config.rdsTargets))
       .bind(
-        'BACKUP_SETS',
+        ENV.backupSets,
         JSON.stringify(config.backupSets.map(({ name, retention }) => ({ name, retention }))),
       )
-      .bind('RETENTION_POLICIES', JSON.stringify(config.retentionPolicies));
+      .bind(ENV.retentionPolicies, JSON.stringify(config.retentionPolicies));
     const fn = this.function;
 
     const regions = [
@@ -57,13 +60,10 @@ export class CleanupFunction extends Construct {
       const reasons: Record<string, string> = {
         'db:*': 'Listing the snapshots of each target in the region; read-only.',
         'cluster:*': 'Listing the cluster snapshots of each target in the region; read-only.',
-        'snapshot:*':
-          'Retention reads every manual snapshot and deletes only those tagged caretaker:managed=true (rds:snapshot-tag condition).',
+        'snapshot:*': `Retention reads every manual snapshot and deletes only those tagged ${MANAGED} (rds:snapshot-tag condition).`,
         'cluster-snapshot:*': 'Listing the cluster snapshots of each target in the region; read-only.',
-        'snapshot:caretaker-*':
-          'Caretaker names its snapshots caretaker-<target>-<execution>-<kind>; retention deletes only those, and only while tagged caretaker:managed=true.',
-        'cluster-snapshot:caretaker-*':
-          'Caretaker names its cluster snapshots caretaker-<target>-<execution>-<kind>; retention deletes only those, and only while tagged caretaker:managed=true.',
+        'snapshot:caretaker-*': `Caretaker names its snapshots caretaker-<target>-<execution>-<kind>; retention deletes only those, and only while tagged ${MANAGED}.`,
+        'cluster-snapshot:caretaker-*': `Caretaker names its cluster snapshots caretaker-<target>-<execution>-<kind>; retention deletes only those, and only while tagged ${MANAGED}.`,
       };
       const reason = (wildcard: string) =>
         Object.entries(reasons).find(([suffix]) => wildcard.endsWith(`:${suffix}`))?.[1];
@@ -80,12 +80,12 @@ export class CleanupFunction extends Construct {
         new iam.PolicyStatement({
           actions: ['rds:DeleteDBSnapshot'],
           resources: arns('snapshot:caretaker-*'),
-          conditions: { StringEquals: { 'rds:snapshot-tag/caretaker:managed': 'true' } },
+          conditions: { StringEquals: { [`rds:snapshot-tag/${TAG.managed}`]: MANAGED_VALUE } },
         }),
         new iam.PolicyStatement({
           actions: ['rds:DeleteDBClusterSnapshot'],
           resources: arns('cluster-snapshot:caretaker-*'),
-          conditions: { StringEquals: { 'rds:cluster-snapshot-tag/caretaker:managed': 'true' } },
+          conditions: { StringEquals: { [`rds:cluster-snapshot-tag/${TAG.managed}`]: MANAGED_VALUE } },
         }),
       ]) {
         allow(fn.role, statement, reason);
@@ -93,10 +93,10 @@ export class CleanupFunction extends Construct {
     }
 
     if (config.backupSets.length > 0) {
-      fn.bind('BACKUP_KEY_ARN', props.key.keyArn);
+      fn.bind(ENV.backupKeyArn, props.key.keyArn);
       fn.role.addToPolicy(openSeals(props.key));
       fn.role.addToPolicy(keyThroughS3(this, props.key, ['kms:Decrypt']));
-      fn.bind('BACKUP_BUCKET', backupBucket.bucketName, (grantee) => {
+      fn.bind(ENV.backupBucket, backupBucket.bucketName, (grantee) => {
         iam.Grant.addToPrincipal({
           grantee,
           // ListBucketVersions: a deleted catalog head leaves versions behind (tampering).

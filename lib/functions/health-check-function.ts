@@ -3,6 +3,7 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as kms from 'aws-cdk-lib/aws-kms';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
+import { ENV } from '../../functions/common/contract.ts';
 import type { CaretakerConfig } from '../config/schema.ts';
 import { rdsResourceArn, rdsSnapshotArns } from '../security/arns.ts';
 import { keyThroughS3, openSeals } from '../security/key-use.ts';
@@ -48,12 +49,12 @@ export class HealthCheckFunction extends Construct {
         rpo,
       })),
     };
-    fn.bind('HEALTH_CHECKS', JSON.stringify(checkSet));
-    fn.bind('DATABASE_TLS', 'verify-full');
+    fn.bind(ENV.healthChecks, JSON.stringify(checkSet));
+    fn.bind(ENV.databaseTls, 'verify-full');
     // The RDS certificate bundle shipped with the Lambda runtime, for verify-full connections.
-    fn.bind('NODE_EXTRA_CA_CERTS', '/var/runtime/ca-cert.pem');
+    fn.bind(ENV.nodeExtraCaCerts, '/var/runtime/ca-cert.pem');
     if (config.backupSets.length > 0 && config.healthChecks.backupFreshness) {
-      fn.bind('BACKUP_BUCKET', props.backupBucket.bucketName, (grantee) =>
+      fn.bind(ENV.backupBucket, props.backupBucket.bucketName, (grantee) =>
         iam.Grant.addToPrincipal({
           grantee,
           // ListBucketVersions: a deleted catalog head leaves versions behind (tampering).
@@ -64,7 +65,7 @@ export class HealthCheckFunction extends Construct {
       );
       // Sealed facts only: manifests, seals, verification records and catalog heads, and their
       // seals opened with the stack key (never a data key: lib/security/key-use.ts).
-      fn.bind('BACKUP_KEY_ARN', props.key.keyArn);
+      fn.bind(ENV.backupKeyArn, props.key.keyArn);
       fn.role.addToPolicy(openSeals(props.key));
       fn.role.addToPolicy(keyThroughS3(this, props.key, ['kms:Decrypt']));
       allow(

@@ -2,6 +2,7 @@ import { Aws, Duration } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as kms from 'aws-cdk-lib/aws-kms';
 import { Construct } from 'constructs';
+import { ENV } from '../../functions/common/contract.ts';
 import { STATE_MACHINE_FLOWS, stateMachineName } from '../../functions/common/flows/names.ts';
 import { isKmsAliasArn } from '../../functions/common/kms-arn.ts';
 import type { ResolvedDatabaseMaintenance } from '../../functions/common/maintenance-config.ts';
@@ -74,8 +75,8 @@ export class MaintenanceFunctions extends Construct {
       description: 'Forecasts the storage of every RDS target from its CloudWatch history (days until full)',
       timeout: Duration.minutes(2),
     })
-      .bind('RDS_TARGETS', JSON.stringify(targets))
-      .bind('CAPACITY', JSON.stringify(config.capacity));
+      .bind(ENV.rdsTargets, JSON.stringify(targets))
+      .bind(ENV.capacity, JSON.stringify(config.capacity));
     describe(this.capacity);
     allow(
       this.capacity.role,
@@ -89,9 +90,9 @@ export class MaintenanceFunctions extends Construct {
       description: 'Reports pending RDS maintenance (security patches first) and KMS key rotation',
       timeout: Duration.minutes(2),
     })
-      .bind('RDS_TARGETS', JSON.stringify(targets))
-      .bind('SECURITY_MAINTENANCE', JSON.stringify(config.securityMaintenance))
-      .bind('STACK_KEY_ARN', props.key.keyArn, (grantee) =>
+      .bind(ENV.rdsTargets, JSON.stringify(targets))
+      .bind(ENV.securityMaintenance, JSON.stringify(config.securityMaintenance))
+      .bind(ENV.stackKeyArn, props.key.keyArn, (grantee) =>
         props.key.grant(grantee, 'kms:GetKeyRotationStatus'),
       );
     describe(this.securityMaintenance, ['rds:DescribePendingMaintenanceActions']);
@@ -133,10 +134,10 @@ export class MaintenanceFunctions extends Construct {
       // A statement may run up to 14 minutes (statementTimeoutMinutes).
       timeout: Duration.minutes(15),
     })
-      .bind('DATABASE_MAINTENANCE', JSON.stringify(maintained))
-      .bind('DATABASE_TLS', 'verify-full')
+      .bind(ENV.databaseMaintenance, JSON.stringify(maintained))
+      .bind(ENV.databaseTls, 'verify-full')
       // The RDS certificate bundle shipped with the Lambda runtime, for verify-full connections.
-      .bind('NODE_EXTRA_CA_CERTS', '/var/runtime/ca-cert.pem');
+      .bind(ENV.nodeExtraCaCerts, '/var/runtime/ca-cert.pem');
     describe(
       this.databaseMaintenance,
       [],
@@ -165,10 +166,10 @@ export class MaintenanceFunctions extends Construct {
     })
       // Names, not ARNs: routine maintenance invokes this function, so its ARN cannot be an input here.
       .bind(
-        'STATE_MACHINE_ARN_PREFIX',
+        ENV.stateMachineArnPrefix,
         `arn:${Aws.PARTITION}:states:${Aws.REGION}:${Aws.ACCOUNT_ID}:stateMachine:`,
       )
-      .bind('STATE_MACHINE_NAMES', JSON.stringify(names));
+      .bind(ENV.stateMachineNames, JSON.stringify(names));
     const machines = Object.values(names);
     allow(
       this.taskStatistics.role,

@@ -2,6 +2,7 @@ import { Duration, Stack } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { Construct } from 'constructs';
 import { SWITCH_OVER_TAG_KEYS, TAG } from '../../functions/common/caretaker-tags.ts';
+import { ENV, MANAGED_VALUE } from '../../functions/common/contract.ts';
 import type { CaretakerConfig } from '../config/schema.ts';
 import { stackArn } from '../security/arns.ts';
 import { acknowledgeStatements } from '../security/nag.ts';
@@ -15,7 +16,7 @@ export interface RdsFunctionsProps
   readonly config: CaretakerConfig;
 }
 
-const MANAGED_REQUEST = { StringEquals: { 'aws:RequestTag/caretaker:managed': 'true' } };
+const MANAGED_REQUEST = { StringEquals: { [`aws:RequestTag/${TAG.managed}`]: MANAGED_VALUE } };
 
 /**
  * What RDS needs of a snapshot's key (and a copy's DR key) to restore or copy it: DescribeKey, and
@@ -82,7 +83,7 @@ export class RdsFunctions extends Construct {
       timeout: Duration.seconds(60),
     };
     const bindTargets = (fn: CaretakerFunction) =>
-      fn.bind('RDS_TARGETS', JSON.stringify(targets)).bind('CARETAKER_STACK', stackName);
+      fn.bind(ENV.rdsTargets, JSON.stringify(targets)).bind(ENV.stackName, stackName);
 
     this.snapshot = bindTargets(
       new CaretakerFunction(this, 'Snapshot', {
@@ -92,9 +93,9 @@ export class RdsFunctions extends Construct {
           'Creates tagged manual RDS snapshots, reports their status and copies them to the DR region',
       }),
     )
-      .bind('SNAPSHOT_QUOTA', String(config.quotas.manualSnapshots))
-      .bind('SNAPSHOT_WARN_PERCENT', String(config.quotas.snapshotWarnPercent))
-      .bind('MAX_CONCURRENT_COPIES', String(config.quotas.maxConcurrentCopies));
+      .bind(ENV.snapshotQuota, String(config.quotas.manualSnapshots))
+      .bind(ENV.snapshotWarnPercent, String(config.quotas.snapshotWarnPercent))
+      .bind(ENV.maxConcurrentCopies, String(config.quotas.maxConcurrentCopies));
     this.snapshotPolicy(this.snapshot, instances, clusters, regions, targets);
 
     this.restore = bindTargets(
@@ -298,7 +299,7 @@ export class RdsFunctions extends Construct {
             new iam.PolicyStatement({
               actions: ['rds:DeleteDBInstance'],
               resources: rdsArns(regions, ...copiedInstances),
-              conditions: { StringEquals: { 'rds:db-tag/caretaker:managed': 'true' } },
+              conditions: { StringEquals: { [`rds:db-tag/${TAG.managed}`]: MANAGED_VALUE } },
             }),
             new iam.PolicyStatement({
               actions: ['rds:CreateDBSnapshot'],
@@ -311,7 +312,7 @@ export class RdsFunctions extends Construct {
             new iam.PolicyStatement({
               actions: ['rds:DeleteDBCluster'],
               resources: rdsArns(regions, ...copiedClusters),
-              conditions: { StringEquals: { 'rds:cluster-tag/caretaker:managed': 'true' } },
+              conditions: { StringEquals: { [`rds:cluster-tag/${TAG.managed}`]: MANAGED_VALUE } },
             }),
             new iam.PolicyStatement({
               actions: ['rds:DeleteDBCluster', 'rds:CreateDBClusterSnapshot'],

@@ -2,6 +2,7 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
 import type * as sns from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
+import { ENV } from '../../functions/common/contract.ts';
 import { INCIDENT_STATE_FILE } from '../../functions/report/incident.ts';
 import { acknowledgeGrant } from '../security/nag.ts';
 import { CaretakerFunction, type CaretakerFunctionProps } from './caretaker-function.ts';
@@ -28,8 +29,8 @@ export class ReportFunction extends Construct {
       name: 'report',
       description: 'Writes the maintenance report of a run (JSON and Markdown) and publishes its summary',
     })
-      .bindTopic('ALERT_TOPIC_ARN', props.alertTopic)
-      .bind('BACKUP_BUCKET', props.backupBucket.bucketName, (grantee) => {
+      .bindTopic(ENV.alertTopicArn, props.alertTopic)
+      .bind(ENV.backupBucket, props.backupBucket.bucketName, (grantee) => {
         // SSE-KMS under the bucket's key: a single PutObject needs GenerateDataKey, reading the
         // incident state back needs Decrypt.
         props.backupBucket.encryptionKey?.grant(grantee, 'kms:GenerateDataKey', 'kms:Decrypt');

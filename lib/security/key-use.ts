@@ -1,6 +1,6 @@
 /**
  * What each function may do with the stack key, told apart by the encryption context the AWS
- * Encryption SDK sends to KMS (`kms:EncryptionContext:caretaker:purpose`, record-seal.ts):
+ * Encryption SDK sends to KMS (`kms:EncryptionContext:caretaker:purpose`, contract.ts):
  *
  * - sealing manifests and the catalog head is s3-backup's (and backup-restore's, for its rollback
  *   points' manifests); sealing verification records is backup-verify's alone — so a function
@@ -13,7 +13,7 @@ import { Stack } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as kms from 'aws-cdk-lib/aws-kms';
 import type { IConstruct } from 'constructs';
-import { PURPOSE_KEY, SEAL_PURPOSES } from '../../functions/common/backup/seal-purposes.ts';
+import { PURPOSE_KEY, SEAL_PURPOSES } from '../../functions/common/contract.ts';
 
 const PURPOSE = `kms:EncryptionContext:${PURPOSE_KEY}`;
 

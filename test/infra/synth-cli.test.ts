@@ -2,7 +2,7 @@
  * `cdk synth` as a user runs it: offline with the example config, and refusing a bad config.
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -35,14 +35,33 @@ function runWithoutNetwork(args: string[]) {
 }
 
 describe('cdk synth', () => {
-  it('synthesizes the example config with no network at all', () => {
+  it('synthesizes the example config with no network at all, ending with a summary instead of the template', () => {
     const outDir = freshOutDir();
 
-    const result = runWithoutNetwork(['node', ...cdk, '-o', outDir]);
+    // As the README runs it: no --quiet (cdk.json sets it).
+    const result = runWithoutNetwork(['node', 'node_modules/aws-cdk/bin/cdk', 'synth', '-o', outDir]);
+    const template = JSON.parse(readFileSync(join(outDir, 'Caretaker-example.template.json'), 'utf8'));
+    const functions = Object.values(template.Resources).filter(
+      (r: any) => r.Type === 'AWS::Lambda::Function',
+    );
 
     expect(result.error, 'unshare must be available (util-linux)').toBeUndefined();
     expect(result.status, result.stderr).toBe(0);
-    expect(existsSync(join(outDir, 'Caretaker-example.template.json'))).toBe(true);
+    expect(result.stdout).toBe('');
+    expect(result.stderr).toMatch(
+      new RegExp(
+        `^✔ Caretaker-example synthesized in [\\d.]+ s: ${Object.keys(template.Resources).length} resources$`,
+        'm',
+      ),
+    );
+    expect(result.stderr).toMatch(new RegExp(`^ {4}AWS::Lambda::Function +${functions.length}$`, 'm'));
+    expect(result.stderr).toMatch(/^ {2}5 state machines: .*Caretaker-example-RoutineMaintenance/m);
+    expect(result.stderr).toMatch(/^ {2}Template: \S+$/m);
+    expect(result.stderr).toContain(
+      `${join(outDir, 'Caretaker-example.template.json').replace(/^\//, '')}\n`,
+    );
+    expect(result.stderr).toContain('cdk-nag AwsSolutions: no unacknowledged findings');
+    expect(result.stderr).not.toMatch(/Bundling asset|index\.mjs|Resources:/);
   }, 120_000);
 
   it('refuses a config with three mistakes, names all three and synthesizes nothing', () => {

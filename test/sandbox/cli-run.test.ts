@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
+import { CreateKeyCommand, KMSClient } from '@aws-sdk/client-kms';
 import { CreateBucketCommand, S3Client } from '@aws-sdk/client-s3';
 import { CreateStateMachineCommand, ListExecutionsCommand, SFNClient } from '@aws-sdk/client-sfn';
 import { CreateTopicCommand, SNSClient } from '@aws-sdk/client-sns';
@@ -148,7 +149,9 @@ describe('caretaker run', () => {
 
   it('exits 1 when the flow fails, saying how', async () => {
     // A run that deletes (dryRun false) with no backup set configured is fine; a cleanup of a
-    // configured set with no backups is refused: the flow reports it and fails.
+    // configured set with no backups is refused: the flow reports it and fails. (With backup sets,
+    // cleanup checks seals with the stack key.)
+    const { KeyMetadata } = await new KMSClient({}).send(new CreateKeyCommand({}));
     sandbox.sandbox.context.service<LambdaService>('lambda')!.register({
       name: 'cli-cleanup',
       modulePath: module('../../functions/cleanup/handler.ts'),
@@ -157,8 +160,7 @@ describe('caretaker run', () => {
         BACKUP_SETS: JSON.stringify([{ name: 'photos', retention: 'standard' }]),
         RETENTION_POLICIES: JSON.stringify({ standard: { keepLast: 3 } }),
         BACKUP_BUCKET: BUCKET,
-        // Seals are checked with the stack key; the refusal comes before any seal is read.
-        BACKUP_KEY_ARN: 'arn:aws:kms:us-east-1:000000000000:key/00000000-0000-4000-8000-000000000000',
+        BACKUP_KEY_ARN: KeyMetadata!.Arn!,
       },
     });
 

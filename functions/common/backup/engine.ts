@@ -4,6 +4,7 @@
  * and what a finished backup reports.
  */
 import type { S3Client } from '@aws-sdk/client-s3';
+import { MANAGED_VALUE, TAG } from '../contract.ts';
 import { IntegrityError, PreconditionFailedError } from '../errors.ts';
 import { logger } from '../observability.ts';
 import { latestCompleteBackup } from './catalog.ts';
@@ -67,11 +68,11 @@ export interface BackupResult {
 /** The `caretaker:*` tags of everything a backup writes. */
 export function backupTags(engine: BackupEngine, state: Pick<WorkState, 'kind' | 'set' | 'executionId'>) {
   return {
-    'caretaker:managed': 'true',
-    'caretaker:kind': state.kind,
-    'caretaker:stack': engine.stack,
-    'caretaker:execution': state.executionId,
-    'caretaker:target': state.set,
+    [TAG.managed]: MANAGED_VALUE,
+    [TAG.kind]: state.kind,
+    [TAG.stack]: engine.stack,
+    [TAG.execution]: state.executionId,
+    [TAG.target]: state.set,
   };
 }
 

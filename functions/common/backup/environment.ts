@@ -23,6 +23,7 @@
  * | BACKUP_THROUGHPUT_MBPS | throughput assumed when deciding whether an object fits the time left | 40 |
  */
 import type { S3Client } from '@aws-sdk/client-s3';
+import { ENV, type EnvVariable, LAMBDA_ENV, OPERATOR_ENV } from '../contract.ts';
 import { intEnv, MissingEnvironmentError, optionalEnv, requireEnv } from '../env.ts';
 import { type BackupCrypto, backupCrypto } from './crypto.ts';
 import type { DataKeyLimits } from './data-keys.ts';
@@ -49,7 +50,7 @@ export interface BackupEnvironment {
   readonly bytesPerSecond: number;
 }
 
-function positive(name: string, fallback: number): number {
+function positive(name: EnvVariable, fallback: number): number {
   const value = intEnv(name, fallback);
   if (value < 1) throw new MissingEnvironmentError(`Environment variable ${name} must be at least 1`);
   return value;
@@ -57,42 +58,44 @@ function positive(name: string, fallback: number): number {
 
 /** Reads and checks the backup environment; throws naming the first bad variable. */
 export function backupEnvironment(): BackupEnvironment {
-  const functionMb = intEnv('AWS_LAMBDA_FUNCTION_MEMORY_SIZE', 1024);
-  const keyArn = requireEnv('BACKUP_KEY_ARN');
+  const functionMb = intEnv(LAMBDA_ENV.functionMemorySize, 1024);
+  const keyArn = requireEnv(ENV.backupKeyArn);
   if (!/^arn:aws[\w-]*:kms:[a-z0-9-]+:\d{12}:key\/[\w-]+$/.test(keyArn)) {
     throw new MissingEnvironmentError(
-      `Environment variable BACKUP_KEY_ARN must be a KMS key ARN (not an alias), got "${keyArn}"`,
+      `Environment variable ${ENV.backupKeyArn} must be a KMS key ARN (not an alias), got "${keyArn}"`,
     );
   }
-  const partSize = positive('BACKUP_PART_SIZE_MB', 8) * MIB;
+  const partSize = positive(OPERATOR_ENV.backupPartSizeMb, 8) * MIB;
   if (partSize < 5 * MIB)
-    throw new MissingEnvironmentError('Environment variable BACKUP_PART_SIZE_MB must be at least 5');
+    throw new MissingEnvironmentError(
+      `Environment variable ${OPERATOR_ENV.backupPartSizeMb} must be at least 5`,
+    );
   return {
-    bucket: requireEnv('BACKUP_BUCKET'),
+    bucket: requireEnv(ENV.backupBucket),
     keyArn,
-    trustedKeyArns: optionalEnv('BACKUP_TRUSTED_KEY_ARNS', '')
+    trustedKeyArns: optionalEnv(OPERATOR_ENV.backupTrustedKeyArns, '')
       .split(',')
       .map((arn) => arn.trim())
       .filter(Boolean),
-    stack: requireEnv('CARETAKER_STACK'),
-    concurrency: positive('BACKUP_CONCURRENCY', 16),
-    memoryBytes: positive('BACKUP_MEMORY_MB', Math.max(128, Math.floor(functionMb * 0.4))) * MIB,
+    stack: requireEnv(ENV.stackName),
+    concurrency: positive(OPERATOR_ENV.backupConcurrency, 16),
+    memoryBytes: positive(OPERATOR_ENV.backupMemoryMb, Math.max(128, Math.floor(functionMb * 0.4))) * MIB,
     partSize,
-    queueSize: positive('BACKUP_QUEUE_SIZE', 4),
-    frameLength: positive('BACKUP_FRAME_KB', 1024) * 1024,
+    queueSize: positive(OPERATOR_ENV.backupQueueSize, 4),
+    frameLength: positive(OPERATOR_ENV.backupFrameKb, 1024) * 1024,
     dataKeys: {
-      maxAgeMs: positive('BACKUP_DATA_KEY_MAX_AGE_S', 300) * 1000,
-      maxMessages: Math.min(2 ** 32, positive('BACKUP_DATA_KEY_MAX_OBJECTS', 10_000)),
-      maxBytes: positive('BACKUP_DATA_KEY_MAX_GIB', 64) * 1024 * MIB,
+      maxAgeMs: positive(OPERATOR_ENV.backupDataKeyMaxAgeS, 300) * 1000,
+      maxMessages: Math.min(2 ** 32, positive(OPERATOR_ENV.backupDataKeyMaxObjects, 10_000)),
+      maxBytes: positive(OPERATOR_ENV.backupDataKeyMaxGib, 64) * 1024 * MIB,
     },
     pack: {
       // Members are held whole in memory until their pack is written: 1 MiB at most each.
-      maxObjectBytes: Math.min(1024, Math.max(0, intEnv('BACKUP_PACK_OBJECT_KB', 256))) * 1024,
-      targetBytes: positive('BACKUP_PACK_MB', 8) * MIB,
+      maxObjectBytes: Math.min(1024, Math.max(0, intEnv(OPERATOR_ENV.backupPackObjectKb, 256))) * 1024,
+      targetBytes: positive(OPERATOR_ENV.backupPackMb, 8) * MIB,
     },
-    batchObjects: Math.min(99_999, positive('BACKUP_BATCH_OBJECTS', DEFAULT_BATCH_LIMITS.maxItems)),
-    safetyMarginMs: intEnv('BACKUP_SAFETY_MARGIN_MS', 60_000),
-    bytesPerSecond: positive('BACKUP_THROUGHPUT_MBPS', 40) * MIB,
+    batchObjects: Math.min(99_999, positive(OPERATOR_ENV.backupBatchObjects, DEFAULT_BATCH_LIMITS.maxItems)),
+    safetyMarginMs: intEnv(OPERATOR_ENV.backupSafetyMarginMs, 60_000),
+    bytesPerSecond: positive(OPERATOR_ENV.backupThroughputMbps, 40) * MIB,
   };
 }
 

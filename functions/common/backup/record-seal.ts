@@ -11,12 +11,12 @@
  * key can copy a record (its context binds it to its backup) but never make or alter one.
  */
 import * as z from 'zod';
+import { PURPOSE_KEY, SEAL_PURPOSES } from '../contract.ts';
 import { AccessDeniedError } from '../errors.ts';
 import { type BackupCrypto, classifyDecryptError } from './crypto.ts';
 import { CONTEXT_KEYS, sha256Hex } from './manifest.ts';
 
-import { PURPOSE_KEY, SEAL_PURPOSES } from './seal-purposes.ts';
-
+/** The encryption-context key naming what a seal is for, and the purposes (contract.ts). */
 export { PURPOSE_KEY, SEAL_PURPOSES };
 
 export type RecordPurpose = (typeof SEAL_PURPOSES)['verification' | 'catalogHead'];

@@ -5,6 +5,7 @@
  * from another backup) is detected even for the newest backup, which no later backup chains to.
  */
 import * as z from 'zod';
+import { PURPOSE_KEY, SEAL_PURPOSES } from '../contract.ts';
 import { CONTEXT_KEYS } from './manifest.ts';
 
 /** Encryption context of a seal. */
@@ -12,7 +13,7 @@ export function sealContext(set: string, backupId: string): Record<string, strin
   return {
     [CONTEXT_KEYS.set]: set,
     [CONTEXT_KEYS.backupId]: backupId,
-    'caretaker:purpose': 'manifest-seal',
+    [PURPOSE_KEY]: SEAL_PURPOSES.manifest,
   };
 }
 

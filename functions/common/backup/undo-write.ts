@@ -15,13 +15,14 @@
  * counted; the caller reports those keys.
  */
 import { DeleteObjectCommand, GetObjectTaggingCommand, HeadObjectCommand } from '@aws-sdk/client-s3';
+import { TAG } from '../contract.ts';
 import { isErrorNamed } from '../errors.ts';
 import { bareEtag, type ManifestEntry } from './manifest.ts';
 import type { ReadSource } from './read-object.ts';
 import { type RestoreTarget, restoreObject } from './restore-object.ts';
 
 /** Tag on every object a restore wrote: its restore id (`restore-<rollback point id>`). */
-export const RESTORE_TAG = 'caretaker:restore';
+export const RESTORE_TAG = TAG.restore;
 
 /** What undoing one key did. */
 export type UndoOutcome =

@@ -5,6 +5,7 @@
  */
 import * as z from 'zod';
 import { backupSet, disasterRecovery, healthChecks } from '../config-sections.ts';
+import { ENV } from '../contract.ts';
 import { optionalEnv } from '../env.ts';
 import { jsonEnv } from '../json-env.ts';
 import { type MaintenanceWindow, maintenanceWindowSchema } from '../maintenance-window.ts';
@@ -35,14 +36,14 @@ export interface FlowContext {
 /** Environment variables of `flow-input`, each the config section of the same meaning as JSON. */
 export const FLOW_CONTEXT_ENV = {
   // Every Caretaker function already has it; the stack sets the same value again.
-  environmentName: 'CARETAKER_ENVIRONMENT',
-  backupSets: 'BACKUP_SETS',
-  rdsTargets: 'RDS_TARGETS',
-  lambdaFunctions: 'LAMBDA_FUNCTIONS',
-  healthChecks: 'HEALTH_CHECKS',
-  disasterRecovery: 'DISASTER_RECOVERY',
-  maintenanceWindow: 'MAINTENANCE_WINDOW',
-  databaseMaintenance: 'DATABASE_MAINTENANCE_TARGETS',
+  environmentName: ENV.environmentName,
+  backupSets: ENV.backupSets,
+  rdsTargets: ENV.rdsTargets,
+  lambdaFunctions: ENV.lambdaFunctions,
+  healthChecks: ENV.healthChecks,
+  disasterRecovery: ENV.disasterRecovery,
+  maintenanceWindow: ENV.maintenanceWindow,
+  databaseMaintenance: ENV.databaseMaintenanceTargets,
 } as const satisfies Record<keyof FlowContext, string>;
 
 /** Reads the context from the environment (at cold start). */
@@ -65,7 +66,9 @@ export function flowContextFromEnv(): FlowContext {
 }
 
 /** The environment `flow-input` needs for a config's context (what the stack sets). */
-export function flowContextEnvironment(context: FlowContext): Record<string, string> {
+export function flowContextEnvironment(
+  context: FlowContext,
+): Record<(typeof FLOW_CONTEXT_ENV)[keyof FlowContext], string> {
   return {
     [FLOW_CONTEXT_ENV.environmentName]: context.environmentName,
     [FLOW_CONTEXT_ENV.backupSets]: JSON.stringify(context.backupSets),

@@ -92,7 +92,8 @@ describe('report handler', () => {
     ]);
     for (const put of puts) {
       expect(put.Bucket).toBe('caretaker-prod-backups');
-      expect(put.Tagging).toContain('caretaker:managed=true');
+      // An S3 Tagging header is URL query encoded.
+      expect(new URLSearchParams(put.Tagging).get('caretaker:managed')).toBe('true');
     }
     const json = JSON.parse(String(reports.find((p) => p.Key?.endsWith('.json'))!.Body));
     expect(json.findings.severity).toBe('critical');
