@@ -6,6 +6,7 @@
  * run started by a parent flow, which reports nothing itself. The last test checks every Catch and
  * Retry rule of the file was exercised (Distributed Map iterations included).
  */
+
 import { CreateBucketCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { findings } from '../../functions/report/findings.ts';
@@ -13,6 +14,7 @@ import { runRecordSchema } from '../../functions/report/run-record.ts';
 import { s3Service } from '../../sandbox/services/s3/index.ts';
 import { flowHarness } from './support/flow-harness.ts';
 import { fail } from './support/script-server.ts';
+import { scriptedVerify } from './support/scripted-verify.ts';
 
 const BUCKET = 'backups';
 const flow = flowHarness(
@@ -67,35 +69,6 @@ const planned = (batches: number) => ({
   batchIndexKey: BATCH_INDEX,
   mapResultsPrefix: `backups/uploads/${BACKUP_ID}/work/map`,
 });
-
-/**
- * backup-verify fanned out: `plan` splits `parts` parts into ranges of one, each `range` call
- * verifies its range (`callsPerRange` calls each), `finish` adds the ranges up.
- */
-function scriptedVerify(parts = 2, callsPerRange = 1) {
-  return (event: Record<string, any>) => {
-    if (event.step === 'plan') {
-      return {
-        set: event.set,
-        backupId: event.backupId,
-        subset: 'all',
-        manifestSha256: 'a'.repeat(64),
-        startedAt: '2026-01-02T03:04:05.000Z',
-        chainLinks: 0,
-        parts,
-        items: Array.from({ length: parts }, (_, from) => ({ from, to: from + 1 })),
-      };
-    }
-    if (event.step === 'range') {
-      const calls = (event.cursor?.calls ?? 0) + 1;
-      if (calls < callsPerRange) return { done: false, cursor: { calls } };
-      const summary = { from: event.from, to: event.to, entriesChecked: 2, objectsRead: 2, bytesRead: 20 };
-      return { done: true, summary: { ...summary, problemCount: 0, problems: [] } };
-    }
-    const objects = (event.results as { objectsRead: number }[]).reduce((sum, r) => sum + r.objectsRead, 0);
-    return { done: true, ok: true, subset: event.subset, objectsChecked: objects };
-  };
-}
 
 /** Every function doing its job in one call: a small set, copied inline, verified and reported. */
 function scriptHappyPath(): void {

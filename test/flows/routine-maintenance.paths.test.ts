@@ -8,6 +8,7 @@
  * also checked against the run-record schema. The last test checks every Catch and Retry rule of
  * the file was exercised.
  */
+
 import { readFileSync } from 'node:fs';
 import { CreateStateMachineCommand, SFNClient } from '@aws-sdk/client-sfn';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -17,6 +18,7 @@ import { runRecordSchema } from '../../functions/report/run-record.ts';
 import { ROLE_ARN } from '../fixtures/statemachines/harness.ts';
 import { flowHarness } from './support/flow-harness.ts';
 import { fail } from './support/script-server.ts';
+import { scriptedVerify } from './support/scripted-verify.ts';
 
 const CHILD_NAME = 'backup-child';
 const CHILD_ARN = `arn:aws:states:us-east-1:000000000000:stateMachine:${CHILD_NAME}`;
@@ -187,7 +189,7 @@ function scriptHappyPath(targets: Record<string, string | null> = { orders: 'eu-
         ? { done: true, batches: 1, backupId: '20261121T010000Z-0a1b2c3d' }
         : { done: true, result: backupResult(setName(event)) },
     )
-    .on('backup-verify', () => ({ done: true, subset: 'all', objectsChecked: 3 }))
+    .on('backup-verify', scriptedVerify())
     .on('rds-snapshot', (event) => snapshotCall(event, 1))
     .on('capacity', () => capacityResult)
     .on('security-maintenance', () => securityResult)
