@@ -4,7 +4,8 @@
  * verification, takes a rollback point of the target first, and if the restore fails midway
  * puts the target back as it was before throwing. Resumable: while `done` is false, call again
  * with the returned `continuation`. For disaster recovery it also chooses the backup to restore
- * (`choose`) and removes what one execution restored (`teardown`).
+ * (`choose`) and removes what one execution restored (`teardown`); for backups of millions of
+ * objects the flow fans the restore out over the manifest's parts instead (fan-out.ts).
  */
 import type { Context } from 'aws-lambda';
 import { budgetFrom } from '#common/backup/budget';
@@ -15,6 +16,15 @@ import { newestSealedBackup } from '#common/backup/trusted-backups';
 import { s3 } from '#common/clients';
 import { caretakerHandler } from '#common/middleware';
 import { correlate } from '#common/observability';
+import {
+  finishStep,
+  planStep,
+  restoreRangeStep,
+  rollbackPointStep,
+  rollbackRangeStep,
+  rolledBackStep,
+  verifyRangeStep,
+} from './fan-out.ts';
 import { restoreIdentity, restoreTags } from './identity.ts';
 import {
   type BackupRestoreEvent,
@@ -114,6 +124,8 @@ export async function teardown(event: TeardownEvent, context: Context) {
 
 /** Runs one action. */
 export async function backupRestore(event: BackupRestoreEvent, context: Context): Promise<unknown> {
+  const engine = () => engineFor(ENVIRONMENT, s3(), CRYPTO);
+  const { concurrency } = ENVIRONMENT;
   switch (event.action) {
     case 'restore':
       return restore(event, context);
@@ -121,6 +133,20 @@ export async function backupRestore(event: BackupRestoreEvent, context: Context)
       return choose(event);
     case 'teardown':
       return teardown(event, context);
+    case 'plan':
+      return planStep(engine(), event);
+    case 'verify-range':
+      return verifyRangeStep(engine(), event, budgetFor(event, context), concurrency);
+    case 'rollback-point':
+      return rollbackPointStep(engine(), event, budgetFor(event, context));
+    case 'restore-range':
+      return restoreRangeStep(engine(), event, budgetFor(event, context), concurrency);
+    case 'finish':
+      return finishStep(engine(), event);
+    case 'rollback-range':
+      return rollbackRangeStep(engine(), event, budgetFor(event, context), concurrency);
+    case 'rolled-back':
+      return rolledBackStep(event);
   }
 }
 

@@ -12,6 +12,17 @@ import type { CaretakerFunction } from '../functions/caretaker-function.ts';
 import type { AlarmNotifications } from '../observability/alarm-notifications.ts';
 import { stackArn } from '../security/arns.ts';
 import { acknowledgeGeneratedStatements, acknowledgeGrant, allow } from '../security/nag.ts';
+import { type AslMachine, statesOf } from './asl.ts';
+
+/** Whether an ASL document has a Map state in DISTRIBUTED mode anywhere (nested ones included). */
+export function hasDistributedMap(definition: string): boolean {
+  return statesOf(JSON.parse(definition) as AslMachine).some(({ state }) => {
+    const processor = (state.ItemProcessor ?? state.Iterator) as
+      | { ProcessorConfig?: { Mode?: string } }
+      | undefined;
+    return state.Type === 'Map' && processor?.ProcessorConfig?.Mode === 'DISTRIBUTED';
+  });
+}
 
 /** The `${Name}` placeholders in an ASL document, each once. */
 export function placeholdersOf(definition: string): string[] {
@@ -46,8 +57,10 @@ export interface CaretakerFlowProps {
    */
   readonly timeout?: Duration;
   /**
-   * For flows with a Distributed Map: the bucket its ItemReader reads and ResultWriter writes.
-   * @default - no Distributed Map
+   * For flows whose Distributed Map reads items from S3 (ItemReader) or writes its results there
+   * (ResultWriter): that bucket and prefix. Starting the Map's child executions is granted to
+   * every flow whose file has a Distributed Map, with or without a bucket.
+   * @default - no S3 items or results
    */
   readonly distributedMapBucket?: { readonly bucket: s3.IBucket; readonly prefix: string };
 }
@@ -124,22 +137,9 @@ export class CaretakerFlow extends Construct {
       }
     }
 
+    if (props.distributedMapBucket || hasDistributedMap(definition)) this.grantChildExecutions();
     if (props.distributedMapBucket) {
       const { bucket, prefix } = props.distributedMapBucket;
-      // A Distributed Map starts child executions of its own state machine. The ARN is built
-      // from the fixed name, because referencing the resource in its own role would be a cycle.
-      const selfArn = stackArn('states', `stateMachine:${this.stateMachineName}`);
-      role.addToPrincipalPolicy(
-        new iam.PolicyStatement({ actions: ['states:StartExecution'], resources: [selfArn] }),
-      );
-      allow(
-        role,
-        new iam.PolicyStatement({
-          actions: ['states:DescribeExecution', 'states:StopExecution'],
-          resources: [stackArn('states', `execution:${this.stateMachineName}/*`)],
-        }),
-        'Child executions of the Distributed Map have generated names under this state machine only.',
-      );
       allow(
         role,
         new iam.PolicyStatement({
@@ -166,6 +166,27 @@ export class CaretakerFlow extends Construct {
     );
 
     this.alarms(props);
+  }
+
+  /**
+   * A Distributed Map starts child executions of its own state machine, follows and stops them.
+   * The ARN is built from the fixed name, because referencing the resource in its own role would
+   * be a cycle.
+   */
+  private grantChildExecutions(): void {
+    const role = this.stateMachine.role;
+    const selfArn = stackArn('states', `stateMachine:${this.stateMachineName}`);
+    role.addToPrincipalPolicy(
+      new iam.PolicyStatement({ actions: ['states:StartExecution'], resources: [selfArn] }),
+    );
+    allow(
+      role,
+      new iam.PolicyStatement({
+        actions: ['states:DescribeExecution', 'states:StopExecution'],
+        resources: [stackArn('states', `execution:${this.stateMachineName}/*`)],
+      }),
+      'Child executions of the Distributed Map have generated names under this state machine only.',
+    );
   }
 
   /**

@@ -128,6 +128,20 @@ const rdsRestore =
     }
   };
 
+const RESTORE_RESULT = {
+  restoreId: 'restore-20260401T050000Z-11111111',
+  rollbackPointId: '20260401T050000Z-11111111',
+  verified: 'objects',
+  startedAt: '2026-04-01T05:00:01.000Z',
+  durationMs: 1000,
+};
+/** The two ranges the scripted plan splits the backup's three parts into. */
+const RANGES = [
+  { from: 0, to: 2 },
+  { from: 2, to: 3 },
+];
+const range = (event: Record<string, unknown>) => ({ from: event.from as number, to: event.to as number });
+
 const backupRestore: Behaviour = (event) => {
   switch (event.action) {
     case 'choose':
@@ -141,26 +155,65 @@ const backupRestore: Behaviour = (event) => {
         skipped: [],
         skippedCount: 0,
       };
-    case 'restore':
+    case 'plan':
+      return {
+        set: event.set,
+        backupId: event.backupId,
+        targetBucket: event.targetBucket,
+        targetPrefix: event.targetPrefix,
+        restoreId: RESTORE_RESULT.restoreId,
+        rollbackPointId: RESTORE_RESULT.rollbackPointId,
+        manifestSha256: 'ab'.repeat(32),
+        chainLinks: 0,
+        parts: 3,
+        plannedAt: RESTORE_RESULT.startedAt,
+        items: RANGES,
+      };
+    case 'verify-range':
       return {
         done: true,
-        restoreId: 'restore-20260401T050000Z-11111111',
+        summary: {
+          ...range(event),
+          entriesChecked: 1,
+          objectsRead: 1,
+          bytesRead: 100,
+          problemCount: 0,
+          problems: [],
+        },
+      };
+    case 'rollback-point':
+      return { done: true, rollbackPointId: RESTORE_RESULT.rollbackPointId, objects: 0 };
+    case 'restore-range':
+      return { done: true, summary: { ...range(event), objects: 1, bytes: 100 } };
+    case 'finish':
+      return {
+        done: true,
+        ...RESTORE_RESULT,
         set: event.set,
         backupId: event.backupId,
         target: { bucket: event.targetBucket, prefix: event.targetPrefix },
-        rollbackPointId: '20260401T050000Z-11111111',
-        verified: 'objects',
-        objects: 3,
+        objects: (event.results as { objects: number }[]).reduce((n, r) => n + r.objects, 0),
         bytes: 300,
-        startedAt: '2026-04-01T05:00:01.000Z',
         completedAt: new Date().toISOString(),
-        durationMs: 1000,
       };
+    case 'rollback-range':
+      return {
+        done: true,
+        summary: { ...range(event), putBack: 0, deleted: 1, leftAlone: 0, leftAloneKeys: [] },
+      };
+    case 'rolled-back': {
+      // As the real action: always fails, with the restore's failure (or PreconditionFailedError
+      // when the rollback failed too).
+      const failure = event.failure as { Error: string };
+      return event.rollbackFailure
+        ? fail('PreconditionFailedError', 'rolling back failed too')
+        : fail(failure.Error, `restore failed and was rolled back: ${failure.Error}`);
+    }
     case 'teardown':
       return {
         done: true,
         set: event.set,
-        restoreId: 'restore-20260401T050000Z-11111111',
+        restoreId: RESTORE_RESULT.restoreId,
         target: { bucket: event.targetBucket, prefix: event.targetPrefix },
         deleted: 3,
         putBack: 0,
@@ -243,7 +296,11 @@ describe.sequential('disaster-recovery flow paths', () => {
       ChooseBackup: 1,
       RestoreDatabase: 2,
       VerifyDatabase: 2,
-      RestoreBackup: 1,
+      PlanRestore: 1,
+      VerifyRestoreParts: 1,
+      TakeRollbackPoint: 1,
+      RestoreParts: 1,
+      FinishRestore: 1,
       BackupVerified: 1,
       RemoveRestored: 1,
       DeleteDatabase: 2,
@@ -255,6 +312,32 @@ describe.sequential('disaster-recovery flow paths', () => {
     });
     expect(entered).not.toHaveProperty('SwitchOver');
     expect(entered).not.toHaveProperty('UndoSwitchOver');
+    expect(entered).not.toHaveProperty('RollbackParts');
+    // The backup is verified, then restored, range by range: each range once, in a child of its own.
+    expect(
+      backupCalls('verify-range')
+        .map(range)
+        .sort((a, b) => a.from - b.from),
+    ).toEqual(RANGES);
+    expect(
+      backupCalls('restore-range')
+        .map(range)
+        .sort((a, b) => a.from - b.from),
+    ).toEqual(RANGES);
+    expect(backupCalls('restore-range')[0]).toMatchObject({
+      set: 'uploads',
+      backupId: '20260331T020000Z-0a0b0c0d',
+      manifestSha256: 'ab'.repeat(32),
+      targetBucket: 'dr-restores',
+      targetPrefix: 'dr-restore/uploads/',
+      executionId: run.executionArn,
+      cursor: null,
+    });
+    expect(backupCalls('finish')[0]!.results).toHaveLength(2);
+    expect(world.reports[0]!.disasterRecovery!.restored!.backups[0]).toMatchObject({
+      set: 'uploads',
+      objects: 2,
+    });
     // The restored copies, and only they, were deleted: the identifiers choose derived from this execution.
     const ours = ['orders-prod', 'billing-prod'].map((id) => restoredIdentifier(id, run.executionArn));
     expect(
@@ -278,9 +361,9 @@ describe.sequential('disaster-recovery flow paths', () => {
       },
     ]);
     // One start time names the restore and its teardown (taken once: a Map iteration's own clock must not leak in).
-    expect(
-      new Set([...backupCalls('restore'), ...backupCalls('teardown')].map((e) => e.startedAt)).size,
-    ).toBe(1);
+    const named = ['plan', 'rollback-point', 'restore-range', 'finish', 'teardown'].flatMap(backupCalls);
+    expect(named).toHaveLength(6);
+    expect(new Set(named.map((e) => e.startedAt)).size).toBe(1);
     // Verified against the restored copy: its RDS status and the target's query check pointed at it.
     const verify = flow.script
       .eventsOf('health-check')
@@ -397,15 +480,18 @@ describe.sequential('disaster-recovery flow paths', () => {
     });
     expect(rdsCalls('restore')[0]).toMatchObject({ snapshotIdentifier: 'before-the-bad-deploy' });
     expect(backupCalls('choose')[0]).toMatchObject({ backupId: '20260330T020000Z-0f0e0d0c' });
-    expect(backupCalls('restore')[0]).toMatchObject({ backupId: '20260330T020000Z-0f0e0d0c' });
+    expect(backupCalls('plan')[0]).toMatchObject({ backupId: '20260330T020000Z-0f0e0d0c' });
   });
 
-  it('loops a long backup restore and a long teardown on their continuations', async () => {
+  it('loops every long step on its cursor: each range of the verification and the restore, the rollback point and the teardown', async () => {
     scriptWorld();
     flow.script.on('backup-restore', (event, call) => {
-      if (event.action === 'restore' && !event.continuation)
-        return { done: false, backupId: event.backupId, phase: 'restore', continuation: { step: 1 } };
-      if (event.action === 'teardown' && !event.continuation)
+      const first = !event.cursor && !event.continuation;
+      if ((event.action === 'verify-range' || event.action === 'restore-range') && first)
+        return { done: false, cursor: { part: event.from, index: 7 } };
+      if (event.action === 'rollback-point' && backupCalls('rollback-point').length === 1)
+        return { done: false, rollbackPointId: RESTORE_RESULT.rollbackPointId };
+      if (event.action === 'teardown' && first)
         return { done: false, set: event.set, continuation: { startAfter: 'k' } };
       return backupRestore(event, call);
     });
@@ -414,12 +500,23 @@ describe.sequential('disaster-recovery flow paths', () => {
 
     expect(run.status).toBe('SUCCEEDED');
     expect(counts(run.states)).toMatchObject({
-      RestoreBackup: 1,
-      RestoreBackupMore: 1,
+      PlanRestore: 1,
+      TakeRollbackPoint: 2,
+      FinishRestore: 1,
       TeardownBackup: 1,
       TeardownBackupMore: 1,
     });
-    expect(backupCalls('restore')[1]).toMatchObject({ continuation: { step: 1 } });
+    for (const action of ['verify-range', 'restore-range']) {
+      const calls = backupCalls(action);
+      expect(calls).toHaveLength(4);
+      // Each range's second call continues from the cursor its first call returned.
+      for (const { from } of RANGES) {
+        expect(calls.filter((e) => e.from === from).map((e) => e.cursor)).toEqual([
+          null,
+          { part: from, index: 7 },
+        ]);
+      }
+    }
     expect(backupCalls('teardown')[1]).toMatchObject({ continuation: { startAfter: 'k' } });
   });
 
@@ -444,8 +541,6 @@ describe.sequential('disaster-recovery flow paths', () => {
         'backup-restore',
         flakyOnce(
           (event, call) => {
-            if (event.action === 'restore' && !event.continuation)
-              return { done: false, backupId: event.backupId, continuation: {} };
             if (event.action === 'teardown' && !event.continuation) return { done: false, continuation: {} };
             return backupRestore(event, call);
           },
@@ -579,11 +674,11 @@ describe.sequential('disaster-recovery flow paths', () => {
     expect(world.reports[0]!.disasterRecovery!.restored).toBeNull();
   });
 
-  it('rollback after a backup set fails its integrity check during the restore', async () => {
+  it('a backup that fails its verification is refused before anything is written, and the run rolls back', async () => {
     const world = scriptWorld();
     flow.script.on('backup-restore', (event, call) =>
-      event.action === 'restore'
-        ? fail('IntegrityError', 'Backup uploads/… failed verification')
+      event.action === 'rollback-point'
+        ? fail('IntegrityError', 'Backup uploads/… failed verification with 1 problem(s)')
         : backupRestore(event, call),
     );
 
@@ -592,10 +687,104 @@ describe.sequential('disaster-recovery flow paths', () => {
     expect(run.status).toBe('FAILED');
     expect(run.error).toBe('IntegrityError');
     expect(run.states).not.toContain('SwitchOver');
+    expect(backupCalls('restore-range')).toEqual([]);
+    expect(run.states).not.toContain('RollbackParts');
     expect(backupCalls('teardown')).toHaveLength(1);
     expect(world.reports[0]!.disasterRecovery!.removal!.backups).toMatchObject([
       { set: 'uploads', removed: true },
     ]);
+  });
+
+  it('a range that fails mid-restore: waits for aborted calls, rolls back every range, fails saying so', async () => {
+    const world = scriptWorld();
+    flow.script.on('backup-restore', (event, call) =>
+      event.action === 'restore-range' && event.from === 2
+        ? fail('IntegrityError', 'checksum-mismatch: object "uploads/b" while writing')
+        : backupRestore(event, call),
+    );
+
+    const run = await flow.run({ mode: 'failover', backupSets: ['uploads'], confirm: 'prod' });
+
+    expect(run.status).toBe('FAILED');
+    expect(run.error).toBe('States.ExceedToleratedFailureThreshold');
+    const entered = run.states;
+    expect(entered.indexOf('WaitForAbortedRanges')).toBeGreaterThan(entered.indexOf('RestoreParts'));
+    expect(entered.indexOf('RollbackParts')).toBeGreaterThan(entered.indexOf('WaitForAbortedRanges'));
+    expect(entered).not.toContain('FinishRestore');
+    // Every range is rolled back, the one that never failed too.
+    expect(
+      backupCalls('rollback-range')
+        .map(range)
+        .sort((a, b) => a.from - b.from),
+    ).toEqual(RANGES);
+    const rolledBack = backupCalls('rolled-back');
+    expect(rolledBack).toHaveLength(1);
+    expect(rolledBack[0]).toMatchObject({
+      failure: { Error: 'States.ExceedToleratedFailureThreshold' },
+      parts: 3,
+      rollbackFailure: null,
+    });
+    expect(rolledBack[0]!.results).toHaveLength(2);
+    expect(world.reports[0]!.disasterRecovery!.failure).toMatchObject({ step: 'Restore' });
+    expect(backupCalls('teardown')).toHaveLength(1);
+  });
+
+  it('a finish that finds a part not restored exactly once rolls back at once, with no wait', async () => {
+    scriptWorld();
+    flow.script.on('backup-restore', (event, call) =>
+      event.action === 'finish'
+        ? fail('IntegrityError', 'parts not restored exactly once: 2')
+        : backupRestore(event, call),
+    );
+
+    const run = await flow.run({ mode: 'failover', backupSets: ['uploads'], confirm: 'prod' });
+
+    expect(run.status).toBe('FAILED');
+    expect(run.error).toBe('IntegrityError');
+    expect(run.states).not.toContain('WaitForAbortedRanges');
+    expect(run.states).toContain('RollbackParts');
+    expect(backupCalls('rolled-back')[0]).toMatchObject({ failure: { Error: 'IntegrityError' } });
+  });
+
+  it('a rollback that fails too ends in PreconditionFailedError, the teardown still running after it', async () => {
+    scriptWorld();
+    flow.script.on('backup-restore', (event, call) => {
+      if (event.action === 'restore-range') return fail('AccessDeniedError', 's3:PutObject denied');
+      if (event.action === 'rollback-range') return fail('AccessDeniedError', 's3:DeleteObject denied');
+      return backupRestore(event, call);
+    });
+
+    const run = await flow.run({ mode: 'failover', backupSets: ['uploads'], confirm: 'prod' });
+
+    expect(run.status).toBe('FAILED');
+    expect(run.error).toBe('PreconditionFailedError');
+    expect(backupCalls('rolled-back')[0]).toMatchObject({
+      results: null,
+      rollbackFailure: { Error: 'States.ExceedToleratedFailureThreshold' },
+    });
+    expect(backupCalls('teardown')).toHaveLength(1);
+  });
+
+  it('retries the rollback of a range and the rolled-back step on a transient error', async () => {
+    scriptWorld();
+    flow.script.on(
+      'backup-restore',
+      flakyOnce(
+        (event, call) =>
+          event.action === 'restore-range'
+            ? fail('PreconditionFailedError', '"big.bin" cannot be restored within one call')
+            : backupRestore(event, call),
+        (e) => (e.action === 'rollback-range' || e.action === 'rolled-back' ? String(e.action) : 'other'),
+      ),
+    );
+
+    const run = await flow.run({ mode: 'failover', backupSets: ['uploads'], confirm: 'prod' });
+
+    expect(run.status).toBe('FAILED');
+    expect(run.error).toBe('States.ExceedToleratedFailureThreshold');
+    // Both ranges rolled back despite the retried call; rolled-back called twice (once retried).
+    expect(new Set(backupCalls('rollback-range').map((e) => e.from))).toEqual(new Set([0, 2]));
+    expect(backupCalls('rolled-back')).toHaveLength(2);
   });
 
   it('rollback after a failed switch-over: undoes it, then deletes the copy', async () => {

@@ -52,6 +52,21 @@ describe('disaster-recovery flow', () => {
     expect(invoked.filter((arn) => !arn.includes(':*')).sort()).toEqual(expected.sort());
   });
 
+  it("may start, follow and stop its Distributed Maps' child executions, and no S3 for them", () => {
+    const statements = roleStatements('DisasterRecoveryFlowStateMachineRole');
+    const states = statements.filter((s) => [s.Action].flat().some((a: string) => a.startsWith('states:')));
+    const rendered = JSON.stringify(stack.resolve(states));
+
+    expect(states.map((s) => [s.Action].flat().sort())).toEqual([
+      ['states:StartExecution'],
+      ['states:DescribeExecution', 'states:StopExecution'],
+    ]);
+    // Its own state machine and its own executions, no others.
+    expect(rendered).toContain(':stateMachine:Caretaker-example-DisasterRecovery"');
+    expect(rendered).toContain(':execution:Caretaker-example-DisasterRecovery/*"');
+    expect(statements.some((s) => [s.Action].flat().some((a: string) => a.startsWith('s3:')))).toBe(false);
+  });
+
   it('runs a drill quarterly at 05:00 on the first day of Jan/Apr/Jul/Oct in the configured time zone', () => {
     template.hasResourceProperties('AWS::Scheduler::Schedule', {
       ScheduleExpression: 'cron(0 5 1 1,4,7,10 ? *)',

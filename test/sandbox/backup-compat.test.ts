@@ -20,7 +20,16 @@ import type { Sandbox } from '../../sandbox/index.ts';
 import { kmsService } from '../../sandbox/services/kms/index.ts';
 import { s3Service } from '../../sandbox/services/s3/index.ts';
 import { patternBytes } from '../fixtures/backup/pattern.ts';
-import { backup, context, readAll, restore, untilDone, verify, verifyFannedOut } from './backup-harness.ts';
+import {
+  backup,
+  context,
+  readAll,
+  restore,
+  restoreFannedOut,
+  untilDone,
+  verify,
+  verifyFannedOut,
+} from './backup-harness.ts';
 
 interface Fixture {
   readonly keyArn: string;
@@ -172,6 +181,24 @@ describe('a format-1 backup chain', () => {
       CacheControl: 'max-age=60',
       Metadata: { owner: 'fixture' },
     });
+  });
+
+  it('restores fanned out over its parts as the DisasterRecovery flow does, byte for byte', async () => {
+    const target = `format-1-target-${++targets}`;
+    await s3.send(new CreateBucketCommand({ Bucket: target }));
+
+    const run = await restoreFannedOut({
+      set: FIXTURE.set,
+      backupId: FIXTURE.backups.incremental,
+      targetBucket: target,
+      targetPrefix: 'data/',
+    });
+
+    expect(run.result).toMatchObject({ done: true, objects: 6, verified: 'objects' });
+    expect(run.calls['restore-range']).toBe(run.plan.items.length);
+    expectSource(await readAll(s3, target, 'data/'), SOURCE);
+    const meta = await s3.send(new HeadObjectCommand({ Bucket: target, Key: 'data/meta.json' }));
+    expect(meta).toMatchObject({ ContentType: 'application/json', Metadata: { owner: 'fixture' } });
   });
 
   it('restores with the documented script that needs no Caretaker', async () => {

@@ -185,3 +185,121 @@ export async function verifyFannedOut(
   );
   return { result, plan, rangeCalls };
 }
+
+/** What a fanned-out restore did: its result, or the error it failed with, and the calls it took. */
+export interface FannedOutRestore {
+  readonly plan: any;
+  readonly result?: any;
+  readonly failure?: any;
+  readonly calls: Record<string, number>;
+}
+
+/**
+ * A fanned-out restore as the DisasterRecovery flow runs it (statemachines/disaster-recovery.asl.json,
+ * RestoreBackups): `plan`; every range verified, call after call, in parallel (VerifyRestoreParts);
+ * `rollback-point` until done; every range restored (RestoreParts); `finish`. When a range fails,
+ * the others are let finish (the Wait for aborted calls), every range is rolled back
+ * (RollbackParts) and `rolled-back` throws. `hooks` act between the steps (a writer, a tamperer).
+ */
+export async function restoreFannedOut(
+  event: {
+    set: string;
+    backupId?: string;
+    targetBucket: string;
+    targetPrefix: string;
+    prefix?: string;
+    partsPerItem?: number;
+  },
+  options: {
+    executionId?: string;
+    startedAt?: string;
+    timeBudgetMs?: number;
+    afterVerify?: () => Promise<void>;
+    beforeRollback?: () => Promise<void>;
+  } = {},
+): Promise<FannedOutRestore> {
+  const execution = {
+    executionId: options.executionId ?? 'fan-out-restore',
+    startedAt: options.startedAt ?? '2026-04-01T05:00:00.000Z',
+  };
+  const budget = options.timeBudgetMs === undefined ? {} : { timeBudgetMs: options.timeBudgetMs };
+  const calls: Record<string, number> = {};
+  const call = (payload: Record<string, unknown>) => {
+    calls[payload.action as string] = (calls[payload.action as string] ?? 0) + 1;
+    return restore(payload, context());
+  };
+  const plan = await call({ action: 'plan', ...event, ...execution });
+  const planned = {
+    set: plan.set,
+    backupId: plan.backupId,
+    manifestSha256: plan.manifestSha256,
+    ...(plan.prefix === undefined ? {} : { prefix: plan.prefix }),
+  };
+  const target = { targetBucket: plan.targetBucket, targetPrefix: plan.targetPrefix };
+  const eachRange = (action: string, extra: Record<string, unknown>) =>
+    plan.items.map(async (item: { from: number; to: number }) => {
+      const { last } = await untilDone((previous: any) =>
+        call({ action, ...planned, ...extra, ...item, cursor: previous?.cursor ?? null, ...budget }),
+      );
+      return last.summary;
+    });
+  try {
+    const verified = await Promise.all(eachRange('verify-range', { executionId: execution.executionId }));
+    await options.afterVerify?.();
+    await untilDone(() =>
+      call({ action: 'rollback-point', ...planned, ...target, ...execution, verified, ...budget }),
+    );
+  } catch (failure) {
+    // Nothing was written: the flow fails here, with no rollback.
+    return { plan, failure, calls };
+  }
+  const restoring = await Promise.allSettled(eachRange('restore-range', { ...target, ...execution }));
+  const failed = restoring.find((outcome) => outcome.status === 'rejected');
+  let failure: { Error: string; Cause: string } | undefined;
+  if (failed) {
+    // A failed child fails the Map (its own error does not reach the flow).
+    failure = {
+      Error: 'States.ExceedToleratedFailureThreshold',
+      Cause: String((failed as PromiseRejectedResult).reason),
+    };
+  } else {
+    const results = restoring.map((outcome) => (outcome as PromiseFulfilledResult<unknown>).value);
+    try {
+      const result = await call({
+        action: 'finish',
+        ...planned,
+        ...target,
+        ...execution,
+        plannedAt: plan.plannedAt,
+        results,
+      });
+      return { plan, result, calls };
+    } catch (error) {
+      failure = { Error: (error as Error).name, Cause: (error as Error).message };
+    }
+  }
+  await options.beforeRollback?.();
+  let results: unknown[] | null = null;
+  let rollbackFailure: { Error: string; Cause: string } | null = null;
+  try {
+    results = await Promise.all(eachRange('rollback-range', { ...target, ...execution }));
+  } catch (error) {
+    rollbackFailure = { Error: 'States.ExceedToleratedFailureThreshold', Cause: (error as Error).message };
+  }
+  try {
+    await call({
+      action: 'rolled-back',
+      set: plan.set,
+      backupId: plan.backupId,
+      ...target,
+      ...execution,
+      parts: plan.parts,
+      failure,
+      results,
+      rollbackFailure,
+    });
+  } catch (error) {
+    return { plan, failure: error, calls };
+  }
+  throw new Error('rolled-back returned instead of failing');
+}
