@@ -33,7 +33,7 @@ import {
   StartExecutionCommand,
 } from '@aws-sdk/client-sfn';
 import { CreateTopicCommand, SNSClient } from '@aws-sdk/client-sns';
-import { backupSet, rdsTarget } from '../functions/common/config-sections.ts';
+import { backupSet, rdsTarget } from '../functions/common/config/config-sections.ts';
 import { flowContextEnvironment } from '../functions/common/flows/context.ts';
 import { pollSchedules } from '../functions/common/flows/polling.ts';
 import { type Sandbox, type ServiceFactory, startSandbox } from '../sandbox/core/server.ts';

@@ -16,8 +16,8 @@
  * Run: npx tsx bench/retention.bench.ts   (pin to one core: taskset -c 0 npx tsx …)
  */
 import os from 'node:os';
-import { planRetention, type RetentionPoint } from '#common/retention';
-import type { RetentionPolicyInput } from '#common/retention-policy';
+import { planRetention, type RetentionPoint } from '#common/retention/retention';
+import type { RetentionPolicyInput } from '#common/retention/retention-policy';
 
 const NOW = new Date('2026-03-29T12:00:00Z');
 const HISTORY_MS = 3 * 365 * 86_400_000;

@@ -5,7 +5,7 @@ import { ENV, type EnvName, MANAGED_VALUE, TAG } from '../functions/common/contr
 import { type FlowContext, flowContextEnvironment } from '../functions/common/flows/context.ts';
 import { flowInputSchema } from '../functions/common/flows/inputs.ts';
 import type { StateMachineFlow } from '../functions/common/flows/names.ts';
-import { toFieldProblems } from '../functions/common/validation.ts';
+import { toFieldProblems } from '../functions/common/runtime/validation.ts';
 import { AlertTopic } from './alerts/alert-topic.ts';
 import { DeadLetters } from './alerts/dead-letters.ts';
 import { Escalation } from './alerts/escalation.ts';

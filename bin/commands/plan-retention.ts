@@ -6,11 +6,11 @@
 import { readFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import type * as z from 'zod';
-import { type FieldProblem, ValidationError } from '#common/errors';
-import { parseIsoTime } from '#common/iso-time';
-import { planRetention, type RetentionDecision, recoveryPointsSchema } from '#common/retention';
-import { retentionPolicySchema } from '#common/retention-policy';
-import { toFieldProblems } from '#common/validation';
+import { planRetention, type RetentionDecision, recoveryPointsSchema } from '#common/retention/retention';
+import { retentionPolicySchema } from '#common/retention/retention-policy';
+import { type FieldProblem, ValidationError } from '#common/runtime/errors';
+import { toFieldProblems } from '#common/runtime/validation';
+import { parseIsoTime } from '#common/time/iso-time';
 
 const USAGE = `Usage: caretaker plan-retention --points <file.json> --policy <file.json> [--now <ISO time>] [--json]
 

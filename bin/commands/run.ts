@@ -17,7 +17,7 @@ import {
 } from '@aws-sdk/client-sfn';
 import { flowInputSchema } from '#common/flows/inputs';
 import { flowFile, STATE_MACHINE_FLOWS, type StateMachineFlow, stateMachineName } from '#common/flows/names';
-import { toFieldProblems } from '#common/validation';
+import { toFieldProblems } from '#common/runtime/validation';
 import { flowContextOf } from '../../lib/config/flow-context.ts';
 import { ConfigError, DEFAULT_CONFIG_PATH, loadConfig } from '../../lib/config/load.ts';
 import type { AslMachine } from '../../lib/flows/asl.ts';

@@ -73,7 +73,7 @@ export async function run(args: string[]): Promise<number> {
   const [{ collectStatus }, { renderStatus }, aws, { backupCrypto }] = await Promise.all([
     import('../../lib/status/collect.ts'),
     import('../../lib/status/render.ts'),
-    import('#common/clients'),
+    import('#common/runtime/clients'),
     import('#common/backup/crypto'),
   ]);
   const clients = {

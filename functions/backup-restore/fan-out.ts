@@ -33,8 +33,8 @@ import {
   type CaretakerErrorName,
   ERROR_KINDS,
   PreconditionFailedError,
-} from '#common/errors';
-import { correlate, logger, metrics } from '#common/observability';
+} from '#common/runtime/errors';
+import { correlate, logger, metrics } from '#common/runtime/observability';
 import { restoreIdentity, restoreTags } from './identity.ts';
 import type {
   FinishEvent,

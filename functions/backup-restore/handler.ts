@@ -13,9 +13,9 @@ import { chooseBackup } from '#common/backup/catalog';
 import { backupEnvironment, cryptoFor, engineFor } from '#common/backup/environment';
 import { restoreStep } from '#common/backup/restore';
 import { newestSealedBackup } from '#common/backup/trusted-backups';
-import { s3 } from '#common/clients';
-import { caretakerHandler } from '#common/middleware';
-import { correlate } from '#common/observability';
+import { s3 } from '#common/runtime/clients';
+import { caretakerHandler } from '#common/runtime/middleware';
+import { correlate } from '#common/runtime/observability';
 import {
   finishStep,
   planStep,

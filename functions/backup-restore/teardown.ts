@@ -20,9 +20,9 @@ import { loadManifest } from '#common/backup/load';
 import { ParentIndex } from '#common/backup/parent-index';
 import { exists, listPage } from '#common/backup/s3-io';
 import { MAX_LISTED_LEFT_ALONE, undoRestoredObject } from '#common/backup/undo-write';
-import { isErrorNamed, PreconditionFailedError } from '#common/errors';
-import { mapLimited } from '#common/map-limited';
-import { logger, metrics } from '#common/observability';
+import { isErrorNamed, PreconditionFailedError } from '#common/runtime/errors';
+import { mapLimited } from '#common/runtime/map-limited';
+import { logger, metrics } from '#common/runtime/observability';
 import { RESTORE_TAG, type RestoreIdentity } from './identity.ts';
 
 /** Where a teardown stands between calls. */

@@ -19,9 +19,9 @@ import {
   verifyRange,
 } from '#common/backup/verify-range';
 import { TOOL_VERSION } from '#common/backup/version';
-import { s3 } from '#common/clients';
 import { MANAGED_VALUE, TAG } from '#common/contract';
-import { correlate, logger, metrics } from '#common/observability';
+import { s3 } from '#common/runtime/clients';
+import { correlate, logger, metrics } from '#common/runtime/observability';
 import type { FinishEvent, PlanEvent, RangeEvent } from './input.ts';
 
 const DAY_MS = 86_400_000;

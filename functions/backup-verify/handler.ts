@@ -17,10 +17,10 @@ import { newestSealedBackup } from '#common/backup/trusted-backups';
 import { writeVerificationRecord } from '#common/backup/verification-records';
 import { verificationRecord, verifyStep } from '#common/backup/verify';
 import { TOOL_VERSION } from '#common/backup/version';
-import { s3 } from '#common/clients';
 import { MANAGED_VALUE, TAG } from '#common/contract';
-import { caretakerHandler } from '#common/middleware';
-import { correlate, logger, metrics } from '#common/observability';
+import { s3 } from '#common/runtime/clients';
+import { caretakerHandler } from '#common/runtime/middleware';
+import { correlate, logger, metrics } from '#common/runtime/observability';
 import { finishStep, planStep, rangeStep } from './fan-out.ts';
 import {
   type BackupVerifyEvent,

@@ -4,7 +4,7 @@
  * capacity to `MaxAllocatedStorage`), Aurora clusters `VolumeBytesUsed` (the volume grows by itself
  * up to the engine's limit).
  */
-import type { CapacityEntry } from '#common/maintenance-results';
+import type { CapacityEntry } from '#common/maintenance/maintenance-results';
 import { capacityStatus, daysUntilFull, fitGrowth, type Point, type Thresholds } from './growth.ts';
 
 const GIB = 1024 ** 3;

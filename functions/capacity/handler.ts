@@ -13,16 +13,16 @@ import {
   type MetricDataQuery,
 } from '@aws-sdk/client-cloudwatch';
 import type { DBCluster, DBInstance, RDSClient } from '@aws-sdk/client-rds';
-import { cloudWatch, rds } from '#common/clients';
 import { ENV } from '#common/contract';
-import { permanentErrorInfo } from '#common/error-info';
-import { jsonEnv } from '#common/json-env';
-import { type CapacityConfig, capacityConfig } from '#common/maintenance-config';
-import type { CapacityEntry, CapacityResult } from '#common/maintenance-results';
-import { caretakerHandler } from '#common/middleware';
-import { logger } from '#common/observability';
-import { findCluster, findInstance } from '#common/rds-lookup';
-import { type RdsTarget, rdsTargetsFromEnv } from '#common/rds-targets';
+import { type CapacityConfig, capacityConfig } from '#common/maintenance/maintenance-config';
+import type { CapacityEntry, CapacityResult } from '#common/maintenance/maintenance-results';
+import { findCluster, findInstance } from '#common/rds/rds-lookup';
+import { type RdsTarget, rdsTargetsFromEnv } from '#common/rds/rds-targets';
+import { cloudWatch, rds } from '#common/runtime/clients';
+import { permanentErrorInfo } from '#common/runtime/error-info';
+import { jsonEnv } from '#common/runtime/json-env';
+import { caretakerHandler } from '#common/runtime/middleware';
+import { logger } from '#common/runtime/observability';
 import { forecast, metricFor, type StorageFacts } from './forecast.ts';
 import type { Point } from './growth.ts';
 import { type CapacityEvent, capacityEventSchema } from './input.ts';

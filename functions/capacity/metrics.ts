@@ -1,6 +1,6 @@
 /** Publishing the capacity metrics (one point per target and figure), through Powertools. */
-import type { CapacityResult } from '#common/maintenance-results';
-import { metrics } from '#common/observability';
+import type { CapacityResult } from '#common/maintenance/maintenance-results';
+import { metrics } from '#common/runtime/observability';
 import { CAPACITY_METRIC } from './metric-names.ts';
 
 export function publishCapacity(result: CapacityResult): void {

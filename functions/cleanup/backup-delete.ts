@@ -18,8 +18,8 @@ import { DeleteObjectsCommand, type S3Client } from '@aws-sdk/client-s3';
 import { backupPrefix, manifestKey } from '#common/backup/layout';
 import { partSchema, sha256Hex } from '#common/backup/manifest';
 import { getBytes, listAll } from '#common/backup/s3-io';
-import { IntegrityError } from '#common/errors';
-import { mapLimited } from '#common/map-limited';
+import { IntegrityError } from '#common/runtime/errors';
+import { mapLimited } from '#common/runtime/map-limited';
 import type { CompleteBackup } from './backup-inventory.ts';
 import { objectManaged } from './backup-inventory.ts';
 

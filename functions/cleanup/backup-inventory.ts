@@ -28,9 +28,9 @@ import { isFutureDated, openBackup } from '#common/backup/trusted-backups';
 import { newestTrustedVerification } from '#common/backup/verification-records';
 import { workStateSchema } from '#common/backup/work-state';
 import { TAG } from '#common/caretaker-tags';
-import { isErrorNamed } from '#common/errors';
-import { mapLimited } from '#common/map-limited';
-import { backupIdTime, backupSetPrefix, listBackupIds } from '#common/recovery-points';
+import { backupIdTime, backupSetPrefix, listBackupIds } from '#common/retention/recovery-points';
+import { isErrorNamed } from '#common/runtime/errors';
+import { mapLimited } from '#common/runtime/map-limited';
 
 export interface CompleteBackup {
   readonly id: string;

@@ -7,7 +7,7 @@
  * parent) chains to it: deleting it would make the kept backup unverifiable. Such a backup is
  * kept with the reason `chain of <child>`.
  */
-import type { RetentionDecision } from '#common/retention';
+import type { RetentionDecision } from '#common/retention/retention';
 
 /** A complete backup as the plan needs it. */
 export interface ChainLink {

@@ -1,7 +1,7 @@
 /** The cleanup event and the retention configuration the stack hands the function. */
 import * as z from 'zod';
-import { name } from '#common/config-sections';
-import { enforceableRetentionPolicySchema } from '#common/retention-policy';
+import { name } from '#common/config/config-sections';
+import { enforceableRetentionPolicySchema } from '#common/retention/retention-policy';
 
 /** `BACKUP_SETS`: the config's backup sets (only their names and policies matter here). */
 export const backupSetsSchema = z.array(z.object({ name, retention: name }).strip());

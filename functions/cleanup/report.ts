@@ -1,6 +1,6 @@
 /** What a cleanup run reports, per target (an RDS target in one region, or a backup set). */
 import type { TamperFinding } from '#common/backup/tampering';
-import type { RetentionDecision } from '#common/retention';
+import type { RetentionDecision } from '#common/retention/retention';
 
 /** At most this many decisions per target in the result (every deletion is always listed). */
 export const MAX_LISTED_DECISIONS = 500;

@@ -6,8 +6,8 @@
 import type { RDSClient } from '@aws-sdk/client-rds';
 import type { S3Client } from '@aws-sdk/client-s3';
 import type { BackupCrypto } from '#common/backup/crypto';
-import type { RdsTarget } from '#common/rds-targets';
-import type { RetentionPolicy } from '#common/retention-policy';
+import type { RdsTarget } from '#common/rds/rds-targets';
+import type { RetentionPolicy } from '#common/retention/retention-policy';
 import { cleanBackups } from './backup-retention.ts';
 import type { TargetReport } from './report.ts';
 import { cleanSnapshots, type RunOptions } from './snapshot-retention.ts';

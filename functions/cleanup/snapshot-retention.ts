@@ -7,13 +7,13 @@
  */
 import { DeleteDBClusterSnapshotCommand, DeleteDBSnapshotCommand, type RDSClient } from '@aws-sdk/client-rds';
 import { isManaged, TAG } from '#common/caretaker-tags';
-import { isErrorNamed } from '#common/errors';
-import { logger } from '#common/observability';
-import { findSnapshot, snapshotTags } from '#common/rds-lookup';
-import type { RdsTarget } from '#common/rds-targets';
-import { listSnapshotRecoveryPoints } from '#common/recovery-points';
-import { planRetention, type RetentionDecision } from '#common/retention';
-import type { RetentionPolicy } from '#common/retention-policy';
+import { findSnapshot, snapshotTags } from '#common/rds/rds-lookup';
+import type { RdsTarget } from '#common/rds/rds-targets';
+import { listSnapshotRecoveryPoints } from '#common/retention/recovery-points';
+import { planRetention, type RetentionDecision } from '#common/retention/retention';
+import type { RetentionPolicy } from '#common/retention/retention-policy';
+import { isErrorNamed } from '#common/runtime/errors';
+import { logger } from '#common/runtime/observability';
 import { type Deletion, recordDecisions, settle, type TargetReport, targetReport } from './report.ts';
 
 export interface RunOptions {

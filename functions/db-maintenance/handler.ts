@@ -6,15 +6,15 @@
  * cannot reach or maintain fails with a named error; the flow reports it and goes on.
  */
 import * as z from 'zod';
-import { rds } from '#common/clients';
 import { ENV } from '#common/contract';
-import { MissingEnvironmentError, optionalEnv } from '#common/env';
-import { PreconditionFailedError } from '#common/errors';
-import { jsonEnv } from '#common/json-env';
-import { resolvedDatabaseMaintenance } from '#common/maintenance-config';
-import type { DatabaseMaintenanceEntry } from '#common/maintenance-results';
-import { caretakerHandler } from '#common/middleware';
-import { logger } from '#common/observability';
+import { resolvedDatabaseMaintenance } from '#common/maintenance/maintenance-config';
+import type { DatabaseMaintenanceEntry } from '#common/maintenance/maintenance-results';
+import { rds } from '#common/runtime/clients';
+import { MissingEnvironmentError, optionalEnv } from '#common/runtime/env';
+import { PreconditionFailedError } from '#common/runtime/errors';
+import { jsonEnv } from '#common/runtime/json-env';
+import { caretakerHandler } from '#common/runtime/middleware';
+import { logger } from '#common/runtime/observability';
 import type { DatabaseTls } from '../health-check/probes/query.ts';
 import { describeDatabase } from '../health-check/probes/rds.ts';
 import { cachedPasswords, type PasswordProvider, readSecretString } from '../health-check/secrets.ts';

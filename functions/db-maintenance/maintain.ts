@@ -5,8 +5,8 @@
  */
 import type { ConnectionOptions } from 'node:tls';
 import pg from 'pg';
-import type { ResolvedDatabaseMaintenance } from '#common/maintenance-config';
-import type { DatabaseMaintenanceEntry } from '#common/maintenance-results';
+import type { ResolvedDatabaseMaintenance } from '#common/maintenance/maintenance-config';
+import type { DatabaseMaintenanceEntry } from '#common/maintenance/maintenance-results';
 import { bloatedTables, namedDatabaseError, summariseNotices, type TableRow } from './statistics.ts';
 
 export interface Connection {

@@ -9,7 +9,7 @@ import {
   NotFoundError,
   PreconditionFailedError,
   TimeoutExceededError,
-} from '#common/errors';
+} from '#common/runtime/errors';
 
 export interface TableRow {
   readonly table: string;

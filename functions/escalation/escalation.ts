@@ -5,7 +5,7 @@
  * for a level once its message went out. Times count from when the incident's first alert went
  * out. A report that resolves the incident closes it, which stops the escalation.
  */
-import type { Alert } from '#common/alert-schema';
+import type { Alert } from '#common/alerts/alert-schema';
 import type { Incident, IncidentState } from '../report/incident.ts';
 
 /** One escalation level: how long it has before the next one is paged. */

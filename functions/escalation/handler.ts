@@ -5,13 +5,13 @@
  * is published (a conditional write: two runs cannot both page a level), and its message id after.
  */
 import * as z from 'zod';
+import { publishAlert } from '#common/alerts/publish-alert';
 import { ENV } from '#common/contract';
-import { requireEnv } from '#common/env';
 import { STATE_MACHINE_FLOWS } from '#common/flows/names';
-import { jsonEnv } from '#common/json-env';
-import { caretakerHandler } from '#common/middleware';
-import { logger } from '#common/observability';
-import { publishAlert } from '#common/publish-alert';
+import { requireEnv } from '#common/runtime/env';
+import { jsonEnv } from '#common/runtime/json-env';
+import { caretakerHandler } from '#common/runtime/middleware';
+import { logger } from '#common/runtime/observability';
 import { readIncidentState, writeIncidentState } from '../report/incident-store.ts';
 import {
   type EscalationLevel,

@@ -6,8 +6,8 @@
  */
 import { flowContextFromEnv } from '#common/flows/context';
 import { flowInputSchema } from '#common/flows/inputs';
-import { caretakerHandler } from '#common/middleware';
-import { parseOrThrow } from '#common/validation';
+import { caretakerHandler } from '#common/runtime/middleware';
+import { parseOrThrow } from '#common/runtime/validation';
 import { type FlowInputEvent, flowInputEventSchema } from './input.ts';
 
 const CONTEXT = flowContextFromEnv();

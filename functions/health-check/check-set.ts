@@ -2,7 +2,7 @@
  * What health-check checks: the configured set (env `HEALTH_CHECKS`, written by the stack from the
  * config) and the optional per-invocation override a flow step passes in its event.
  *
- * The per-check schemas are the config's own (functions/common/config-sections.ts), so a check is
+ * The per-check schemas are the config's own (functions/common/config/config-sections.ts), so a check is
  * validated the same way at synth time and at run time, with the same defaults.
  */
 import * as z from 'zod';
@@ -16,8 +16,8 @@ import {
   rdsCheck as rdsCheckSchema,
   rdsIdentifier,
   tlsCheck as tlsCheckSchema,
-} from '#common/config-sections';
-import { isoDurationSchema } from '#common/retention-policy';
+} from '#common/config/config-sections';
+import { isoDurationSchema } from '#common/retention/retention-policy';
 
 const healthChecksSection = healthChecks;
 const backupSetSchema = z.object({ name, rpo: isoDurationSchema.default('PT26H') });

@@ -4,13 +4,13 @@
  * and as a flow step with `failOn` throws UnhealthyError so the flow can Catch it.
  */
 import type { Context } from 'aws-lambda';
-import { cloudWatchLogs, rds, rdsIn, s3 } from '#common/clients';
 import { ENV, type EnvVariable } from '#common/contract';
-import { MissingEnvironmentError, optionalEnv, requireEnv } from '#common/env';
-import { UnhealthyError } from '#common/errors';
-import { caretakerHandler } from '#common/middleware';
-import { logger } from '#common/observability';
-import { parseOrThrow } from '#common/validation';
+import { cloudWatchLogs, rds, rdsIn, s3 } from '#common/runtime/clients';
+import { MissingEnvironmentError, optionalEnv, requireEnv } from '#common/runtime/env';
+import { UnhealthyError } from '#common/runtime/errors';
+import { caretakerHandler } from '#common/runtime/middleware';
+import { logger } from '#common/runtime/observability';
+import { parseOrThrow } from '#common/runtime/validation';
 import { checkSetSchema, eventSchema, type HealthCheckEvent, resolvePlan } from './check-set.ts';
 import { describeProblems, type HealthResult, isAtLeast } from './evaluate.ts';
 import { metricPoints, publishMetrics } from './metrics.ts';

@@ -4,7 +4,7 @@
  * pure; publishing goes through Powertools.
  */
 import type { MetricUnit } from '@aws-lambda-powertools/metrics/types';
-import { metrics } from '#common/observability';
+import { metrics } from '#common/runtime/observability';
 import type { CheckStatus, HealthResult } from './evaluate.ts';
 import { METRIC } from './metric-names.ts';
 

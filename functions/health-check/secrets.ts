@@ -4,7 +4,7 @@
  * probe so tests supply the password directly.
  */
 import { GetSecretValueCommand } from '@aws-sdk/client-secrets-manager';
-import { secretsManager } from '#common/clients';
+import { secretsManager } from '#common/runtime/clients';
 
 /** Returns the password stored in a secret. */
 export type PasswordProvider = (secretArn: string) => Promise<string>;

@@ -14,11 +14,11 @@
  */
 
 import { MANAGED_VALUE, TAG } from '#common/contract';
-import { NotFoundError, PreconditionFailedError } from '#common/errors';
-import { findSnapshot } from '#common/rds-lookup';
-import { restoredIdentifier } from '#common/rds-names';
-import type { RdsTarget } from '#common/rds-targets';
-import { listSnapshotRecoveryPoints, type RecoveryPoint } from '#common/recovery-points';
+import { findSnapshot } from '#common/rds/rds-lookup';
+import { restoredIdentifier } from '#common/rds/rds-names';
+import type { RdsTarget } from '#common/rds/rds-targets';
+import { listSnapshotRecoveryPoints, type RecoveryPoint } from '#common/retention/recovery-points';
+import { NotFoundError, PreconditionFailedError } from '#common/runtime/errors';
 import { type RestoreDeps, regional } from './deps.ts';
 import type { ChooseAction } from './input.ts';
 

@@ -5,11 +5,12 @@
  * Switching over (renaming production) is rds-switch-over's, under another role: this one cannot
  * rename or modify a database it did not create. docs/rds-restore.md describes the contract.
  */
-import { rds, rdsIn } from '#common/clients';
+
 import { ENV, LAMBDA_ENV } from '#common/contract';
-import { requireEnv } from '#common/env';
-import { caretakerHandler } from '#common/middleware';
-import { rdsTargetsFromEnv, targetNamed } from '#common/rds-targets';
+import { rdsTargetsFromEnv, targetNamed } from '#common/rds/rds-targets';
+import { rds, rdsIn } from '#common/runtime/clients';
+import { requireEnv } from '#common/runtime/env';
+import { caretakerHandler } from '#common/runtime/middleware';
 import { chooseSnapshot } from './choose.ts';
 import type { RestoreDeps } from './deps.ts';
 import { type RestoreEvent, restoreEventSchema } from './input.ts';

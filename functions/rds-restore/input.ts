@@ -12,8 +12,8 @@
  * Switch-over and its undo are rds-switch-over's (functions/rds-switch-over/input.ts).
  */
 import * as z from 'zod';
-import { isValidIdentifier, MAX_DB_IDENTIFIER, MAX_SNAPSHOT_IDENTIFIER } from '#common/rds-names';
-import { type RdsTarget, targetNameSchema } from '#common/rds-targets';
+import { isValidIdentifier, MAX_DB_IDENTIFIER, MAX_SNAPSHOT_IDENTIFIER } from '#common/rds/rds-names';
+import { type RdsTarget, targetNameSchema } from '#common/rds/rds-targets';
 
 const executionId = z.string().min(1).max(2048);
 const dbIdentifier = z

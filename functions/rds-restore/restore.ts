@@ -20,24 +20,29 @@ import {
   userTags,
   withinTagLimit,
 } from '#common/caretaker-tags';
-import { isErrorNamed, NotFoundError, PreconditionFailedError, ResourceBusyError } from '#common/errors';
-import { logger } from '#common/observability';
 import {
   type DatabaseView,
   findDatabase,
   findInstance,
   findSnapshot,
   snapshotTags,
-} from '#common/rds-lookup';
-import { restoredIdentifier, writerIdentifier } from '#common/rds-names';
+} from '#common/rds/rds-lookup';
+import { restoredIdentifier, writerIdentifier } from '#common/rds/rds-names';
 import {
   clusterRestorePlan,
   type DatabaseSettings,
   instanceRestorePlan,
   settingsFromTags,
   writerInstancePlan,
-} from '#common/rds-settings';
-import type { RdsTarget } from '#common/rds-targets';
+} from '#common/rds/rds-settings';
+import type { RdsTarget } from '#common/rds/rds-targets';
+import {
+  isErrorNamed,
+  NotFoundError,
+  PreconditionFailedError,
+  ResourceBusyError,
+} from '#common/runtime/errors';
+import { logger } from '#common/runtime/observability';
 import { type RestoreDeps, regional } from './deps.ts';
 import type { RestoreAction } from './input.ts';
 

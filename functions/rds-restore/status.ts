@@ -3,9 +3,9 @@
  * switch-over or a delete. A cluster is done when it and every member are available.
  */
 import { DescribeDBInstancesCommand, type RDSClient } from '@aws-sdk/client-rds';
-import { PreconditionFailedError } from '#common/errors';
-import { findCluster, findInstance } from '#common/rds-lookup';
-import type { RdsTarget } from '#common/rds-targets';
+import { findCluster, findInstance } from '#common/rds/rds-lookup';
+import type { RdsTarget } from '#common/rds/rds-targets';
+import { PreconditionFailedError } from '#common/runtime/errors';
 import { type RestoreDeps, regional } from './deps.ts';
 import type { StatusAction } from './input.ts';
 

@@ -19,11 +19,11 @@ import {
   type RDSClient,
 } from '@aws-sdk/client-rds';
 import { isFromExecution, isManaged, TAG, tagMap } from '#common/caretaker-tags';
-import { isErrorNamed, PreconditionFailedError } from '#common/errors';
-import { logger } from '#common/observability';
-import { type DatabaseView, findDatabase } from '#common/rds-lookup';
-import { snapshotIdentifier } from '#common/rds-names';
-import type { RdsTarget } from '#common/rds-targets';
+import { type DatabaseView, findDatabase } from '#common/rds/rds-lookup';
+import { snapshotIdentifier } from '#common/rds/rds-names';
+import type { RdsTarget } from '#common/rds/rds-targets';
+import { isErrorNamed, PreconditionFailedError } from '#common/runtime/errors';
+import { logger } from '#common/runtime/observability';
 import { type RestoreDeps, regional } from './deps.ts';
 import type { DeleteAction } from './input.ts';
 import { requireRestoredBy } from './restore.ts';

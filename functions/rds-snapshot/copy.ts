@@ -10,16 +10,21 @@
  */
 import { CopyDBClusterSnapshotCommand, CopyDBSnapshotCommand, type RDSClient } from '@aws-sdk/client-rds';
 import { isCaretakerKey, TAG, tagList, userTags, withinTagLimit } from '#common/caretaker-tags';
-import { isErrorNamed, NotFoundError, PreconditionFailedError, ResourceBusyError } from '#common/errors';
-import { logger } from '#common/observability';
-import { assessQuota, type QuotaUse, requireRoomFor } from '#common/quota';
+import { assessQuota, type QuotaUse, requireRoomFor } from '#common/rds/quota';
 import {
   findSnapshot,
   isSettledSnapshotStatus,
   listManualSnapshots,
   type SnapshotView,
-} from '#common/rds-lookup';
-import type { RdsTarget } from '#common/rds-targets';
+} from '#common/rds/rds-lookup';
+import type { RdsTarget } from '#common/rds/rds-targets';
+import {
+  isErrorNamed,
+  NotFoundError,
+  PreconditionFailedError,
+  ResourceBusyError,
+} from '#common/runtime/errors';
+import { logger } from '#common/runtime/observability';
 import { requireOwnSnapshot, snapshotFields } from './create.ts';
 import { publishSnapshotCount, type SnapshotDeps } from './deps.ts';
 import type { CopyEvent } from './input.ts';

@@ -13,19 +13,19 @@ import {
   userTags,
   withinTagLimit,
 } from '#common/caretaker-tags';
-import { isErrorNamed, NotFoundError, PreconditionFailedError } from '#common/errors';
-import { logger } from '#common/observability';
-import { assessQuota, type QuotaUse, requireRoomFor } from '#common/quota';
+import { assessQuota, type QuotaUse, requireRoomFor } from '#common/rds/quota';
 import {
   findDatabase,
   findSnapshot,
   listManualSnapshots,
   type SnapshotView,
   snapshotTags,
-} from '#common/rds-lookup';
-import { snapshotIdentifier } from '#common/rds-names';
-import { SETTINGS_TAG, settingsToTags } from '#common/rds-settings';
-import type { RdsTarget } from '#common/rds-targets';
+} from '#common/rds/rds-lookup';
+import { snapshotIdentifier } from '#common/rds/rds-names';
+import { SETTINGS_TAG, settingsToTags } from '#common/rds/rds-settings';
+import type { RdsTarget } from '#common/rds/rds-targets';
+import { isErrorNamed, NotFoundError, PreconditionFailedError } from '#common/runtime/errors';
+import { logger } from '#common/runtime/observability';
 import { publishSnapshotCount, type SnapshotDeps } from './deps.ts';
 import type { CreateEvent } from './input.ts';
 

@@ -1,6 +1,6 @@
 /** What the rds-snapshot actions work with, passed in so tests can substitute any part. */
 import type { RDSClient } from '@aws-sdk/client-rds';
-import { metrics } from '#common/observability';
+import { metrics } from '#common/runtime/observability';
 
 export interface QuotaSettings {
   /** Manual snapshots allowed per region and kind (config `quotas.manualSnapshots`). */

@@ -4,12 +4,12 @@
  * Actions: `create`, `status` (polling), `copy`. docs/rds-snapshots.md describes the contract.
  */
 import { DescribeKeyCommand } from '@aws-sdk/client-kms';
-import { kms, rds, rdsIn } from '#common/clients';
 import { ENV, LAMBDA_ENV } from '#common/contract';
-import { intEnv, requireEnv } from '#common/env';
-import { caretakerHandler } from '#common/middleware';
-import { correlate, logger } from '#common/observability';
-import { rdsTargetsFromEnv, targetNamed } from '#common/rds-targets';
+import { rdsTargetsFromEnv, targetNamed } from '#common/rds/rds-targets';
+import { kms, rds, rdsIn } from '#common/runtime/clients';
+import { intEnv, requireEnv } from '#common/runtime/env';
+import { caretakerHandler } from '#common/runtime/middleware';
+import { correlate, logger } from '#common/runtime/observability';
 import { copySnapshot } from './copy.ts';
 import { createSnapshot } from './create.ts';
 import type { SnapshotDeps } from './deps.ts';

@@ -6,8 +6,8 @@
  * - `copy`: a copy in the target's DR region, re-encrypted under the DR key.
  */
 import * as z from 'zod';
-import { isValidIdentifier, MAX_SNAPSHOT_IDENTIFIER } from '#common/rds-names';
-import { type RdsTarget, targetNameSchema } from '#common/rds-targets';
+import { isValidIdentifier, MAX_SNAPSHOT_IDENTIFIER } from '#common/rds/rds-names';
+import { type RdsTarget, targetNameSchema } from '#common/rds/rds-targets';
 
 const executionId = z.string().min(1).max(2048);
 const snapshotIdentifier = z

@@ -1,7 +1,8 @@
 /** `status`: where a snapshot (or a DR copy, with `region`) stands, for the flow's polling loop. */
-import { NotFoundError, PreconditionFailedError } from '#common/errors';
-import { findSnapshot } from '#common/rds-lookup';
-import type { RdsTarget } from '#common/rds-targets';
+
+import { findSnapshot } from '#common/rds/rds-lookup';
+import type { RdsTarget } from '#common/rds/rds-targets';
+import { NotFoundError, PreconditionFailedError } from '#common/runtime/errors';
 import { snapshotFields } from './create.ts';
 import type { SnapshotDeps } from './deps.ts';
 import type { StatusEvent } from './input.ts';

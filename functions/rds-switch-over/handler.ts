@@ -7,11 +7,12 @@
  * add `caretaker:managed` to them nor delete anything, and the role that restores and deletes
  * copies (rds-restore) cannot rename or modify production (docs/security.md).
  */
-import { rds } from '#common/clients';
+
 import { ENV } from '#common/contract';
-import { requireEnv } from '#common/env';
-import { caretakerHandler } from '#common/middleware';
-import { rdsTargetsFromEnv, targetNamed } from '#common/rds-targets';
+import { rdsTargetsFromEnv, targetNamed } from '#common/rds/rds-targets';
+import { rds } from '#common/runtime/clients';
+import { requireEnv } from '#common/runtime/env';
+import { caretakerHandler } from '#common/runtime/middleware';
 import { type SwitchAction, switchEventSchema } from './input.ts';
 import { type SwitchDeps, switchOver } from './switch-over.ts';
 

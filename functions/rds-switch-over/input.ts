@@ -7,8 +7,8 @@
  * given, names the parking identifier of a switch-over not yet journaled.
  */
 import * as z from 'zod';
-import { isValidIdentifier, MAX_DB_IDENTIFIER } from '#common/rds-names';
-import { type RdsTarget, targetNameSchema } from '#common/rds-targets';
+import { isValidIdentifier, MAX_DB_IDENTIFIER } from '#common/rds/rds-names';
+import { type RdsTarget, targetNameSchema } from '#common/rds/rds-targets';
 
 const dbIdentifier = z
   .string()

@@ -37,11 +37,11 @@ import {
   RemoveTagsFromResourceCommand,
 } from '@aws-sdk/client-rds';
 import { FAILED_UPDATE_KIND, isFromExecution, TAG, tagMap, tagValue } from '#common/caretaker-tags';
-import { NotFoundError, PreconditionFailedError } from '#common/errors';
-import { logger } from '#common/observability';
-import { type DatabaseView, findDatabase } from '#common/rds-lookup';
-import { oldIdentifier, restoredIdentifier } from '#common/rds-names';
-import type { RdsTarget } from '#common/rds-targets';
+import { type DatabaseView, findDatabase } from '#common/rds/rds-lookup';
+import { oldIdentifier, restoredIdentifier } from '#common/rds/rds-names';
+import type { RdsTarget } from '#common/rds/rds-targets';
+import { NotFoundError, PreconditionFailedError } from '#common/runtime/errors';
+import { logger } from '#common/runtime/observability';
 import type { SwitchAction } from './input.ts';
 
 /** The journal's tag keys (caretaker-tags.ts SWITCH_OVER_TAG_KEYS: the only keys this function's role may add). */

@@ -2,7 +2,7 @@
  * What in a run needs a person: failures (something did not happen) and warnings (it happened,
  * but something is close to going wrong). Pure.
  */
-import type { FlowName, Severity } from '#common/alert-schema';
+import type { FlowName, Severity } from '#common/alerts/alert-schema';
 import { describeTampering, type TamperFinding, type TamperKind } from '#common/backup/tampering';
 import { disasterRecoveryFindings } from './disaster-recovery.ts';
 import { maintenanceFindings } from './maintenance-findings.ts';

@@ -4,12 +4,12 @@
  * incident (opened, still failing, resolved; incident.ts).
  */
 import { PutObjectCommand } from '@aws-sdk/client-s3';
-import { s3 } from '#common/clients';
+import { publishAlert } from '#common/alerts/publish-alert';
 import { ENV, MANAGED_VALUE, s3Tagging, TAG } from '#common/contract';
-import { requireEnv } from '#common/env';
-import { caretakerHandler } from '#common/middleware';
-import { logger, metrics } from '#common/observability';
-import { publishAlert } from '#common/publish-alert';
+import { s3 } from '#common/runtime/clients';
+import { requireEnv } from '#common/runtime/env';
+import { caretakerHandler } from '#common/runtime/middleware';
+import { logger, metrics } from '#common/runtime/observability';
 import { withDrillFigures } from './disaster-recovery.ts';
 import { findings } from './findings.ts';
 import {

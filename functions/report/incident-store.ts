@@ -8,10 +8,10 @@
  * failure alert.
  */
 import { GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
-import { s3 } from '#common/clients';
 import { MANAGED_VALUE, s3Tagging, TAG } from '#common/contract';
-import { isErrorNamed } from '#common/errors';
-import { logger } from '#common/observability';
+import { s3 } from '#common/runtime/clients';
+import { isErrorNamed } from '#common/runtime/errors';
+import { logger } from '#common/runtime/observability';
 import { type IncidentState, incidentKey, incidentStateSchema } from './incident.ts';
 
 /** A stored state and the version it was read at (undefined: no object yet). */

@@ -14,7 +14,7 @@
  * nothing but execution references, times and counts is taken from it into a message.
  */
 import * as z from 'zod';
-import { FLOWS } from '#common/alert-schema';
+import { FLOWS } from '#common/alerts/alert-schema';
 
 export const INCIDENT_STATE_FORMAT = 'caretaker.report.incident-state';
 

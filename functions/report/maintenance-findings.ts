@@ -4,7 +4,11 @@
  * databases whose maintenance failed or that are bloated or busy with long queries. Pure; called
  * by findings.ts.
  */
-import type { CapacityResult, SecurityResult, StatisticsResult } from '#common/maintenance-results';
+import type {
+  CapacityResult,
+  SecurityResult,
+  StatisticsResult,
+} from '#common/maintenance/maintenance-results';
 import type { Finding } from './findings.ts';
 import type { RunRecord } from './run-record.ts';
 import { unwrapError } from './step-error.ts';

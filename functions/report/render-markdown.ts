@@ -2,7 +2,7 @@
  * The maintenance report as Markdown: written for an operator who did not see the run. It says
  * what ran, the outcome first, what needs doing, then each section with its figures. Pure.
  */
-import { executionConsoleUrl } from '#common/alert-message';
+import { executionConsoleUrl } from '#common/alerts/alert-message';
 import { disasterRecoveryMarkdown } from './disaster-recovery.ts';
 import { type Findings, formatBytes, formatSeconds, outcomeText } from './findings.ts';
 import type { IncidentDecision } from './incident.ts';

@@ -9,7 +9,7 @@
  *   incident gets its end; it is also that run's summary.
  * - Any other run: its summary (`info`, or `warning` when something is close to going wrong).
  */
-import type { Alert } from '#common/alert-schema';
+import type { Alert } from '#common/alerts/alert-schema';
 import { type Findings, outcomeText } from './findings.ts';
 import type { IncidentDecision } from './incident.ts';
 import { FLOW_TITLES } from './render-markdown.ts';

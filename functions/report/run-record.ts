@@ -4,15 +4,15 @@
  * flows and the report.
  */
 import * as z from 'zod';
-import { FLOWS } from '#common/alert-schema';
+import { FLOWS } from '#common/alerts/alert-schema';
 import {
   capacityResult,
   databaseMaintenanceEntry,
   orUnavailable,
   securityResult,
   statisticsResult,
-} from '#common/maintenance-results';
-import { skippedSchema, windowPlanSchema } from '#common/maintenance-window';
+} from '#common/maintenance/maintenance-results';
+import { skippedSchema, windowPlanSchema } from '#common/time/maintenance-window';
 import { updateSectionOf } from './update-section.ts';
 
 const isoTime = z.iso.datetime({ offset: true });

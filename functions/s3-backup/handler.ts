@@ -12,9 +12,9 @@ import { type BackupRequest, writeOptions } from '#common/backup/engine';
 import { backupEnvironment, cryptoFor, engineFor } from '#common/backup/environment';
 import { newBackupId } from '#common/backup/layout';
 import { finalizeBackup, planBackup, processBatches, runBackup } from '#common/backup/run';
-import { s3 } from '#common/clients';
-import { caretakerHandler } from '#common/middleware';
-import { correlate } from '#common/observability';
+import { s3 } from '#common/runtime/clients';
+import { caretakerHandler } from '#common/runtime/middleware';
+import { correlate } from '#common/runtime/observability';
 import { type BackupEvent, backupEventSchema } from './input.ts';
 
 const ENVIRONMENT = backupEnvironment();

@@ -5,7 +5,7 @@
  * updates carry the operating system's security fixes, a certificate rotation keeps TLS valid, and
  * any action whose description speaks of security or a CVE counts too.
  */
-import type { PendingAction } from '#common/maintenance-results';
+import type { PendingAction } from '#common/maintenance/maintenance-results';
 
 const SECURITY_ACTIONS = new Set(['system-update', 'os-upgrade', 'ca-certificate-rotation']);
 const SECURITY_WORDS = /\b(security|CVE-\d{4}-\d+|vulnerab\w*)\b/i;

@@ -13,18 +13,18 @@ import {
   type RDSClient,
 } from '@aws-sdk/client-rds';
 import * as z from 'zod';
-import { kms, kmsIn, rds } from '#common/clients';
+import { isKmsAliasArn } from '#common/config/kms-arn';
 import { ENV, LAMBDA_ENV } from '#common/contract';
-import { optionalEnv, requireEnv } from '#common/env';
-import { permanentErrorInfo } from '#common/error-info';
-import { jsonEnv } from '#common/json-env';
-import { isKmsAliasArn } from '#common/kms-arn';
-import { securityMaintenanceConfig } from '#common/maintenance-config';
-import type { PendingAction, SecurityResult } from '#common/maintenance-results';
-import { caretakerHandler } from '#common/middleware';
-import { logger } from '#common/observability';
-import { findCluster, findInstance } from '#common/rds-lookup';
-import { type RdsTarget, rdsTargetsFromEnv } from '#common/rds-targets';
+import { securityMaintenanceConfig } from '#common/maintenance/maintenance-config';
+import type { PendingAction, SecurityResult } from '#common/maintenance/maintenance-results';
+import { findCluster, findInstance } from '#common/rds/rds-lookup';
+import { type RdsTarget, rdsTargetsFromEnv } from '#common/rds/rds-targets';
+import { kms, kmsIn, rds } from '#common/runtime/clients';
+import { optionalEnv, requireEnv } from '#common/runtime/env';
+import { permanentErrorInfo } from '#common/runtime/error-info';
+import { jsonEnv } from '#common/runtime/json-env';
+import { caretakerHandler } from '#common/runtime/middleware';
+import { logger } from '#common/runtime/observability';
 import { byUrgency, isSecurityAction } from './classify.ts';
 
 const TARGETS = rdsTargetsFromEnv();

@@ -15,7 +15,7 @@
  * iterations of one task interleave; durations need the run, which AWS's `previousEventId` chain
  * gives exactly.
  */
-import type { TaskStatistics } from '#common/maintenance-results';
+import type { TaskStatistics } from '#common/maintenance/maintenance-results';
 
 /** The fields of a GetExecutionHistory event this module reads. */
 export interface HistoryEvent {

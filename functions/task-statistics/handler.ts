@@ -11,16 +11,16 @@ import {
   type HistoryEvent as SfnHistoryEvent,
 } from '@aws-sdk/client-sfn';
 import * as z from 'zod';
-import { sfn } from '#common/clients';
 import { ENV } from '#common/contract';
-import { requireEnv } from '#common/env';
-import { permanentErrorInfo } from '#common/error-info';
 import { STATE_MACHINE_FLOWS, type StateMachineFlow } from '#common/flows/names';
-import { jsonEnv } from '#common/json-env';
-import type { StatisticsResult } from '#common/maintenance-results';
-import { mapLimited } from '#common/map-limited';
-import { caretakerHandler } from '#common/middleware';
-import { logger } from '#common/observability';
+import type { StatisticsResult } from '#common/maintenance/maintenance-results';
+import { sfn } from '#common/runtime/clients';
+import { requireEnv } from '#common/runtime/env';
+import { permanentErrorInfo } from '#common/runtime/error-info';
+import { jsonEnv } from '#common/runtime/json-env';
+import { mapLimited } from '#common/runtime/map-limited';
+import { caretakerHandler } from '#common/runtime/middleware';
+import { logger } from '#common/runtime/observability';
 import { aggregateTallies, type TaskTally, taskTallies } from './aggregate.ts';
 import { publishStatistics } from './metrics.ts';
 

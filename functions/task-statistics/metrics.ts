@@ -1,6 +1,6 @@
 /** Publishing the task statistics as metrics, one point per figure, through Powertools. */
-import type { StatisticsResult } from '#common/maintenance-results';
-import { metrics } from '#common/observability';
+import type { StatisticsResult } from '#common/maintenance/maintenance-results';
+import { metrics } from '#common/runtime/observability';
 import { STATISTICS_METRIC as M } from './metric-names.ts';
 
 type Unit = 'Count' | 'Milliseconds';

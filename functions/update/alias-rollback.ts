@@ -4,8 +4,8 @@
  * `alias-rollback-check` says whether rolling it back would overwrite someone else's change.
  */
 import { GetAliasCommand, type LambdaClient } from '@aws-sdk/client-lambda';
-import { PreconditionFailedError } from '#common/errors';
-import { logger } from '#common/observability';
+import { PreconditionFailedError } from '#common/runtime/errors';
+import { logger } from '#common/runtime/observability';
 import { stateOf } from './alias-shift.ts';
 import {
   type AliasRollbackDecision,

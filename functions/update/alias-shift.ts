@@ -11,8 +11,8 @@ import {
   type LambdaClient,
   UpdateAliasCommand,
 } from '@aws-sdk/client-lambda';
-import { isErrorNamed, PreconditionFailedError, ResourceBusyError } from '#common/errors';
-import { logger } from '#common/observability';
+import { isErrorNamed, PreconditionFailedError, ResourceBusyError } from '#common/runtime/errors';
+import { logger } from '#common/runtime/observability';
 import {
   type AliasState,
   type AliasTarget,

@@ -4,7 +4,7 @@
  * a step. Lambda's weighted aliases route `AdditionalVersionWeights[v]` (0–1) of invocations to
  * version v and the rest to the alias's FunctionVersion.
  */
-import { PreconditionFailedError } from '#common/errors';
+import { PreconditionFailedError } from '#common/runtime/errors';
 
 /** An alias as GetAlias reports it. */
 export interface AliasState {

@@ -6,9 +6,10 @@
  * `alias-capture`, `alias-shift`, `alias-rollback-check`, `alias-rollback`. docs/updates.md
  * describes the contract.
  */
-import { lambda, rds } from '#common/clients';
-import { caretakerHandler } from '#common/middleware';
-import { rdsTargetsFromEnv, targetNamed } from '#common/rds-targets';
+
+import { rdsTargetsFromEnv, targetNamed } from '#common/rds/rds-targets';
+import { lambda, rds } from '#common/runtime/clients';
+import { caretakerHandler } from '#common/runtime/middleware';
 import { captureAlias, checkAliasRollback } from './alias-rollback.ts';
 import { rollbackAlias, shiftAlias } from './alias-shift.ts';
 import { type UpdateEvent, updateEventSchema } from './input.ts';

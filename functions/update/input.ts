@@ -4,8 +4,8 @@
  * call) and back.
  */
 import * as z from 'zod';
-import { isValidIdentifier, MAX_SNAPSHOT_IDENTIFIER } from '#common/rds-names';
-import { type RdsTarget, targetNameSchema } from '#common/rds-targets';
+import { isValidIdentifier, MAX_SNAPSHOT_IDENTIFIER } from '#common/rds/rds-names';
+import { type RdsTarget, targetNameSchema } from '#common/rds/rds-targets';
 
 /** Canary weights (percent) when the event gives none. */
 export const DEFAULT_STEPS = [5, 25, 50, 100] as const;

@@ -16,10 +16,10 @@ import {
   type RDSClient,
   RebootDBInstanceCommand,
 } from '@aws-sdk/client-rds';
-import { isErrorNamed, NotFoundError, PreconditionFailedError } from '#common/errors';
-import { logger } from '#common/observability';
-import { findCluster, findInstance } from '#common/rds-lookup';
-import type { RdsTarget } from '#common/rds-targets';
+import { findCluster, findInstance } from '#common/rds/rds-lookup';
+import type { RdsTarget } from '#common/rds/rds-targets';
+import { isErrorNamed, NotFoundError, PreconditionFailedError } from '#common/runtime/errors';
+import { logger } from '#common/runtime/observability';
 import type { MaintenanceItem, RdsChange } from './input.ts';
 import { advanceMaintenance } from './rds-maintenance.ts';
 

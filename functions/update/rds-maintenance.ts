@@ -14,8 +14,8 @@ import {
   DescribePendingMaintenanceActionsCommand,
   type RDSClient,
 } from '@aws-sdk/client-rds';
-import { isErrorNamed } from '#common/errors';
-import { logger } from '#common/observability';
+import { isErrorNamed } from '#common/runtime/errors';
+import { logger } from '#common/runtime/observability';
 import { isSecurityAction } from '../security-maintenance/classify.ts';
 import type { MaintenanceItem, PendingMaintenanceKind } from './input.ts';
 import type { ChangeState } from './rds-change.ts';

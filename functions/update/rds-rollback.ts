@@ -11,9 +11,9 @@ import {
   type RDSClient,
   RebootDBInstanceCommand,
 } from '@aws-sdk/client-rds';
-import { PreconditionFailedError, ResourceBusyError } from '#common/errors';
-import { logger } from '#common/observability';
-import type { RdsTarget } from '#common/rds-targets';
+import type { RdsTarget } from '#common/rds/rds-targets';
+import { PreconditionFailedError, ResourceBusyError } from '#common/runtime/errors';
+import { logger } from '#common/runtime/observability';
 import type { CapturedSettings, RdsChange, RdsRollbackCheckEvent } from './input.ts';
 import { type ChangeState, readChangeState } from './rds-change.ts';
 import { chosenActions, pendingMaintenanceOf } from './rds-maintenance.ts';

@@ -4,7 +4,7 @@
  * synth, and the CLI checks `caretaker run` inputs against it — one derivation for all three.
  */
 import type { FlowContext } from '../../functions/common/flows/context.ts';
-import { resolveWindow } from '../../functions/common/maintenance-window.ts';
+import { resolveWindow } from '../../functions/common/time/maintenance-window.ts';
 import type { CaretakerConfig } from './schema.ts';
 
 export function flowContextOf(config: CaretakerConfig): FlowContext {

@@ -4,8 +4,8 @@
  */
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import type { FieldProblem } from '../../functions/common/errors.ts';
-import { forbiddenKeyProblems, toFieldProblems } from '../../functions/common/validation.ts';
+import type { FieldProblem } from '../../functions/common/runtime/errors.ts';
+import { forbiddenKeyProblems, toFieldProblems } from '../../functions/common/runtime/validation.ts';
 import { type CaretakerConfig, configSchemaAt } from './schema.ts';
 
 /** The config used when no `-c config=` is given: synthesizes with no account or credentials. */

@@ -4,7 +4,7 @@
  * refuse fails `cdk synth` instead of `cdk deploy`. This module knows no clock: whether an
  * `at()` is in the past, or a cron fires again, is decided in schedule-rules.ts.
  */
-import { daysInMonth } from '../../functions/common/calendar.ts';
+import { daysInMonth } from '../../functions/common/time/calendar.ts';
 import { type CronSchedule, type Parsed, parseCron } from './cron-expression.ts';
 
 /** A wall-clock time in the schedule's time zone. */

@@ -11,7 +11,7 @@
  * its dialect (day-of-week 0-6 from Sunday, no year field, no `W`).
  */
 import { CronExpressionParser } from 'cron-parser';
-import { ZoneCalendar } from '../../functions/common/zone-calendar.ts';
+import { ZoneCalendar } from '../../functions/common/time/zone-calendar.ts';
 import type { ConfigIssue } from './config-issue.ts';
 import type { CronSchedule } from './cron-expression.ts';
 import {

@@ -15,15 +15,18 @@ import {
   name,
   positiveInt,
   rdsTarget,
-} from '../../functions/common/config-sections.ts';
+} from '../../functions/common/config/config-sections.ts';
 import {
   capacityConfig,
   databaseMaintenanceTarget,
   securityMaintenanceConfig,
-} from '../../functions/common/maintenance-config.ts';
-import { maintenanceWindowSchema } from '../../functions/common/maintenance-window.ts';
-import { enforceableRetentionPolicySchema, timeZoneSchema } from '../../functions/common/retention-policy.ts';
-import { isValidTimeZone } from '../../functions/common/time-zone.ts';
+} from '../../functions/common/maintenance/maintenance-config.ts';
+import {
+  enforceableRetentionPolicySchema,
+  timeZoneSchema,
+} from '../../functions/common/retention/retention-policy.ts';
+import { maintenanceWindowSchema } from '../../functions/common/time/maintenance-window.ts';
+import { isValidTimeZone } from '../../functions/common/time/time-zone.ts';
 import { bucketProblems } from './bucket-rules.ts';
 import type { ConfigIssue } from './config-issue.ts';
 import { maintenanceProblems } from './maintenance-rules.ts';

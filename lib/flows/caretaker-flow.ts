@@ -7,7 +7,7 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
-import type { Alert } from '../../functions/common/alert-schema.ts';
+import type { Alert } from '../../functions/common/alerts/alert-schema.ts';
 import type { CaretakerFunction } from '../functions/caretaker-function.ts';
 import type { AlarmNotifications } from '../observability/alarm-notifications.ts';
 import { stackArn } from '../security/arns.ts';

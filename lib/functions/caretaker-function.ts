@@ -10,7 +10,7 @@ import type * as sns from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
 import { TAG } from '../../functions/common/caretaker-tags.ts';
 import { ENV, type EnvName } from '../../functions/common/contract.ts';
-import { METRICS_NAMESPACE, SERVICE_NAME } from '../../functions/common/service.ts';
+import { METRICS_NAMESPACE, SERVICE_NAME } from '../../functions/common/runtime/service.ts';
 import { PACKAGE_ROOT, projectLockFile } from '../package-root.ts';
 import { acknowledgeGeneratedStatements, allow } from '../security/nag.ts';
 

@@ -7,7 +7,7 @@ import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import type * as sns from 'aws-cdk-lib/aws-sns';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
-import type { Alert } from '../../functions/common/alert-schema.ts';
+import type { Alert } from '../../functions/common/alerts/alert-schema.ts';
 
 /** How an alarm is announced: the alert notify publishes when it goes off. */
 export interface AlarmAlert {

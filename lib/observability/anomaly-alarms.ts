@@ -1,6 +1,6 @@
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import { Construct } from 'constructs';
-import { METRICS_NAMESPACE, SERVICE_NAME } from '../../functions/common/service.ts';
+import { METRICS_NAMESPACE, SERVICE_NAME } from '../../functions/common/runtime/service.ts';
 import { METRIC } from '../../functions/health-check/metric-names.ts';
 import type { CaretakerConfig } from '../config/schema.ts';
 import type { AlarmNotifications } from './alarm-notifications.ts';

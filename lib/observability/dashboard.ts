@@ -3,7 +3,7 @@ import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
 import { CAPACITY_METRIC } from '../../functions/capacity/metric-names.ts';
-import { METRICS_NAMESPACE, SERVICE_NAME } from '../../functions/common/service.ts';
+import { METRICS_NAMESPACE, SERVICE_NAME } from '../../functions/common/runtime/service.ts';
 import { METRIC } from '../../functions/health-check/metric-names.ts';
 import { STATISTICS_METRIC } from '../../functions/task-statistics/metric-names.ts';
 import type { WatchedCheck } from './health-alarms.ts';

@@ -1,8 +1,8 @@
 import { Duration } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import { Construct } from 'constructs';
-import { nominalMillis, parseIsoDuration } from '../../functions/common/duration.ts';
-import { METRICS_NAMESPACE, SERVICE_NAME } from '../../functions/common/service.ts';
+import { METRICS_NAMESPACE, SERVICE_NAME } from '../../functions/common/runtime/service.ts';
+import { nominalMillis, parseIsoDuration } from '../../functions/common/time/duration.ts';
 import { freshnessCheckName, METRIC } from '../../functions/health-check/metric-names.ts';
 import type { CaretakerConfig } from '../config/schema.ts';
 import type { AlarmAlert, AlarmNotifications } from './alarm-notifications.ts';

@@ -1,11 +1,11 @@
 /**
  * IAM resource patterns for the RDS identifiers Caretaker derives, computed from the very functions
- * that make the names (functions/common/rds-names.ts), so policy and code cannot drift apart. The
+ * that make the names (functions/common/rds/rds-names.ts), so policy and code cannot drift apart. The
  * parts that vary per execution (hex digits of a hash, a UTC timestamp) become `?` — exactly one
  * character each — rather than `*`, so a database an operator named `<id>-replica` or
  * `<id>-reporting-old` stays outside Caretaker's namespace.
  */
-import { oldIdentifier, restoredIdentifier, writerIdentifier } from '../../functions/common/rds-names.ts';
+import { oldIdentifier, restoredIdentifier, writerIdentifier } from '../../functions/common/rds/rds-names.ts';
 
 /** Several executions' worth of samples: a position that varies in any of them varies per execution. */
 const SAMPLE_EXECUTIONS = ['a', 'b', 'c', 'd', 'e', 'f', 'g', 'h'];

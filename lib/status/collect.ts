@@ -17,10 +17,10 @@ import {
 } from '@aws-sdk/client-s3';
 import { ListExecutionsCommand, type SFNClient } from '@aws-sdk/client-sfn';
 import type { BackupCrypto } from '../../functions/common/backup/crypto.ts';
-import { isErrorNamed } from '../../functions/common/errors.ts';
 import { STATE_MACHINE_FLOWS, type StateMachineFlow } from '../../functions/common/flows/names.ts';
-import { assessQuota } from '../../functions/common/quota.ts';
-import { listManualSnapshots } from '../../functions/common/rds-lookup.ts';
+import { assessQuota } from '../../functions/common/rds/quota.ts';
+import { listManualSnapshots } from '../../functions/common/rds/rds-lookup.ts';
+import { isErrorNamed } from '../../functions/common/runtime/errors.ts';
 import type { CheckOutcome } from '../../functions/health-check/evaluate.ts';
 import {
   probeBackupFreshness,

@@ -1,14 +1,19 @@
 /**
  * The contract between the flows and the functions, read from the ASL files themselves: every
  * error name a Retry or Catch matches is one that can actually occur (a Step Functions `States.*`
- * name, a Caretaker error from functions/common/errors.ts, or a Lambda service fault), and every
+ * name, a Caretaker error from functions/common/runtime/errors.ts, or a Lambda service fault), and every
  * Retry of a function task lists exactly the transient errors, so a retry decision lives in one
  * place (ERROR_KINDS) and cannot drift in the ASL. Deliberate exceptions are written down below
  * with their reasons.
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { ERROR_KINDS, LAMBDA_SERVICE_ERRORS, PERMANENT_ERRORS, RETRYABLE_TASK_ERRORS } from '#common/errors';
+import {
+  ERROR_KINDS,
+  LAMBDA_SERVICE_ERRORS,
+  PERMANENT_ERRORS,
+  RETRYABLE_TASK_ERRORS,
+} from '#common/runtime/errors';
 import { type AslMachine, statesOf } from '../../lib/flows/asl.ts';
 
 /** Step Functions' own error names (States.*), as the developer guide lists them. */

@@ -13,7 +13,7 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { beforeAll, describe, expect, it, vi } from 'vitest';
 import * as z from 'zod';
 import { publishCapacity } from '../../functions/capacity/metrics.ts';
-import { caretakerHandler } from '../../functions/common/middleware.ts';
+import { caretakerHandler } from '../../functions/common/runtime/middleware.ts';
 import type { CheckResult } from '../../functions/health-check/evaluate.ts';
 import { metricPoints, publishMetrics } from '../../functions/health-check/metrics.ts';
 import { publishSnapshotCount } from '../../functions/rds-snapshot/deps.ts';

@@ -1,6 +1,6 @@
 /**
  * The CDK app shares names with the functions (tag keys, error names, seal purposes) by importing
- * them, but must not load the functions' runtime: functions/common/observability.ts creates the
+ * them, but must not load the functions' runtime: functions/common/runtime/observability.ts creates the
  * metrics, logger and tracer singletons from the environment at import time, so a CDK app (or a
  * test) that loads it first fixes their settings for every handler it imports later.
  */
@@ -30,7 +30,7 @@ describe('the CDK app', () => {
   it('imports no function runtime (observability singletons)', async () => {
     const importers = await importedBy('lib/app.ts');
 
-    expect(importers.get('functions/common/observability.ts') ?? []).toEqual([]);
-    expect(importers.get('functions/common/middleware.ts') ?? []).toEqual([]);
+    expect(importers.get('functions/common/runtime/observability.ts') ?? []).toEqual([]);
+    expect(importers.get('functions/common/runtime/middleware.ts') ?? []).toEqual([]);
   });
 });

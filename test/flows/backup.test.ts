@@ -22,7 +22,7 @@ import {
 } from '@aws-sdk/client-sfn';
 import { CreateTopicCommand, SNSClient } from '@aws-sdk/client-sns';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { backupSet } from '../../functions/common/config-sections.ts';
+import { backupSet } from '../../functions/common/config/config-sections.ts';
 import { type BackupSet, flowContextEnvironment } from '../../functions/common/flows/context.ts';
 import { kmsService } from '../../sandbox/services/kms/index.ts';
 import type { LambdaService } from '../../sandbox/services/lambda/index.ts';

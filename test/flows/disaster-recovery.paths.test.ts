@@ -13,12 +13,12 @@ import {
   disasterRecovery,
   healthChecks,
   rdsTarget,
-} from '../../functions/common/config-sections.ts';
+} from '../../functions/common/config/config-sections.ts';
 import type { FlowContext } from '../../functions/common/flows/context.ts';
 import type { DisasterRecoveryPlan } from '../../functions/common/flows/disaster-recovery-input.ts';
 import { flowInputSchema } from '../../functions/common/flows/inputs.ts';
-import { restoredIdentifier } from '../../functions/common/rds-names.ts';
-import { parseOrThrow } from '../../functions/common/validation.ts';
+import { restoredIdentifier } from '../../functions/common/rds/rds-names.ts';
+import { parseOrThrow } from '../../functions/common/runtime/validation.ts';
 import { withDrillFigures } from '../../functions/report/disaster-recovery.ts';
 import { findings } from '../../functions/report/findings.ts';
 import { type RunRecord, runRecordSchema } from '../../functions/report/run-record.ts';

@@ -35,7 +35,7 @@ import {
   disasterRecovery,
   healthChecks,
   rdsTarget,
-} from '../../functions/common/config-sections.ts';
+} from '../../functions/common/config/config-sections.ts';
 import { type FlowContext, flowContextEnvironment } from '../../functions/common/flows/context.ts';
 import type { SandboxService } from '../../sandbox/core/types.ts';
 import { kmsService } from '../../sandbox/services/kms/index.ts';

@@ -21,9 +21,9 @@ import {
 } from '@aws-sdk/client-sfn';
 import { CreateTopicCommand, SNSClient } from '@aws-sdk/client-sns';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { backupSet, rdsTarget } from '../../functions/common/config-sections.ts';
+import { backupSet, rdsTarget } from '../../functions/common/config/config-sections.ts';
 import { flowContextEnvironment } from '../../functions/common/flows/context.ts';
-import { maintenanceWindowSchema } from '../../functions/common/maintenance-window.ts';
+import { maintenanceWindowSchema } from '../../functions/common/time/maintenance-window.ts';
 import { type CloudWatchService, cloudWatchService } from '../../sandbox/services/cloudwatch/index.ts';
 import { kmsService } from '../../sandbox/services/kms/index.ts';
 import { type LambdaService, lambdaService } from '../../sandbox/services/lambda/index.ts';

@@ -12,7 +12,7 @@
 import { readFileSync } from 'node:fs';
 import { CreateStateMachineCommand, SFNClient } from '@aws-sdk/client-sfn';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { maintenanceWindowSchema, planWindow } from '../../functions/common/maintenance-window.ts';
+import { maintenanceWindowSchema, planWindow } from '../../functions/common/time/maintenance-window.ts';
 import { findings } from '../../functions/report/findings.ts';
 import { runRecordSchema } from '../../functions/report/run-record.ts';
 import { ROLE_ARN } from '../fixtures/statemachines/harness.ts';

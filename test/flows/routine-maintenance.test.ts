@@ -27,7 +27,7 @@ import {
 } from '@aws-sdk/client-sfn';
 import { CreateTopicCommand, SNSClient } from '@aws-sdk/client-sns';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { backupSet, rdsTarget } from '../../functions/common/config-sections.ts';
+import { backupSet, rdsTarget } from '../../functions/common/config/config-sections.ts';
 import { flowContextEnvironment } from '../../functions/common/flows/context.ts';
 import { cloudWatchService } from '../../sandbox/services/cloudwatch/index.ts';
 import { kmsService } from '../../sandbox/services/kms/index.ts';

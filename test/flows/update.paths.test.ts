@@ -8,10 +8,10 @@
  * findings. The last test checks that every Catch and Retry rule of the file was exercised.
  */
 import { describe, expect, it } from 'vitest';
-import { healthChecks } from '#common/config-sections';
+import { healthChecks } from '#common/config/config-sections';
 import type { FlowContext } from '#common/flows/context';
 import { flowInputSchema } from '#common/flows/inputs';
-import { parseOrThrow } from '#common/validation';
+import { parseOrThrow } from '#common/runtime/validation';
 import { findings } from '../../functions/report/findings.ts';
 import { type RunRecord, runRecordSchema } from '../../functions/report/run-record.ts';
 import { flowContext } from '../support/flow-context.ts';

@@ -40,7 +40,7 @@ import {
 } from '@aws-sdk/client-sfn';
 import { CreateTopicCommand, SNSClient } from '@aws-sdk/client-sns';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { healthChecks as healthChecksSection } from '../../functions/common/config-sections.ts';
+import { healthChecks as healthChecksSection } from '../../functions/common/config/config-sections.ts';
 import { flowContextEnvironment } from '../../functions/common/flows/context.ts';
 import { reportKey } from '../../functions/report/report-key.ts';
 import type { RunRecord } from '../../functions/report/run-record.ts';

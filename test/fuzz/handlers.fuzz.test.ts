@@ -18,7 +18,7 @@ import { SNSClient } from '@aws-sdk/client-sns';
 import { mockClient } from 'aws-sdk-client-mock';
 import fc from 'fast-check';
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
-import type { ValidationError } from '../../functions/common/errors.ts';
+import type { ValidationError } from '../../functions/common/runtime/errors.ts';
 import { fakeContext } from '../support/lambda-context.ts';
 import {
   forbiddenKey,

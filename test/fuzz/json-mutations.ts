@@ -4,7 +4,7 @@
  * broke, rendered as Caretaker renders paths (`backupSets[2].prefix`).
  */
 import fc from 'fast-check';
-import { FORBIDDEN_KEYS, formatPath } from '../../functions/common/validation.ts';
+import { FORBIDDEN_KEYS, formatPath } from '../../functions/common/runtime/validation.ts';
 
 export type Path = readonly (string | number)[];
 

@@ -1,6 +1,6 @@
 import { Match } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { alertSchema } from '../../functions/common/alert-schema.ts';
+import { alertSchema } from '../../functions/common/alerts/alert-schema.ts';
 import { buildStack } from '../support/stack.ts';
 
 type Template = ReturnType<typeof buildStack>['template'];

@@ -7,7 +7,7 @@
 import { CreateKeyCommand, KMSClient } from '@aws-sdk/client-kms';
 import { CreateDBInstanceCommand, CreateDBSnapshotCommand, RDSClient } from '@aws-sdk/client-rds';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { restoredIdentifier } from '../../functions/common/rds-names.ts';
+import { restoredIdentifier } from '../../functions/common/rds/rds-names.ts';
 import { kmsService } from '../../sandbox/services/kms/index.ts';
 import { rdsService } from '../../sandbox/services/rds/index.ts';
 import { fakeContext } from '../support/lambda-context.ts';

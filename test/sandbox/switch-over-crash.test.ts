@@ -17,7 +17,7 @@ import {
   RemoveTagsFromResourceCommand,
 } from '@aws-sdk/client-rds';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { targetNamed } from '../../functions/common/rds-targets.ts';
+import { targetNamed } from '../../functions/common/rds/rds-targets.ts';
 import type { SwitchAction } from '../../functions/rds-switch-over/input.ts';
 import { type SwitchResult, switchOver } from '../../functions/rds-switch-over/switch-over.ts';
 import { kmsService } from '../../sandbox/services/kms/index.ts';

@@ -1,5 +1,5 @@
 /** A FlowContext for tests: an empty config's, with the given parts. */
-import { disasterRecovery, healthChecks } from '#common/config-sections';
+import { disasterRecovery, healthChecks } from '#common/config/config-sections';
 import type { FlowContext } from '#common/flows/context';
 
 export function flowContext(parts: Partial<FlowContext> = {}): FlowContext {

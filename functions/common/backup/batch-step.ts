@@ -5,8 +5,8 @@
  * interrupted batch are saved in its progress file and not copied again (a pack's members count
  * as finished once the pack is written).
  */
-import { PreconditionFailedError } from '../errors.ts';
-import { logger } from '../observability.ts';
+import { PreconditionFailedError } from '../runtime/errors.ts';
+import { logger } from '../runtime/observability.ts';
 import { type Budget, expired, fitsInACall, fitsNow } from './budget.ts';
 import { type BackupEngine, workStore } from './engine.ts';
 import { packKey, partKey, progressKey, storedObjectKey } from './layout.ts';

@@ -21,9 +21,9 @@ import {
   type S3Client,
 } from '@aws-sdk/client-s3';
 import * as z from 'zod';
-import { isErrorNamed } from '../errors.ts';
-import { logger } from '../observability.ts';
-import { backupIdTime } from '../recovery-points.ts';
+import { backupIdTime } from '../retention/recovery-points.ts';
+import { isErrorNamed } from '../runtime/errors.ts';
+import { logger } from '../runtime/observability.ts';
 import type { BackupCrypto } from './crypto.ts';
 import { compareKeys } from './keys.ts';
 import { backupPrefix } from './layout.ts';

@@ -4,9 +4,9 @@
  * starts from, on sealed facts only.
  */
 import type { S3Client } from '@aws-sdk/client-s3';
-import { NotFoundError, PreconditionFailedError } from '../errors.ts';
-import { logger } from '../observability.ts';
-import { backupIdTime, listBackupIds } from '../recovery-points.ts';
+import { backupIdTime, listBackupIds } from '../retention/recovery-points.ts';
+import { NotFoundError, PreconditionFailedError } from '../runtime/errors.ts';
+import { logger } from '../runtime/observability.ts';
 import { compareKeys } from './keys.ts';
 import { manifestKey } from './layout.ts';
 import type { BackupStore } from './load.ts';

@@ -26,7 +26,7 @@ import {
   KmsKeyringNode,
   NodeDefaultCryptographicMaterialsManager,
 } from '@aws-crypto/client-node';
-import { tracer } from '../observability.ts';
+import { tracer } from '../runtime/observability.ts';
 import {
   cachingMaterials,
   type DataKeyLimits,

@@ -5,8 +5,8 @@
  */
 import type { S3Client } from '@aws-sdk/client-s3';
 import { MANAGED_VALUE, TAG } from '../contract.ts';
-import { IntegrityError, PreconditionFailedError } from '../errors.ts';
-import { logger } from '../observability.ts';
+import { IntegrityError, PreconditionFailedError } from '../runtime/errors.ts';
+import { logger } from '../runtime/observability.ts';
 import { latestCompleteBackup } from './catalog.ts';
 import type { BackupCrypto } from './crypto.ts';
 import { manifestKey } from './layout.ts';

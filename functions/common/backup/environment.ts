@@ -24,7 +24,7 @@
  */
 import type { S3Client } from '@aws-sdk/client-s3';
 import { ENV, type EnvVariable, LAMBDA_ENV, OPERATOR_ENV } from '../contract.ts';
-import { intEnv, MissingEnvironmentError, optionalEnv, requireEnv } from '../env.ts';
+import { intEnv, MissingEnvironmentError, optionalEnv, requireEnv } from '../runtime/env.ts';
 import { type BackupCrypto, backupCrypto } from './crypto.ts';
 import type { DataKeyLimits } from './data-keys.ts';
 import type { BackupEngine } from './engine.ts';

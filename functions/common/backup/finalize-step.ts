@@ -4,8 +4,8 @@
  * Deterministic: the completion time is fixed on the first attempt, so a retried finalize writes
  * byte-identical manifest bytes and any seal made for them stays valid.
  */
-import { PreconditionFailedError } from '../errors.ts';
-import { logger, metrics } from '../observability.ts';
+import { PreconditionFailedError } from '../runtime/errors.ts';
+import { logger, metrics } from '../runtime/observability.ts';
 import { type Budget, expired } from './budget.ts';
 import { ENCRYPTION_LIBRARY } from './crypto.ts';
 import { type BackupEngine, type BackupResult, resultOf, workStore } from './engine.ts';

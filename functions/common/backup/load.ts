@@ -4,7 +4,7 @@
  * its child recorded. Anything that does not check out throws an {@link IntegrityProblem}.
  */
 import type { S3Client } from '@aws-sdk/client-s3';
-import { AccessDeniedError } from '../errors.ts';
+import { AccessDeniedError } from '../runtime/errors.ts';
 import { checkLink, rootProblems } from './chain.ts';
 import { type BackupCrypto, classifyDecryptError } from './crypto.ts';
 import { manifestKey, sealKey } from './layout.ts';

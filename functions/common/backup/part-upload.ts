@@ -18,7 +18,7 @@ import {
   type S3Client,
   UploadPartCommand,
 } from '@aws-sdk/client-s3';
-import { logger } from '../observability.ts';
+import { logger } from '../runtime/observability.ts';
 import { type UploadTuning, unsignedPayload, type WriteOptions, writeParams } from './s3-io.ts';
 
 /** S3 allows at most 10,000 parts per upload. */

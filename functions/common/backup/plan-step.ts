@@ -6,7 +6,7 @@
  * batch, saved in the state when the step ends; a step cut short re-plans from the saved cursor
  * and rewrites the same batches.
  */
-import { logger } from '../observability.ts';
+import { logger } from '../runtime/observability.ts';
 import { type Budget, expired } from './budget.ts';
 import { type BackupEngine, workStore } from './engine.ts';
 import { compareKeys } from './keys.ts';

@@ -61,4 +61,4 @@ export class WorkPool {
   }
 }
 
-export { mapLimited } from '../map-limited.ts';
+export { mapLimited } from '../runtime/map-limited.ts';

@@ -3,7 +3,7 @@
  * The names are part of the public contract (docs/backup-verification.md): alerts and tests
  * match on them.
  */
-import { IntegrityError } from '../errors.ts';
+import { IntegrityError } from '../runtime/errors.ts';
 
 export const PROBLEMS = {
   /** A stored object's bytes were altered: authentication of a frame or the header failed. */

@@ -10,7 +10,7 @@ import type { Readable } from 'node:stream';
 import { PassThrough, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { S3Client } from '@aws-sdk/client-s3';
-import { AccessDeniedError } from '../errors.ts';
+import { AccessDeniedError } from '../runtime/errors.ts';
 import { type BackupCrypto, classifyDecryptError, ExpectedContextError, MAX_FRAME_LENGTH } from './crypto.ts';
 import { acceptedObjectContexts, CONTEXT_KEYS, type ManifestEntry } from './manifest.ts';
 import { IntegrityProblem, type Problem } from './problems.ts';

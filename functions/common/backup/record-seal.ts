@@ -12,7 +12,7 @@
  */
 import * as z from 'zod';
 import { PURPOSE_KEY, SEAL_PURPOSES } from '../contract.ts';
-import { AccessDeniedError } from '../errors.ts';
+import { AccessDeniedError } from '../runtime/errors.ts';
 import { type BackupCrypto, classifyDecryptError } from './crypto.ts';
 import { CONTEXT_KEYS, sha256Hex } from './manifest.ts';
 

@@ -13,8 +13,8 @@
  *    `combineRollbackRanges` adds those up.
  */
 import * as z from 'zod';
-import { PreconditionFailedError } from '../errors.ts';
-import { logger } from '../observability.ts';
+import { PreconditionFailedError } from '../runtime/errors.ts';
+import { logger } from '../runtime/observability.ts';
 import { type Budget, expired, fitsInACall, fitsNow } from './budget.ts';
 import type { BackupEngine } from './engine.ts';
 import { manifestKey, ROLLBACK_POINT_SET } from './layout.ts';

@@ -13,8 +13,13 @@
  *    the failure is thrown, saying the target was rolled back and what was left alone.
  */
 import * as z from 'zod';
-import { CaretakerError, type CaretakerErrorName, ERROR_KINDS, PreconditionFailedError } from '../errors.ts';
-import { logger, metrics } from '../observability.ts';
+import {
+  CaretakerError,
+  type CaretakerErrorName,
+  ERROR_KINDS,
+  PreconditionFailedError,
+} from '../runtime/errors.ts';
+import { logger, metrics } from '../runtime/observability.ts';
 import { type Budget, expired, fitsInACall, fitsNow } from './budget.ts';
 import type { BackupEngine } from './engine.ts';
 import { ROLLBACK_POINT_SET } from './layout.ts';

@@ -14,7 +14,7 @@ import {
   type UploadPartCommand,
 } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
-import { isErrorNamed } from '../errors.ts';
+import { isErrorNamed } from '../runtime/errors.ts';
 import { bareEtag } from './manifest.ts';
 
 /** An object as a listing shows it. */

@@ -5,7 +5,7 @@
  */
 
 import { ENV, OPERATOR_ENV } from '../contract.ts';
-import { requireEnv } from '../env.ts';
+import { requireEnv } from '../runtime/env.ts';
 import { type BackupCrypto, backupCrypto } from './crypto.ts';
 
 let crypto: BackupCrypto | undefined;

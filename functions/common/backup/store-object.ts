@@ -9,7 +9,7 @@ import { createHash } from 'node:crypto';
 import { type Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { S3Client } from '@aws-sdk/client-s3';
-import { NetworkError } from '../errors.ts';
+import { NetworkError } from '../runtime/errors.ts';
 import type { BackupCrypto } from './crypto.ts';
 import { type ManifestEntry, objectContext } from './manifest.ts';
 import { uploadSink } from './part-upload.ts';

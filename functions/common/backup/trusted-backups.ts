@@ -9,9 +9,10 @@
  * backup-restore (the newest sealed backup when none is named) and, through
  * {@link openBackup}, by cleanup's inventory.
  */
-import { AccessDeniedError, NotFoundError } from '../errors.ts';
-import { logger } from '../observability.ts';
-import { backupIdTime, listBackupIds } from '../recovery-points.ts';
+
+import { backupIdTime, listBackupIds } from '../retention/recovery-points.ts';
+import { AccessDeniedError, NotFoundError } from '../runtime/errors.ts';
+import { logger } from '../runtime/observability.ts';
 import {
   type BackupStanding,
   catalogHeadFindings,

@@ -16,7 +16,7 @@
  */
 import { DeleteObjectCommand, GetObjectTaggingCommand, HeadObjectCommand } from '@aws-sdk/client-s3';
 import { TAG } from '../contract.ts';
-import { isErrorNamed } from '../errors.ts';
+import { isErrorNamed } from '../runtime/errors.ts';
 import { bareEtag, type ManifestEntry } from './manifest.ts';
 import type { ReadSource } from './read-object.ts';
 import { type RestoreTarget, restoreObject } from './restore-object.ts';

@@ -11,7 +11,7 @@
  */
 import type { S3Client } from '@aws-sdk/client-s3';
 import * as z from 'zod';
-import { backupIdTime, verificationTime } from '../recovery-points.ts';
+import { backupIdTime, verificationTime } from '../retention/recovery-points.ts';
 import type { BackupCrypto } from './crypto.ts';
 import { backupPrefix, verificationKey } from './layout.ts';
 import { openRecord, SEAL_PURPOSES, sealRecord } from './record-seal.ts';

@@ -15,7 +15,7 @@
  */
 import { ListObjectsV2Command } from '@aws-sdk/client-s3';
 import * as z from 'zod';
-import { logger } from '../observability.ts';
+import { logger } from '../runtime/observability.ts';
 import { type Budget, expired } from './budget.ts';
 import { objectsPrefix, packsPrefix } from './layout.ts';
 import { type BackupStore, checkChain, type LoadedManifest, loadPart } from './load.ts';

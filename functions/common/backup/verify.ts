@@ -11,7 +11,7 @@
  * Findings are collected (up to a cap) so one run reports every damaged object it saw.
  */
 import * as z from 'zod';
-import { logger } from '../observability.ts';
+import { logger } from '../runtime/observability.ts';
 import { type Budget, expired } from './budget.ts';
 import { objectsPrefix, packsPrefix } from './layout.ts';
 import { type BackupStore, checkChain, type LoadedManifest, loadManifest, loadPart } from './load.ts';

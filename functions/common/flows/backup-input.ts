@@ -8,7 +8,7 @@
  */
 import * as z from 'zod';
 import { isBackupId } from '../backup/layout.ts';
-import { backupSet } from '../config-sections.ts';
+import { backupSet } from '../config/config-sections.ts';
 import { type FlowContext, oneOf } from './context.ts';
 
 /** The input field naming the execution that started this one (AWS's name for the association). */

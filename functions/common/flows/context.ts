@@ -4,13 +4,13 @@
  * naming a backup set or RDS target that is not configured is refused before anything runs.
  */
 import * as z from 'zod';
-import { backupSet, disasterRecovery, healthChecks } from '../config-sections.ts';
+import { backupSet, disasterRecovery, healthChecks } from '../config/config-sections.ts';
 import { ENV } from '../contract.ts';
-import { optionalEnv } from '../env.ts';
-import { jsonEnv } from '../json-env.ts';
-import { type MaintenanceWindow, maintenanceWindowSchema } from '../maintenance-window.ts';
-import { type RdsTarget, rdsTargetsFromEnv } from '../rds-targets.ts';
-import { timeZoneSchema } from '../retention-policy.ts';
+import { type RdsTarget, rdsTargetsFromEnv } from '../rds/rds-targets.ts';
+import { timeZoneSchema } from '../retention/retention-policy.ts';
+import { optionalEnv } from '../runtime/env.ts';
+import { jsonEnv } from '../runtime/json-env.ts';
+import { type MaintenanceWindow, maintenanceWindowSchema } from '../time/maintenance-window.ts';
 
 export type BackupSet = z.output<typeof backupSet>;
 export type HealthChecks = z.output<typeof healthChecks>;

@@ -18,7 +18,7 @@
  */
 import * as z from 'zod';
 import { isBackupId } from '../backup/layout.ts';
-import { isValidIdentifier, MAX_SNAPSHOT_IDENTIFIER } from '../rds-names.ts';
+import { isValidIdentifier, MAX_SNAPSHOT_IDENTIFIER } from '../rds/rds-names.ts';
 import { type FlowContext, oneOf } from './context.ts';
 import { pollSchedules } from './polling.ts';
 

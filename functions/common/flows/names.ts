@@ -2,7 +2,7 @@
  * The flows that are state machines (a subset of the alert `flow` names, which also name
  * scheduled jobs such as HealthCheck). The state machine of flow F is `Caretaker-<environment>-F`.
  */
-import type { FlowName } from '../alert-schema.ts';
+import type { FlowName } from '../alerts/alert-schema.ts';
 
 export const STATE_MACHINE_FLOWS = [
   'RoutineMaintenance',

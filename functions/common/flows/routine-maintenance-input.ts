@@ -5,7 +5,7 @@
  * the target copies across regions, and the poll schedules the flow walks while RDS works.
  */
 import * as z from 'zod';
-import { planWindow } from '../maintenance-window.ts';
+import { planWindow } from '../time/maintenance-window.ts';
 import { type FlowContext, oneOf } from './context.ts';
 import { pollSchedules } from './polling.ts';
 

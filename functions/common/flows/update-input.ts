@@ -22,7 +22,7 @@ import {
   stepsSchema,
   version,
 } from '../../update/input.ts';
-import { describeWindow, localTime, windowAt } from '../maintenance-window.ts';
+import { describeWindow, localTime, windowAt } from '../time/maintenance-window.ts';
 import { type FlowContext, type HealthChecks, oneOf } from './context.ts';
 import { type PollSchedule, pollSchedules } from './polling.ts';
 

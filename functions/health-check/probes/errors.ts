@@ -3,7 +3,7 @@
  * led by the system code (ECONNREFUSED, ENOTFOUND, CERT_HAS_EXPIRED), `TimeoutError`, or the
  * Caretaker error name of a normalised AWS SDK error, so alerts can be read without the logs.
  */
-import { CaretakerError, normaliseError } from '#common/errors';
+import { CaretakerError, normaliseError } from '#common/runtime/errors';
 
 /** A probe got no answer within its own timeout. */
 export class ProbeTimeoutError extends Error {

@@ -14,8 +14,12 @@ import type { BackupCrypto } from '#common/backup/crypto';
 import { sealCrypto } from '#common/backup/seal-crypto';
 import { describeTampering, type TamperFinding } from '#common/backup/tampering';
 import { newestSealedVerified } from '#common/backup/trusted-backups';
-import { nominalMillis, parseIsoDuration } from '#common/duration';
-import { listSnapshotRecoveryPoints, newestVerified, type RecoveryPoint } from '#common/recovery-points';
+import {
+  listSnapshotRecoveryPoints,
+  newestVerified,
+  type RecoveryPoint,
+} from '#common/retention/recovery-points';
+import { nominalMillis, parseIsoDuration } from '#common/time/duration';
 import type { CheckSet } from '../check-set.ts';
 import type { CheckOutcome } from '../evaluate.ts';
 

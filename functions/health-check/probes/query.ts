@@ -7,7 +7,7 @@
 import type { ConnectionOptions } from 'node:tls';
 import type { RDSClient } from '@aws-sdk/client-rds';
 import pg from 'pg';
-import { PreconditionFailedError } from '#common/errors';
+import { PreconditionFailedError } from '#common/runtime/errors';
 import type { ResolvedQueryCheck } from '../check-set.ts';
 import type { CheckOutcome } from '../evaluate.ts';
 import type { PasswordProvider } from '../secrets.ts';

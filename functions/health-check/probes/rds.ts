@@ -10,7 +10,7 @@ import {
   type DescribePendingMaintenanceActionsCommandInput,
   type RDSClient,
 } from '@aws-sdk/client-rds';
-import { NotFoundError } from '#common/errors';
+import { NotFoundError } from '#common/runtime/errors';
 import type { RdsCheck } from '../check-set.ts';
 import type { CheckOutcome } from '../evaluate.ts';
 import { describeError } from './errors.ts';

@@ -7,7 +7,7 @@
 import { randomUUID } from 'node:crypto';
 import type { ServerResponse } from 'node:http';
 import { join } from 'node:path';
-import { isValidTimeZone } from '../../../functions/common/time-zone.ts';
+import { isValidTimeZone } from '../../../functions/common/time/time-zone.ts';
 import type { AccessCheck } from '../../core/access/checks.ts';
 import { accessDeniedMessage } from '../../core/access/messages.ts';
 import { sendJson } from '../../core/responses.ts';

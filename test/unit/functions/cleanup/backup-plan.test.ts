@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { deletionOrder, holdChains } from '../../../../functions/cleanup/backup-plan.ts';
-import type { RetentionDecision } from '../../../../functions/common/retention.ts';
+import type { RetentionDecision } from '../../../../functions/common/retention/retention.ts';
 
 const keep = (id: string): RetentionDecision => ({ id, action: 'keep', reasons: ['last (1 of 1)'] });
 const drop = (id: string): RetentionDecision => ({ id, action: 'delete', reasons: ['not kept by any rule'] });

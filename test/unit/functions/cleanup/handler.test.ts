@@ -1,7 +1,7 @@
 import { DescribeDBSnapshotsCommand, RDSClient } from '@aws-sdk/client-rds';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
-import { ValidationError } from '../../../../functions/common/errors.ts';
+import { ValidationError } from '../../../../functions/common/runtime/errors.ts';
 import { awsServiceError } from '../../../support/aws-errors.ts';
 import { fakeContext } from '../../../support/lambda-context.ts';
 

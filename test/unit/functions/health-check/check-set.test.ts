@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { ValidationError } from '../../../../functions/common/errors.ts';
-import { parseOrThrow } from '../../../../functions/common/validation.ts';
+import { ValidationError } from '../../../../functions/common/runtime/errors.ts';
+import { parseOrThrow } from '../../../../functions/common/runtime/validation.ts';
 import { checkSetSchema, eventSchema, resolvePlan } from '../../../../functions/health-check/check-set.ts';
 
 const SECRET = 'arn:aws:secretsmanager:us-east-1:111122223333:secret:orders-AbCdEf';

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { metrics } from '../../../../functions/common/observability.ts';
+import { metrics } from '../../../../functions/common/runtime/observability.ts';
 import type { CheckResult, HealthResult } from '../../../../functions/health-check/evaluate.ts';
 import { metricPoints, publishMetrics } from '../../../../functions/health-check/metrics.ts';
 

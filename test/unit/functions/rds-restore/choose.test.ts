@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { RecoveryPoint } from '#common/recovery-points';
+import type { RecoveryPoint } from '#common/retention/recovery-points';
 import { CLOCK_SKEW_MS, pickSnapshot } from '../../../../functions/rds-restore/choose.ts';
 
 const NOW = new Date('2026-04-01T05:00:00Z');

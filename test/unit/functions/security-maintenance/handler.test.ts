@@ -17,7 +17,7 @@ import {
 } from '@aws-sdk/client-rds';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { rdsTarget } from '#common/config-sections';
+import { rdsTarget } from '#common/config/config-sections';
 import { byUrgency, isSecurityAction } from '../../../../functions/security-maintenance/classify.ts';
 import { kmsService } from '../../../../sandbox/services/kms/index.ts';
 import { withSandbox } from '../../../support/sandbox.ts';

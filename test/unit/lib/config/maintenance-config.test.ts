@@ -59,7 +59,7 @@ describe('maintenance config', () => {
     expect(config.healthChecks.logs[0]).toMatchObject({
       errorPattern: 'ERROR|FATAL|Exception',
       errorRateThresholdPercent: 5,
-      windowMinutes: 60,
+      windowMinutes: 15,
     });
     expect(config.capacity).toMatchObject({ lookbackDays: 14, warnDays: 60, criticalDays: 14 });
     expect(config.databaseMaintenance[0]).toMatchObject({

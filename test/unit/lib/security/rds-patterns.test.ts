@@ -3,7 +3,7 @@ import {
   oldIdentifier,
   restoredIdentifier,
   writerIdentifier,
-} from '../../../../functions/common/rds-names.ts';
+} from '../../../../functions/common/rds/rds-names.ts';
 import {
   parkedPattern,
   restoredPattern,

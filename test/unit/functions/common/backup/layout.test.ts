@@ -7,7 +7,7 @@ import {
   storedObjectKey,
   verificationKey,
 } from '../../../../../functions/common/backup/layout.ts';
-import { backupIdTime, verificationTime } from '../../../../../functions/common/recovery-points.ts';
+import { backupIdTime, verificationTime } from '../../../../../functions/common/retention/recovery-points.ts';
 
 const TIME = new Date('2026-03-04T05:06:07.890Z');
 

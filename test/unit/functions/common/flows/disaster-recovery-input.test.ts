@@ -1,11 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { backupSet, disasterRecovery, healthChecks, rdsTarget } from '#common/config-sections';
-import { ValidationError } from '#common/errors';
+import { backupSet, disasterRecovery, healthChecks, rdsTarget } from '#common/config/config-sections';
 import type { FlowContext } from '#common/flows/context';
 import type { DisasterRecoveryPlan } from '#common/flows/disaster-recovery-input';
 import { flowInputSchema } from '#common/flows/inputs';
 import { POLL_SHAPES, pollSchedule } from '#common/flows/polling';
-import { parseOrThrow } from '#common/validation';
+import { ValidationError } from '#common/runtime/errors';
+import { parseOrThrow } from '#common/runtime/validation';
 
 const SECRET = 'arn:aws:secretsmanager:eu-central-1:111122223333:secret:orders-ro';
 

@@ -1,13 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import * as z from 'zod';
-import { backupSet, rdsTarget } from '#common/config-sections';
-import { ValidationError } from '#common/errors';
+import { backupSet, rdsTarget } from '#common/config/config-sections';
 import type { FlowContext } from '#common/flows/context';
 import { flowInputSchema } from '#common/flows/inputs';
 import { POLL_SHAPES, pollSchedule } from '#common/flows/polling';
 import { routineMaintenanceFlowInput } from '#common/flows/routine-maintenance-input';
-import { maintenanceWindowSchema } from '#common/maintenance-window';
-import { parseOrThrow } from '#common/validation';
+import { ValidationError } from '#common/runtime/errors';
+import { parseOrThrow } from '#common/runtime/validation';
+import { maintenanceWindowSchema } from '#common/time/maintenance-window';
 import { flowContext } from '../../../../support/flow-context.ts';
 
 const context: FlowContext = flowContext({

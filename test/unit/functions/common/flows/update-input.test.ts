@@ -1,12 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { healthChecks } from '#common/config-sections';
-import { ValidationError } from '#common/errors';
+import { healthChecks } from '#common/config/config-sections';
 import type { FlowContext } from '#common/flows/context';
 import { flowInputSchema } from '#common/flows/inputs';
 import { pollSchedules } from '#common/flows/polling';
 import { updateFlowInput } from '#common/flows/update-input';
-import { maintenanceWindowSchema } from '#common/maintenance-window';
-import { parseOrThrow } from '#common/validation';
+import { ValidationError } from '#common/runtime/errors';
+import { parseOrThrow } from '#common/runtime/validation';
+import { maintenanceWindowSchema } from '#common/time/maintenance-window';
 import { flowContext } from '../../../../support/flow-context.ts';
 
 const ARN = 'arn:aws:lambda:eu-central-1:111122223333:function:checkout';

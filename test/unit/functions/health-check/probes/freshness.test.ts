@@ -1,7 +1,7 @@
 import { DescribeDBSnapshotsCommand, RDSClient } from '@aws-sdk/client-rds';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, describe, expect, it } from 'vitest';
-import type { RecoveryPoint } from '../../../../../functions/common/recovery-points.ts';
+import type { RecoveryPoint } from '../../../../../functions/common/retention/recovery-points.ts';
 import {
   evaluateFreshness,
   probeSnapshotFreshness,

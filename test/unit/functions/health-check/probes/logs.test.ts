@@ -5,7 +5,7 @@
  */
 import { CloudWatchLogsClient, GetQueryResultsCommand } from '@aws-sdk/client-cloudwatch-logs';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { logsCheck } from '#common/config-sections';
+import { logsCheck } from '#common/config/config-sections';
 import { evaluateLogs, logQueries, probeLogs } from '../../../../../functions/health-check/probes/logs.ts';
 import { type LogsService, logsService } from '../../../../../sandbox/services/logs/index.ts';
 import { withSandbox } from '../../../../support/sandbox.ts';
