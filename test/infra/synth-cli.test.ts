@@ -60,9 +60,7 @@ describe('cdk synth', () => {
     expect(output).toMatch(new RegExp(`^ {4}AWS::Lambda::Function +${functions.length}$`, 'm'));
     expect(output).toMatch(/^ {2}5 state machines: .*Caretaker-example-RoutineMaintenance/m);
     expect(output).toMatch(/^ {2}Template: \S+$/m);
-    expect(output).toContain(
-      `${join(outDir, 'Caretaker-example.template.json').replace(/^\//, '')}\n`,
-    );
+    expect(output).toContain(`${join(outDir, 'Caretaker-example.template.json').replace(/^\//, '')}\n`);
     expect(output).toContain('cdk-nag AwsSolutions: no unacknowledged findings');
     expect(output).not.toMatch(/Bundling asset|index\.mjs/);
   }, 120_000);
