@@ -4,7 +4,7 @@
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 
 const outDirs: string[] = [];
@@ -60,7 +60,9 @@ describe('cdk synth', () => {
     expect(output).toMatch(new RegExp(`^ {4}AWS::Lambda::Function +${functions.length}$`, 'm'));
     expect(output).toMatch(/^ {2}5 state machines: .*Caretaker-example-RoutineMaintenance/m);
     expect(output).toMatch(/^ {2}Template: \S+$/m);
-    expect(output).toContain(`${join(outDir, 'Caretaker-example.template.json').replace(/^\//, '')}\n`);
+    // The path is relative to the working directory (the repository, as the test runs cdk).
+    const shown = /^ {2}Template: (\S+)$/m.exec(output)?.[1] ?? '';
+    expect(resolve(shown)).toBe(join(outDir, 'Caretaker-example.template.json'));
     expect(output).toContain('cdk-nag AwsSolutions: no unacknowledged findings');
     expect(output).not.toMatch(/Bundling asset|index\.mjs/);
   }, 120_000);
