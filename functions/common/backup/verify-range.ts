@@ -25,7 +25,13 @@ import { IntegrityProblem, integrityFailure, type Problem } from './problems.ts'
 import { checkStoredObject } from './read-object.ts';
 import { StoredListing } from './stored-listing.ts';
 import { inSubset, type Subset } from './subset.ts';
-import { loadVerifiedManifest, MAX_KEPT_PROBLEMS, problemSchema, storedSizeProblem } from './verify.ts';
+import {
+  loadVerifiedManifest,
+  MAX_KEPT_PROBLEMS,
+  packEndsOf,
+  problemSchema,
+  storedSizeProblem,
+} from './verify.ts';
 
 /**
  * Items of one Distributed Map at most: with one trimmed finding each, the children's summaries
@@ -228,12 +234,7 @@ export async function verifyRange(
       report(error.finding);
       continue;
     }
-    const packEnds = new Map<string, number>();
-    for (const entry of part.objects) {
-      if (entry.storedOffset === undefined || entry.storedBackupId !== backupId) continue;
-      const end = entry.storedOffset + entry.storedSize;
-      packEnds.set(entry.storedKey, Math.max(end, packEnds.get(entry.storedKey) ?? 0));
-    }
+    const packEnds = packEndsOf(part.objects, backupId);
     for (; state.index < part.objects.length; state.index++) {
       const entry = part.objects[state.index]!;
       if (request.keyPrefix !== undefined && !entry.key.startsWith(request.keyPrefix)) continue;

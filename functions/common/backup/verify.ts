@@ -104,6 +104,20 @@ export async function loadVerifiedManifest(
  * have exactly its size; a copy in a pack must fit in it, and the pack must end where its last
  * member does (`packEnd`, known for the backup's own packs: bytes appended to one are found).
  */
+/**
+ * Where each of `backupId`'s packs named in one manifest part ends (stored key → end offset): packs
+ * never span parts, so a part's entries say how long each of its packs must be.
+ */
+export function packEndsOf(entries: readonly ManifestEntry[], backupId: string): Map<string, number> {
+  const packEnds = new Map<string, number>();
+  for (const entry of entries) {
+    if (entry.storedOffset === undefined || entry.storedBackupId !== backupId) continue;
+    const end = entry.storedOffset + entry.storedSize;
+    packEnds.set(entry.storedKey, Math.max(end, packEnds.get(entry.storedKey) ?? 0));
+  }
+  return packEnds;
+}
+
 export function storedSizeProblem(
   entry: ManifestEntry,
   listedSize: number,
@@ -219,13 +233,7 @@ export async function verifyStep(
       }
       throw error;
     }
-    // Where each of this backup's packs in the part ends: packs never span parts.
-    const packEnds = new Map<string, number>();
-    for (const entry of part.objects) {
-      if (entry.storedOffset === undefined || entry.storedBackupId !== backupId) continue;
-      const end = entry.storedOffset + entry.storedSize;
-      packEnds.set(entry.storedKey, Math.max(end, packEnds.get(entry.storedKey) ?? 0));
-    }
+    const packEnds = packEndsOf(part.objects, backupId);
     for (; state.index < part.objects.length; state.index++) {
       const entry = part.objects[state.index]!;
       if (request.keyPrefix !== undefined && !entry.key.startsWith(request.keyPrefix)) continue;
