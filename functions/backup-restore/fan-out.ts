@@ -21,7 +21,7 @@ import {
 } from '#common/backup/restore-range';
 import { runBackup } from '#common/backup/run';
 import { newestSealedBackup } from '#common/backup/trusted-backups';
-import { loadVerifiedManifest } from '#common/backup/verify';
+import { loadUnchangedManifest } from '#common/backup/verify';
 import {
   combineRanges,
   planVerification,
@@ -114,16 +114,7 @@ export async function verifyRangeStep(
 export async function rollbackPointStep(engine: BackupEngine, event: RollbackPointEvent, budget: Budget) {
   const subject = { set: event.set, backupId: event.backupId };
   correlate({ backupId: event.backupId, executionId: event.executionId });
-  const loaded = await loadVerifiedManifest(engine, event.set, event.backupId);
-  if (loaded.sha256 !== event.manifestSha256) {
-    throw integrityFailure(subject, [
-      {
-        problem: 'edited-manifest',
-        backupId: event.backupId,
-        detail: 'the manifest changed during the restore',
-      },
-    ]);
-  }
+  const loaded = await loadUnchangedManifest(engine, event, 'the restore');
   const total = combineRanges(subject, loaded.manifest.parts.length, event.verified);
   // A restore of part of the backup checks only the objects it restores (as `restore` does).
   const strays = event.prefix === undefined ? await strayStoredObjects(engine, loaded) : [];
@@ -204,16 +195,7 @@ export async function restoreRangeStep(
 export async function finishStep(engine: BackupEngine, event: FinishEvent) {
   const subject = { set: event.set, backupId: event.backupId };
   correlate({ backupId: event.backupId, executionId: event.executionId });
-  const loaded = await loadVerifiedManifest(engine, event.set, event.backupId);
-  if (loaded.sha256 !== event.manifestSha256) {
-    throw integrityFailure(subject, [
-      {
-        problem: 'edited-manifest',
-        backupId: event.backupId,
-        detail: 'the manifest changed during the restore',
-      },
-    ]);
-  }
+  const loaded = await loadUnchangedManifest(engine, event, 'the restore');
   const total = combineRestoreRanges(subject, loaded.manifest.parts.length, event.results);
   const identity = restoreIdentity(event.executionId, event.set, event.startedAt);
   const completedAt = new Date();

@@ -11,7 +11,7 @@ import { integrityFailure } from '#common/backup/problems';
 import { formatSubset, parseSubset, rotatingSubset, type Subset } from '#common/backup/subset';
 import { newestSealedBackup } from '#common/backup/trusted-backups';
 import { writeVerificationRecord } from '#common/backup/verification-records';
-import { loadVerifiedManifest, verificationRecord } from '#common/backup/verify';
+import { loadUnchangedManifest, verificationRecord } from '#common/backup/verify';
 import {
   combineRanges,
   planVerification,
@@ -111,16 +111,7 @@ export async function finishStep(environment: BackupEnvironment, crypto: Crypto,
   const store = storeOf(environment, crypto);
   const subject = { set: event.set, backupId: event.backupId };
   correlate({ backupId: event.backupId, executionId: event.executionId });
-  const loaded = await loadVerifiedManifest(store, event.set, event.backupId);
-  if (loaded.sha256 !== event.manifestSha256) {
-    throw integrityFailure(subject, [
-      {
-        problem: 'edited-manifest',
-        backupId: event.backupId,
-        detail: 'the manifest changed during verification',
-      },
-    ]);
-  }
+  const loaded = await loadUnchangedManifest(store, event, 'verification');
   const total = combineRanges(subject, loaded.manifest.parts.length, event.results);
   const strays = await strayStoredObjects(store, loaded);
   const problems = [...total.problems, ...strays].slice(0, 20);

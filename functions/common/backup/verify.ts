@@ -100,6 +100,28 @@ export async function loadVerifiedManifest(
 }
 
 /**
+ * The sealed manifest a fanned-out step works on, refused as `edited-manifest` if it is no longer
+ * the one its plan fixed (`manifestSha256`) — it changed `during` the verification or restore.
+ */
+export async function loadUnchangedManifest(
+  store: BackupStore,
+  fixed: { readonly set: string; readonly backupId: string; readonly manifestSha256: string },
+  during: string,
+): Promise<LoadedManifest> {
+  const loaded = await loadVerifiedManifest(store, fixed.set, fixed.backupId);
+  if (loaded.sha256 !== fixed.manifestSha256) {
+    throw integrityFailure({ set: fixed.set, backupId: fixed.backupId }, [
+      {
+        problem: 'edited-manifest',
+        backupId: fixed.backupId,
+        detail: `the manifest changed during ${during}`,
+      },
+    ]);
+  }
+  return loaded;
+}
+
+/**
  * What is wrong with a stored object's listed size for `entry`, if anything. A copy alone must
  * have exactly its size; a copy in a pack must fit in it, and the pack must end where its last
  * member does (`packEnd`, known for the backup's own packs: bytes appended to one are found).
