@@ -18,7 +18,7 @@ import {
   paginateGetExecutionHistory,
   StartExecutionCommand,
 } from '@aws-sdk/client-sfn';
-import { flowFile, type StateMachineFlow } from '#common/flows/names';
+import { flowFile, type StateMachineFlow } from '../../functions/common/flows/names.ts';
 import type { AslMachine } from '../../lib/flows/asl.ts';
 import { ProgressNarrator } from '../../lib/flows/progress.ts';
 import { type DeployResult, deployStack } from '../deploy/index.ts';

@@ -4,7 +4,7 @@
  * update the application breaks on (it must roll back), a DR drill, and a failover. Each says what
  * it starts, what outcome it expects and what must be true of the data afterwards.
  */
-import type { StateMachineFlow } from '#common/flows/names';
+import type { StateMachineFlow } from '../../functions/common/flows/names.ts';
 import { APP_ALIAS, APP_FUNCTION } from './seed.ts';
 
 /** What a scenario must find afterwards, beyond the data every scenario checks. */

