@@ -49,6 +49,19 @@ function oneLine(text: string): string {
   return flat.length > 300 ? `${flat.slice(0, 297)}…` : flat;
 }
 
+/** `12 AWS::Events::Rule, 3 AWS::Logs::LogGroup`, most first, from `LogicalId (Type)` entries. */
+function countByType(resources: readonly string[]): string {
+  const counts = new Map<string, number>();
+  for (const resource of resources) {
+    const type = /\(([^()]+)\)$/.exec(resource)?.[1] ?? resource;
+    counts.set(type, (counts.get(type) ?? 0) + 1);
+  }
+  return [...counts]
+    .sort(([a, x], [b, y]) => y - x || a.localeCompare(b))
+    .map(([type, count]) => `${count} ${type}`)
+    .join(', ');
+}
+
 /** The report as text, ending with the verdict. */
 export function renderDrillReport(report: DrillReport): string[] {
   const lines: string[] = [
@@ -65,7 +78,9 @@ export function renderDrillReport(report: DrillReport): string[] {
     ...report.denials.map((denial) => `    ✘ ${denial}`),
   );
   if (report.notModelled.length) {
-    lines.push(`Not modelled by the sandbox (listed, not deployed): ${report.notModelled.join(', ')}`);
+    lines.push(
+      `Not modelled by the sandbox (listed, not deployed; each by name in --json): ${countByType(report.notModelled)}`,
+    );
   }
   lines.push(
     `Time: ${seconds(report.seconds)} (${Object.entries(report.phases)

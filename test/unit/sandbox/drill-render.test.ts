@@ -48,6 +48,23 @@ describe('the drill report as text', () => {
     expect(lines).toContain('Time: 1 min 15 s (synth 30.0 s, flows 40.0 s)');
   });
 
+  it('counts what the sandbox does not model by type instead of naming every resource', () => {
+    const lines = renderDrillReport({
+      ...report([scenario({})]),
+      notModelled: [
+        'AlarmA (AWS::CloudWatch::Alarm)',
+        'RuleA (AWS::Events::Rule)',
+        'AlarmB (AWS::CloudWatch::Alarm)',
+        'Dashboard (AWS::CloudWatch::Dashboard)',
+      ],
+    });
+
+    expect(lines).toContain(
+      'Not modelled by the sandbox (listed, not deployed; each by name in --json): 2 AWS::CloudWatch::Alarm, 1 AWS::CloudWatch::Dashboard, 1 AWS::Events::Rule',
+    );
+    expect(lines.join('\n')).not.toContain('AlarmA');
+  });
+
   it('names the failed check, the unexpected outcome, the denial and the failed run in the verdict', () => {
     const denial =
       'arn:aws:sts::000000000000:assumed-role/R/f is not authorized to perform: rds:CreateDBSnapshot';
