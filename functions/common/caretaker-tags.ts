@@ -12,7 +12,7 @@ import { MANAGED_VALUE, TAG, TAG_PREFIX } from './contract.ts';
 /** Tag keys Caretaker reads and writes: defined in the contract (contract.ts), shared with the stack. */
 export { TAG };
 
-/** The tag keys the switch-over may add (its journal and promotion): never `caretaker:managed`. */
+/** The tag keys the switch-over may add (its journal and promotion): never the managed tag. */
 export const SWITCH_OVER_TAG_KEYS = [
   TAG.promotedAt,
   TAG.parkedBy,
@@ -29,7 +29,7 @@ export const SWITCH_OVER_TAG_KEYS = [
 
 /**
  * `caretaker:kind` of the database an Update rolled back by restore: the updated original, parked
- * under `<id>-old-<time>` and kept (never `caretaker:managed`, so nothing Caretaker does deletes it).
+ * under `<id>-old-<time>` and kept (never the managed tag, so nothing Caretaker does deletes it).
  */
 export const FAILED_UPDATE_KIND = 'failed-update';
 
@@ -95,7 +95,7 @@ export function userTags(tags: Readonly<Record<string, string>>): Record<string,
   );
 }
 
-/** Tagged `caretaker:managed=true`. */
+/** Carries the managed tag (`TAG.managed`). */
 export function isManaged(tags: Readonly<Record<string, string>>): boolean {
   return tags[TAG.managed] === MANAGED_VALUE;
 }

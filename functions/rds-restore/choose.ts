@@ -1,8 +1,8 @@
 /**
  * `choose`: which snapshot a disaster-recovery restore of a target starts from, and why.
  *
- * Without a given snapshot: the newest `available` manual snapshot of the target tagged
- * `caretaker:managed=true` in the region the restore runs in (the DR region's cross-region copies
+ * Without a given snapshot: the newest `available` manual snapshot of the target carrying
+ * the managed tag (`TAG.managed`) in the region the restore runs in (the DR region's cross-region copies
  * when the flow restores there). Snapshots dated in the future are ignored (a clock or a forged
  * record must not win "newest"), and every newer snapshot passed over is named with the reason.
  * With a given snapshot: it must be a manual snapshot of this target in that region and

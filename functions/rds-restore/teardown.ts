@@ -6,7 +6,7 @@
  *
  * A copy a switch-over ever gave the production name (`caretaker:took-source-name`) may hold
  * writes made to it there: it is deleted with a final snapshot (`caretaker-<target>-<hash>-final`),
- * never without. Such a copy dropped `caretaker:managed` when it was promoted; once the undo has
+ * never without. Such a copy dropped the managed tag when it was promoted; once the undo has
  * given it its own name back, it is tagged managed again here (this role may tag only copies'
  * names) so that the deletion's IAM condition holds. Idempotent: gone already is done; deleting
  * already is reported as such.
@@ -52,7 +52,7 @@ async function quietlyGone(call: Promise<unknown>): Promise<void> {
 }
 
 interface Deletable {
-  /** It lost `caretaker:managed` when promoted: tag it again before deleting. */
+  /** It lost the managed tag when promoted: tag it again before deleting. */
   readonly remanage: boolean;
   /** It held the production name: take a final snapshot. */
   readonly finalSnapshot: boolean;

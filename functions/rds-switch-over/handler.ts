@@ -4,7 +4,7 @@
  * it, one step per call, from any partial state given the execution id (switch-over.ts).
  *
  * A function of its own so that the one role allowed to rename production databases can neither
- * add `caretaker:managed` to them nor delete anything, and the role that restores and deletes
+ * add the managed tag to them nor delete anything, and the role that restores and deletes
  * copies (rds-restore) cannot rename or modify production (docs/security.md).
  */
 

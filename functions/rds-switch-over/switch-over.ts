@@ -17,15 +17,15 @@
  * tags, or found among `<S>-old-*` by the original's `caretaker:parked-by`. A step that cannot go
  * on while the original is parked says, in its error, the exact commands that bring it back.
  *
- * The promoted copy drops `caretaker:managed` (it is production now, and nothing Caretaker
+ * The promoted copy drops the managed tag (it is production now, and nothing Caretaker
  * deletes may be production) and gets back deletion protection if the original had it; the undo
  * turns protection off before renaming it back. This function's role may rename and tag these
- * names only with journal keys: it can neither add `caretaker:managed` nor delete anything
+ * names only with journal keys: it can neither add the managed tag nor delete anything
  * (lib/functions/rds-functions.ts); rds-restore's `delete` makes a copy disposable again.
  *
  * When the copy is an Update's rollback point (`caretaker:kind=rollback-point`), the original it
  * replaces is the failed update: on promotion the parked original is tagged as such
- * ({@link parkedOriginalTags}). It never gets `caretaker:managed`, so nothing Caretaker does deletes it.
+ * ({@link parkedOriginalTags}). It never gets the managed tag, so nothing Caretaker does deletes it.
  */
 import {
   AddTagsToResourceCommand,

@@ -22,7 +22,7 @@ export interface CleanupFunctionProps
 
 /**
  * The cleanup function: retention over managed snapshots (primary and DR regions) and backups.
- * It may delete only snapshots Caretaker names (`caretaker-*`) tagged `caretaker:managed=true` (an
+ * It may delete only snapshots Caretaker names (`caretaker-*`) carrying the managed tag (`TAG.managed`) (an
  * IAM condition, checked again in code) and objects under `backups/` in the backup bucket; it may
  * open seals with the stack key but decrypt no backup data (lib/security/key-use.ts).
  */

@@ -53,7 +53,7 @@ function rdsArns(regions: readonly string[], ...resources: string[]): string[] {
  * targets in `RDS_TARGETS` and IAM scoped to the configured identifiers and to the names Caretaker
  * derives (`caretaker-*` snapshots, `<id>-r<8 hex>` restores, `<id>-old-<14 digits>` parked
  * originals: lib/security/rds-patterns.ts); deletions are allowed only on resources Caretaker
- * names and tagged `caretaker:managed=true`. Renaming production (switch-over) and creating,
+ * names and carrying the managed tag (`TAG.managed`). Renaming production (switch-over) and creating,
  * tagging and deleting copies (restore) are two roles, so neither alone can tag production as
  * managed and delete it (docs/security.md).
  */
@@ -279,7 +279,7 @@ export class RdsFunctions extends Construct {
               conditions: MANAGED_REQUEST,
             }),
           ]),
-      // Tags only with caretaker:managed=true in the request: on a copy as it is created (or made
+      // Tags only with the managed tag (TAG.managed) in the request: on a copy as it is created (or made
       // disposable again after an undone switch-over), and on the final snapshot of a copy that held
       // the production name (CopyTagsToSnapshot copies its tags).
       ...(copies.length === 0
@@ -372,7 +372,7 @@ export class RdsFunctions extends Construct {
 
   /**
    * The switch-over's role: renames the configured databases, their parked originals and restored
-   * copies, and tags them with journal keys only. It can neither add caretaker:managed (so nothing
+   * copies, and tags them with journal keys only. It can neither add the managed tag (so nothing
    * it touches becomes deletable) nor delete, restore or create anything.
    */
   private switchOverPolicy(

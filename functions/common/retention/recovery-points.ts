@@ -5,7 +5,7 @@
  * - S3 backups in the backup bucket, `backups/<set>/<backupId>/…`, where `backupId` starts with
  *   its UTC creation time; which of them count, and which are verified, only their KMS seals say
  *   (functions/common/backup/trusted-backups.ts, verification-records.ts);
- * - RDS manual snapshots (instance or Aurora cluster) tagged `caretaker:managed=true`, verified
+ * - RDS manual snapshots (instance or Aurora cluster) carrying the managed tag (`TAG.managed`), verified
  *   once `available` (AWS checks a snapshot's consistency when it completes).
  *
  * Shared by health-check (backup freshness), cleanup (retention) and report.
@@ -38,7 +38,7 @@ export interface RecoveryPoint {
   readonly createdAt: Date;
   /** A backup with a verification record; an `available` managed snapshot. */
   readonly verified: boolean;
-  /** Created by Caretaker (`caretaker:managed=true`); backups in the backup bucket always are. */
+  /** Created by Caretaker (it carries the managed tag, `TAG.managed`); backups in the backup bucket always are. */
   readonly managed: boolean;
   /** Newest verification record (backups) or `caretaker:drill-verified` (snapshots). */
   readonly verifiedAt?: Date;
@@ -115,7 +115,7 @@ export interface SnapshotSource {
   readonly type: 'instance' | 'cluster';
   /** DB instance or cluster identifier the snapshots were taken of. */
   readonly identifier: string;
-  /** Also return manual snapshots without `caretaker:managed=true` (marked `managed: false`). */
+  /** Also return manual snapshots without the managed tag, `TAG.managed` (marked `managed: false`). */
   readonly includeUnmanaged?: boolean;
 }
 
@@ -186,8 +186,8 @@ async function snapshotTags(rds: RDSClient, snapshot: RawSnapshot): Promise<Reco
 }
 
 /**
- * The manual snapshots of an RDS target as recovery points, oldest first: only those tagged
- * `caretaker:managed=true` (unless `includeUnmanaged`), and not those tagged for another target.
+ * The manual snapshots of an RDS target as recovery points, oldest first: only those carrying
+ * the managed tag (`TAG.managed`) (unless `includeUnmanaged`), and not those tagged for another target.
  * A snapshot without a creation time is still being created and is not yet a recovery point.
  */
 export async function listSnapshotRecoveryPoints(

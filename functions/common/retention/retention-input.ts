@@ -21,7 +21,7 @@ export interface RetentionPoint {
   readonly id: string;
   /** ISO 8601 time with `Z` or an offset (as in files), or a Date (as from the AWS SDK). */
   readonly createdAt: string | Date;
-  /** Carries `caretaker:managed=true`; unmanaged points are never deleted. */
+  /** Carries the managed tag (`TAG.managed`); unmanaged points are never deleted. */
   readonly managed: boolean;
   /** A verified recovery point (a verification record, or an available managed snapshot). */
   readonly verified: boolean;
