@@ -38,12 +38,31 @@ const context = (deadline = Date.now() + 15 * 60_000) => ({
   fail: () => undefined,
   succeed: () => undefined,
 });
-const call = (event: object) => handler(event, context()) as Promise<any>;
+/** The parts of backup-verify's replies (plan, range, finish) this driver reads. */
+interface PlanReply {
+  readonly items: readonly { from: number; to: number }[];
+  readonly set: string;
+  readonly backupId: string;
+  readonly subset: unknown;
+  readonly manifestSha256: string;
+  readonly startedAt: string;
+  readonly chainLinks: unknown;
+  readonly parts: number;
+}
+interface RangeReply {
+  readonly done: boolean;
+  readonly cursor: unknown;
+  readonly summary: unknown;
+}
+interface FinishReply {
+  readonly objectsChecked: number;
+}
+const call = <Reply>(event: object) => handler(event, context()) as unknown as Promise<Reply>;
 
 const started = performance.now();
 const cpuStart = process.cpuUsage();
-const plan = await call({ step: 'plan', executionId: 'bench', ...task });
-const items = [...plan.items] as { from: number; to: number }[];
+const plan = await call<PlanReply>({ step: 'plan', executionId: 'bench', ...task });
+const items = [...plan.items];
 const results: unknown[] = new Array(items.length);
 let rangeCalls = 0;
 let next = 0;
@@ -52,10 +71,10 @@ await Promise.all(
     while (next < items.length) {
       const index = next++;
       const item = items[index]!;
-      let outcome: any;
+      let outcome: RangeReply;
       let cursor: unknown = null;
       do {
-        outcome = await call({
+        outcome = await call<RangeReply>({
           step: 'range',
           set: plan.set,
           backupId: plan.backupId,
@@ -73,7 +92,7 @@ await Promise.all(
     }
   }),
 );
-const finish = await call({
+const finish = await call<FinishReply>({
   step: 'finish',
   set: plan.set,
   backupId: plan.backupId,
