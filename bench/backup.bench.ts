@@ -30,6 +30,7 @@
  *   BENCH_CPU_PROF_DIR=<dir>   write a V8 CPU profile of every Caretaker run (node --cpu-prof)
  *   BENCH_ONLY=verify          only the fanned-out verification of 1,000, 10,000 and 100,000
  *                              objects (figures verify1kSeconds, verify10kSeconds, verify100kSeconds)
+ *   BENCH_ONLY=compare         only the side-by-side copies (no verification figures)
  *   BENCH_VERIFY_CHILDREN=4    verification children at once (the Map's MaxConcurrency)
  */
 import { execFileSync } from 'node:child_process';
@@ -68,7 +69,8 @@ const PROFILE_DIR = process.env.BENCH_CPU_PROF_DIR;
 /** `verify`: only the verification at growing object counts (skips the side-by-side copies). */
 const ONLY = process.env.BENCH_ONLY;
 const VERIFY_CHILD = fileURLToPath(new URL('./backup/verify-child.ts', import.meta.url));
-const VERIFY_COUNTS = [1000, 10_000, 100_000];
+/** `compare` skips the verification (the side-by-side copies only). */
+const VERIFY_COUNTS = ONLY === 'compare' ? [] : [1000, 10_000, 100_000];
 /** Map children at once: the machine's cores bound it here; in AWS it is ${BackupMaxConcurrency}. */
 const VERIFY_CHILDREN = Math.max(1, Number(process.env.BENCH_VERIFY_CHILDREN ?? 4));
 const VERIFY_PARTS_PER_ITEM = 10;
@@ -280,9 +282,10 @@ async function main(): Promise<void> {
 
     // Verification fanned out over the manifest's parts, at growing object counts (issue 12 point 3).
     const verifyFigures: Record<string, number> = {};
-    console.log(
-      `Verification fanned out (${VERIFY_CHILDREN} children at once, ${VERIFY_PARTS_PER_ITEM} parts of 1,000 objects per item), 1 KiB objects:`,
-    );
+    if (VERIFY_COUNTS.length)
+      console.log(
+        `Verification fanned out (${VERIFY_CHILDREN} children at once, ${VERIFY_PARTS_PER_ITEM} parts of 1,000 objects per item), 1 KiB objects:`,
+      );
     for (const count of VERIFY_COUNTS) {
       const prefix = `verify-${count}/`;
       await fill(s3, buckets.source, prefix, count, 1 * KIB);
@@ -316,12 +319,13 @@ async function main(): Promise<void> {
       verifyFigures[`verify${label}Seconds`] = round(verified.wallMs / 1000);
       verifyFigures[`verify${label}MsPerObject`] = round(verified.wallMs / count);
     }
-    console.log(
-      `Verify time by object count: ${VERIFY_COUNTS.map((count) => {
-        const label = count >= 1000 ? `${count / 1000}k` : String(count);
-        return `${count.toLocaleString('en')} → ${verifyFigures[`verify${label}Seconds`]} s (${verifyFigures[`verify${label}MsPerObject`]} ms/object)`;
-      }).join(', ')}`,
-    );
+    if (VERIFY_COUNTS.length)
+      console.log(
+        `Verify time by object count: ${VERIFY_COUNTS.map((count) => {
+          const label = count >= 1000 ? `${count / 1000}k` : String(count);
+          return `${count.toLocaleString('en')} → ${verifyFigures[`verify${label}Seconds`]} s (${verifyFigures[`verify${label}MsPerObject`]} ms/object)`;
+        }).join(', ')}`,
+      );
     if (ONLY === 'verify') {
       console.log(JSON.stringify({ ...verifyFigures, verifyChildren: VERIFY_CHILDREN, cpus: cpus().length }));
       return;
