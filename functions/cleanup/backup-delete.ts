@@ -17,11 +17,10 @@
  */
 import { DeleteObjectsCommand, type S3Client } from '@aws-sdk/client-s3';
 import { backupPrefix, manifestKey } from '#common/backup/layout';
-import { partSchema, sha256Hex } from '#common/backup/manifest';
+import { type Manifest, partSchema, sha256Hex } from '#common/backup/manifest';
 import { getBytes, listAll, listPage } from '#common/backup/s3-io';
 import { IntegrityError } from '#common/runtime/errors';
 import { mapLimited } from '#common/runtime/map-limited';
-import type { CompleteBackup } from './backup-inventory.ts';
 import { objectManaged } from './backup-inventory.ts';
 
 /** The backupId a stored key lives under (`backups/<set>/<id>/…`), or undefined for another layout. */
@@ -50,7 +49,7 @@ export async function referencedKeys(
   s3: S3Client,
   bucket: string,
   set: string,
-  kept: readonly CompleteBackup[],
+  kept: readonly { readonly id: string; readonly manifest: Manifest }[],
   going: ReadonlySet<string>,
 ): Promise<Set<string>> {
   const referenced = new Set<string>();
