@@ -5,10 +5,13 @@
  * whose manifest seal does not verify (and everything a kept backup chains to through it) is left
  * alone and reported, objects a kept manifest references under a deleted backup stay — and
  * afterwards every kept backup still verifies and restores, and no kept manifest references a
- * deleted object.
+ * deleted object. A fanned-out plan queues at most its capacity of folders, newest first.
  */
 import { DeleteObjectsCommand, HeadObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { cleanBackups } from '../../functions/cleanup/backup-retention.ts';
+import { FolderQueue } from '../../functions/cleanup/folder-queue.ts';
+import { backupCrypto } from '../../functions/common/backup/crypto.ts';
 import { isBackupId, manifestKey, sealKey } from '../../functions/common/backup/layout.ts';
 import { manifestSchema, partSchema } from '../../functions/common/backup/manifest.ts';
 import {
@@ -122,6 +125,7 @@ async function restoredContents(set: string, backupId: string): Promise<Record<s
 let photos: { ids: string[]; contents: Record<string, string>[] };
 let docs: { ids: string[] };
 let shared: { ids: string[] };
+let capped: { ids: string[] };
 
 beforeAll(async () => {
   Object.assign(process.env, {
@@ -129,6 +133,7 @@ beforeAll(async () => {
       { name: 'photos', retention: 'aggressive' },
       { name: 'docs', retention: 'aggressive' },
       { name: 'shared', retention: 'aggressive' },
+      { name: 'capped', retention: 'aggressive' },
     ]),
     RETENTION_POLICIES: JSON.stringify({ aggressive: { keepLast: 1 } }),
   });
@@ -150,6 +155,8 @@ beforeAll(async () => {
       Body: Buffer.from('not a seal'),
     }),
   );
+  // capped: a full backup after every incremental: F1 I2 F3, of which F1 and I2 go.
+  capped = await history(await newSet('capped', 1), 3);
   // shared: a full backup, then a hand-made newer full backup whose manifest points at the first one's objects.
   shared = await history(await newSet('shared', 7), 1);
   shared.ids.push(
@@ -255,5 +262,44 @@ describe('cleanup of incremental backups', () => {
     expect(await danglingReferences('shared')).toEqual([]);
     expect(again.targets[0]).toMatchObject({ status: 'done', deletions: [] });
     expect(await folders('shared')).toEqual([older, newer]);
+  });
+
+  it('queues at most the capacity of folders for the fan-out, newest first, and leaves the rest with their manifest', async () => {
+    // Prepare
+    const queue = new FolderQueue(1);
+    const crypto = backupCrypto({ keyArn: world().keyArn });
+
+    // Act
+    const report = await cleanBackups(
+      world().s3,
+      crypto,
+      world().backupBucket,
+      'capped',
+      'aggressive',
+      { keepLast: 1, timeZone: 'UTC', minKeep: 1 },
+      {
+        dryRun: false,
+        now: new Date(),
+        deadline: Number.MAX_SAFE_INTEGER,
+        fanOut: queue,
+      },
+    );
+
+    // Assess
+    expect(queue.items).toEqual([
+      { set: 'capped', id: capped.ids[1], kind: 'backup', reasons: ['not kept by any rule'], deleted: 1 },
+    ]);
+    expect(report.deletions).toEqual([
+      {
+        id: capped.ids[0],
+        reasons: ['not kept by any rule'],
+        outcome: 'skipped',
+        detail: 'more than 1 folders to empty in this run: the next run deletes it',
+      },
+    ]);
+    expect(report.status).toBe('incomplete');
+    const keys = await listKeys(world().s3, world().backupBucket, 'backups/capped/');
+    expect(keys).not.toContain(manifestKey('capped', capped.ids[1]!));
+    expect(keys).toContain(manifestKey('capped', capped.ids[0]!));
   });
 });
