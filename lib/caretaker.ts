@@ -250,11 +250,15 @@ export class Caretaker extends Construct {
         CleanupFunctionArn: this.cleanup.function,
         ReportFunctionArn: this.report.function,
       },
+      // Folders of backups emptied at once by the Distributed Map (statemachines/cleanup.asl.json).
+      values: { CleanupMaxConcurrency: '10' },
       logRetention: functionDefaults.logRetention,
       logKey: this.key.key,
       notifications: this.alarmNotifications,
       alarmSeverity: 'warning',
-      timeout: Duration.hours(1),
+      // Up to 200 backup folders a run, 10 at once, a remnant's objects each checked for the tag:
+      // hours for folders of millions of objects, well inside the week to the next run.
+      timeout: Duration.hours(12),
     });
     new FlowSchedule(this, 'CleanupSchedule', {
       description: 'Caretaker weekly retention cleanup',

@@ -12,15 +12,15 @@
  *   folder without manifest, a *remnant*, which the next run finishes. Backups go newest first,
  *   so every remaining manifest's chain stays whole at every step.
  * - **Managed only**: a backup goes only while its manifest carries `caretaker:managed=true`
- *   (checked right before); a remnant's objects are checked one by one.
+ *   (checked right before); a remnant's objects are each checked for the tag, a page of up to
+ *   1,000 keys at a time with {@link TAG_CHECK_CONCURRENCY} tag reads in flight.
  */
 import { DeleteObjectsCommand, type S3Client } from '@aws-sdk/client-s3';
 import { backupPrefix, manifestKey } from '#common/backup/layout';
-import { partSchema, sha256Hex } from '#common/backup/manifest';
-import { getBytes, listAll } from '#common/backup/s3-io';
+import { type Manifest, partSchema, sha256Hex } from '#common/backup/manifest';
+import { getBytes, listAll, listPage } from '#common/backup/s3-io';
 import { IntegrityError } from '#common/runtime/errors';
 import { mapLimited } from '#common/runtime/map-limited';
-import type { CompleteBackup } from './backup-inventory.ts';
 import { objectManaged } from './backup-inventory.ts';
 
 /** The backupId a stored key lives under (`backups/<set>/<id>/…`), or undefined for another layout. */
@@ -49,7 +49,7 @@ export async function referencedKeys(
   s3: S3Client,
   bucket: string,
   set: string,
-  kept: readonly CompleteBackup[],
+  kept: readonly { readonly id: string; readonly manifest: Manifest }[],
   going: ReadonlySet<string>,
 ): Promise<Set<string>> {
   const referenced = new Set<string>();
@@ -113,9 +113,78 @@ async function deleteBatch(s3: S3Client, bucket: string, keys: readonly string[]
   }
 }
 
+/** Tag checks of a remnant's objects in flight at once (GetObjectTagging is one request per object). */
+export const TAG_CHECK_CONCURRENCY = 16;
+
+/**
+ * The crash-safe first step of deleting a complete backup: its verification records, then its
+ * `manifest.json`. From here on it is no longer a (verified) recovery point, and its folder may be
+ * emptied in any order. Returns the number of objects deleted.
+ */
+export async function deleteRecordsAndManifest(
+  s3: S3Client,
+  bucket: string,
+  set: string,
+  id: string,
+): Promise<number> {
+  const verifications: string[] = [];
+  for await (const object of listAll(s3, bucket, `${backupPrefix(set, id)}verifications/`))
+    verifications.push(object.key);
+  await deleteBatch(s3, bucket, verifications);
+  await deleteBatch(s3, bucket, [manifestKey(set, id)]);
+  return verifications.length + 1;
+}
+
+/** What emptying one page of a folder did, and where the next page starts. */
+export interface PageDeletion {
+  readonly objectsDeleted: number;
+  readonly objectsReferenced: number;
+  readonly objectsUnmanaged: number;
+  /** The last key of this page: the next page starts after it; undefined when the folder is done. */
+  readonly next: string | undefined;
+}
+
+/**
+ * Empties one listing page (up to 1,000 keys) of a backup folder, after `startAfter`: every key
+ * not `referenced` goes in one DeleteObjects. With `checkTags` (a remnant) only keys that carry
+ * `caretaker:managed=true` go; their tags are read {@link TAG_CHECK_CONCURRENCY} at a time. A dry
+ * run counts instead of deleting. `counted` is counted as deleted without being deleted (the
+ * manifest of a complete backup in a dry run, which a real run deletes first).
+ */
+export async function emptyFolderPage(
+  s3: S3Client,
+  bucket: string,
+  prefix: string,
+  startAfter: string | undefined,
+  referenced: ReadonlySet<string>,
+  options: { readonly checkTags: boolean; readonly dryRun: boolean; readonly counted?: string },
+): Promise<PageDeletion> {
+  const page = await listPage(s3, bucket, prefix, startAfter);
+  let kept = 0;
+  let counted = 0;
+  const candidates: string[] = [];
+  for (const { key } of page.objects) {
+    if (key === options.counted) counted++;
+    else if (referenced.has(key)) kept++;
+    else candidates.push(key);
+  }
+  const managed = options.checkTags
+    ? await mapLimited(candidates, TAG_CHECK_CONCURRENCY, (key) => objectManaged(s3, bucket, key))
+    : candidates.map(() => true);
+  // Listing order kept: only the keys whose check said managed go (a key gone meanwhile is neither).
+  const going = candidates.filter((_key, index) => managed[index] === true);
+  if (!options.dryRun) await deleteBatch(s3, bucket, going);
+  return {
+    objectsDeleted: going.length + counted,
+    objectsReferenced: kept,
+    objectsUnmanaged: managed.filter((value) => value === false).length,
+    next: page.next,
+  };
+}
+
 /**
  * Empties a backup folder of everything not referenced: verification records and manifest
- * first (when `complete`), then the rest. A remnant's objects are each checked for
+ * first (when `complete`), then the rest, page by page. A remnant's objects are each checked for
  * `caretaker:managed=true`. Idempotent: what is gone already is not an error.
  */
 export async function deleteFolder(
@@ -131,37 +200,21 @@ export async function deleteFolder(
   let deleted = 0;
   let kept = 0;
   let unmanaged = 0;
-  if (complete && !options.dryRun) {
-    const verifications: string[] = [];
-    for await (const object of listAll(s3, bucket, `${prefix}verifications/`)) verifications.push(object.key);
-    await deleteBatch(s3, bucket, verifications);
-    await deleteBatch(s3, bucket, [manifestKey(set, id)]);
-    deleted += verifications.length + 1;
-  }
-  let batch: string[] = [];
-  const flush = async () => {
-    if (!options.dryRun) await deleteBatch(s3, bucket, batch);
-    deleted += batch.length;
-    batch = [];
+  if (complete && !options.dryRun) deleted += await deleteRecordsAndManifest(s3, bucket, set, id);
+  const pageOptions = {
+    checkTags: !complete,
+    dryRun: options.dryRun,
+    ...(complete && options.dryRun ? { counted: manifestKey(set, id) } : {}),
   };
-  for await (const object of listAll(s3, bucket, prefix)) {
+  let startAfter: string | undefined;
+  do {
     if (Date.now() > options.deadline)
       return { objectsDeleted: deleted, objectsReferenced: kept, objectsUnmanaged: unmanaged, partial: true };
-    if (complete && options.dryRun && object.key === manifestKey(set, id)) {
-      deleted++;
-      continue;
-    }
-    if (referenced.has(object.key)) {
-      kept++;
-      continue;
-    }
-    if (!complete && (await objectManaged(s3, bucket, object.key)) !== true) {
-      unmanaged++;
-      continue;
-    }
-    batch.push(object.key);
-    if (batch.length === 1000) await flush();
-  }
-  await flush();
+    const page = await emptyFolderPage(s3, bucket, prefix, startAfter, referenced, pageOptions);
+    deleted += page.objectsDeleted;
+    kept += page.objectsReferenced;
+    unmanaged += page.objectsUnmanaged;
+    startAfter = page.next;
+  } while (startAfter !== undefined);
   return { objectsDeleted: deleted, objectsReferenced: kept, objectsUnmanaged: unmanaged, partial: false };
 }

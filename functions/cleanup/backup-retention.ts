@@ -19,15 +19,25 @@ import { backupIdTime } from '#common/retention/recovery-points';
 import { planRetention } from '#common/retention/retention';
 import type { RetentionPolicy } from '#common/retention/retention-policy';
 import { logger } from '#common/runtime/observability';
-import { deleteFolder, referencedKeys } from './backup-delete.ts';
+import { deleteFolder, deleteRecordsAndManifest, referencedKeys } from './backup-delete.ts';
 import { type BackupInventory, backupInventory } from './backup-inventory.ts';
 import { deletionOrder, holdChains } from './backup-plan.ts';
+import type { FolderQueue } from './folder-queue.ts';
 import { type Deletion, recordDecisions, settle, type TargetReport, targetReport } from './report.ts';
 import type { RunOptions } from './snapshot-retention.ts';
 
 /** A remnant younger than this is left alone (belt and braces against a backup just starting). */
 const REMNANT_MIN_AGE_MS = 24 * 60 * 60 * 1000;
-const REMNANT_REASON = 'remnant of a deleted backup (no manifest, no work in progress)';
+export const REMNANT_REASON = 'remnant of a deleted backup (no manifest, no work in progress)';
+
+export interface BackupRunOptions extends RunOptions {
+  /**
+   * Fanned out (a real run of the Cleanup flow): each backup going gets only its crash-safe first
+   * step here (verification records and manifest), and every folder to empty is queued for the
+   * Distributed Map instead of being emptied in this call.
+   */
+  readonly fanOut?: FolderQueue;
+}
 
 /** Plans and applies retention to one backup set. */
 export async function cleanBackups(
@@ -37,7 +47,7 @@ export async function cleanBackups(
   set: string,
   policyName: string,
   policy: RetentionPolicy,
-  options: RunOptions,
+  options: BackupRunOptions,
 ): Promise<TargetReport> {
   const report = targetReport(set, 'backups', policyName);
   try {
@@ -101,7 +111,7 @@ async function planAndDelete(
   bucket: string,
   set: string,
   policy: RetentionPolicy,
-  options: RunOptions,
+  options: BackupRunOptions,
   report: TargetReport,
 ): Promise<void> {
   const inventory = await backupInventory(s3, bucket, set, crypto, options.now);
@@ -148,10 +158,37 @@ async function planAndDelete(
   const oldEnough = (id: string) =>
     options.now.getTime() - (backupIdTime(id)?.getTime() ?? options.now.getTime()) > REMNANT_MIN_AGE_MS;
   const remnants = inventory.remnants.filter(oldEnough);
+  const reasons = new Map(decisions.map((d) => [d.id, d.reasons]));
+  if (options.fanOut) {
+    const queue = options.fanOut;
+    for (const id of toDelete) {
+      const deletion = await firstStep(
+        s3,
+        bucket,
+        set,
+        id,
+        sealedSha.get(id)!,
+        reasons.get(id) ?? [],
+        options,
+        queue,
+      );
+      if (deletion) report.deletions.push(deletion);
+    }
+    let left = 0;
+    for (const id of remnants) {
+      if (queue.full) left++;
+      else queue.add({ set, id, kind: 'remnant', reasons: [REMNANT_REASON], deleted: 0 });
+    }
+    if (left) {
+      report.notes.push(
+        `${left} remnant(s) left for the next run: at most ${queue.capacity} folders are emptied a run`,
+      );
+    }
+    return;
+  }
   const keptIds = new Set(decisions.filter((d) => d.action === 'keep').map((d) => d.id));
   const kept = inventory.complete.filter((backup) => keptIds.has(backup.id));
   const referenced = await referencedKeys(s3, bucket, set, kept, new Set([...toDelete, ...remnants]));
-  const reasons = new Map(decisions.map((d) => [d.id, d.reasons]));
 
   for (const id of toDelete) {
     report.deletions.push(
@@ -168,6 +205,42 @@ async function planAndDelete(
       `${stillReferenced} object(s) of deleted backups are kept: kept backups still reference them`,
     );
   }
+}
+
+/**
+ * A fanned-out run's part of deleting backup `id` (newest first): its verification records and
+ * manifest, after checking the manifest is the one whose seal verified; its folder is then queued
+ * for the Distributed Map. Returns a deletion only when the backup is not queued (skipped).
+ */
+async function firstStep(
+  s3: S3Client,
+  bucket: string,
+  set: string,
+  id: string,
+  sealedSha256: string,
+  reasons: readonly string[],
+  options: RunOptions,
+  queue: FolderQueue,
+): Promise<Deletion | undefined> {
+  const base = { id, reasons };
+  if (queue.full) {
+    return {
+      ...base,
+      outcome: 'skipped',
+      detail: `more than ${queue.capacity} folders to empty in this run: the next run deletes it`,
+    };
+  }
+  if (Date.now() > options.deadline) {
+    return { ...base, outcome: 'skipped', detail: 'time budget spent: the next run deletes it' };
+  }
+  const bytes = await getBytes(s3, bucket, manifestKey(set, id));
+  if (bytes && sha256Hex(bytes) !== sealedSha256)
+    return { ...base, outcome: 'skipped', detail: 'its manifest changed since its seal was checked' };
+  // Gone meanwhile (a run that crashed after this step): what is left is a remnant's, checked object by object.
+  const deleted = bytes ? await deleteRecordsAndManifest(s3, bucket, set, id) : 0;
+  logger.info('Deleted backup manifest; its folder is queued', { set, backupId: id, deleted });
+  queue.add({ set, id, kind: bytes ? 'backup' : 'remnant', reasons: [...reasons], deleted });
+  return undefined;
 }
 
 async function deleteBackup(

@@ -8,9 +8,9 @@ import type { S3Client } from '@aws-sdk/client-s3';
 import type { BackupCrypto } from '#common/backup/crypto';
 import type { RdsTarget } from '#common/rds/rds-targets';
 import type { RetentionPolicy } from '#common/retention/retention-policy';
-import { cleanBackups } from './backup-retention.ts';
+import { type BackupRunOptions, cleanBackups } from './backup-retention.ts';
 import type { TargetReport } from './report.ts';
-import { cleanSnapshots, type RunOptions } from './snapshot-retention.ts';
+import { cleanSnapshots } from './snapshot-retention.ts';
 
 export interface CleanupConfig {
   readonly region: string;
@@ -32,7 +32,8 @@ export interface CleanupClients {
 export async function runCleanup(
   config: CleanupConfig,
   clients: CleanupClients,
-  options: RunOptions,
+  /** With `fanOut`, backups are only planned and queued (backup-retention.ts). */
+  options: BackupRunOptions,
   selected?: readonly string[],
 ): Promise<TargetReport[]> {
   const wanted = (name: string) => !selected || selected.includes(name);

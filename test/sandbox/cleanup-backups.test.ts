@@ -5,24 +5,15 @@
  * whose manifest seal does not verify (and everything a kept backup chains to through it) is left
  * alone and reported, objects a kept manifest references under a deleted backup stay — and
  * afterwards every kept backup still verifies and restores, and no kept manifest references a
- * deleted object.
+ * deleted object. A fanned-out plan queues at most its capacity of folders, newest first.
  */
-import { DeleteObjectsCommand, HeadObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { DeleteObjectsCommand, HeadObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { recordInCatalogHead } from '../../functions/common/backup/catalog-head.ts';
+import { cleanBackups } from '../../functions/cleanup/backup-retention.ts';
+import { FolderQueue } from '../../functions/cleanup/folder-queue.ts';
 import { backupCrypto } from '../../functions/common/backup/crypto.ts';
-import { isBackupId, manifestKey, partKey, sealKey } from '../../functions/common/backup/layout.ts';
-import {
-  buildManifest,
-  describePart,
-  type Manifest,
-  manifestSchema,
-  partSchema,
-  serializeManifest,
-  serializePart,
-  sha256Hex,
-} from '../../functions/common/backup/manifest.ts';
-import { sealContext, sealPlaintext } from '../../functions/common/backup/seal.ts';
+import { isBackupId, manifestKey, sealKey } from '../../functions/common/backup/layout.ts';
+import { manifestSchema, partSchema } from '../../functions/common/backup/manifest.ts';
 import {
   backup,
   context,
@@ -35,6 +26,7 @@ import {
   verify,
   withBackupSandbox,
 } from './backup-harness.ts';
+import { sharingBackup } from './sharing-backup.ts';
 
 const { world } = withBackupSandbox({ BACKUP_BATCH_OBJECTS: '5' });
 
@@ -86,11 +78,6 @@ async function newSet(name: string, fullEvery: number): Promise<SetSpec> {
   };
 }
 
-async function readManifest(s3: S3Client, bucket: string, set: string, id: string): Promise<Manifest> {
-  const bytes = (await readAll(s3, bucket, manifestKey(set, id))).get(manifestKey(set, id))!;
-  return manifestSchema.parse(JSON.parse(bytes.toString('utf8')));
-}
-
 /** Stored keys referenced by the complete backups of a set that no longer exist. */
 async function danglingReferences(set: string): Promise<string[]> {
   const { s3, backupBucket } = world();
@@ -138,6 +125,7 @@ async function restoredContents(set: string, backupId: string): Promise<Record<s
 let photos: { ids: string[]; contents: Record<string, string>[] };
 let docs: { ids: string[] };
 let shared: { ids: string[] };
+let capped: { ids: string[] };
 
 beforeAll(async () => {
   Object.assign(process.env, {
@@ -145,6 +133,7 @@ beforeAll(async () => {
       { name: 'photos', retention: 'aggressive' },
       { name: 'docs', retention: 'aggressive' },
       { name: 'shared', retention: 'aggressive' },
+      { name: 'capped', retention: 'aggressive' },
     ]),
     RETENTION_POLICIES: JSON.stringify({ aggressive: { keepLast: 1 } }),
   });
@@ -166,57 +155,19 @@ beforeAll(async () => {
       Body: Buffer.from('not a seal'),
     }),
   );
+  // capped: a full backup after every incremental: F1 I2 F3, of which F1 and I2 go.
+  capped = await history(await newSet('capped', 1), 3);
   // shared: a full backup, then a hand-made newer full backup whose manifest points at the first one's objects.
   shared = await history(await newSet('shared', 7), 1);
-  shared.ids.push(await sharingBackup('shared', shared.ids[0]!, '20260105T020000Z-0000beef'));
+  shared.ids.push(
+    await sharingBackup(
+      { s3: world().s3, bucket: world().backupBucket, keyArn: world().keyArn },
+      'shared',
+      shared.ids[0]!,
+      '20260105T020000Z-0000beef',
+    ),
+  );
 }, 120_000);
-
-/** Writes a complete backup `id` whose entries are those of `from`, stored where `from` stored them. */
-async function sharingBackup(set: string, from: string, id: string): Promise<string> {
-  const { s3, backupBucket } = world();
-  const source = await readManifest(s3, backupBucket, set, from);
-  const objects = [];
-  for (const descriptor of source.parts) {
-    const bytes = (await readAll(s3, backupBucket, descriptor.key)).get(descriptor.key)!;
-    objects.push(...partSchema.parse(JSON.parse(bytes.toString('utf8'))).objects);
-  }
-  const part = {
-    format: 'caretaker.backup.manifest-part' as const,
-    formatVersion: 1 as const,
-    set,
-    backupId: id,
-    batch: 1,
-    objects,
-    vanished: [],
-  };
-  const partBytes = serializePart(part);
-  const put = (Key: string, Body: Buffer) =>
-    s3.send(new PutObjectCommand({ Bucket: backupBucket, Key, Body, Tagging: 'caretaker:managed=true' }));
-  await put(partKey(set, id, 1), partBytes);
-  const { format: _f, formatVersion: _v, totals: _t, parts: _p, durationMs: _d, ...header } = source;
-  const manifest = buildManifest(
-    {
-      ...header,
-      backupId: id,
-      parent: null,
-      chain: { fullBackupId: id, depth: 0 },
-      mode: 'full',
-      createdAt: '2026-01-05T02:00:00.000Z',
-      completedAt: '2026-01-05T02:00:01.000Z',
-    },
-    [describePart(part, partKey(set, id, 1), partBytes)],
-  );
-  const manifestBytes = serializeManifest(manifest);
-  await put(manifestKey(set, id), manifestBytes);
-  // Sealed as s3-backup seals: it is a backup made with the stack key, only by hand.
-  const crypto = backupCrypto({ keyArn: world().keyArn });
-  await put(
-    sealKey(set, id),
-    await crypto.encrypt(sealPlaintext(sha256Hex(manifestBytes)), sealContext(set, id)),
-  );
-  await recordInCatalogHead({ s3, bucket: backupBucket, crypto }, { tags: {} }, set, id, new Date());
-  return id;
-}
 
 describe('cleanup of incremental backups', () => {
   it('reports in a dry run which backups would go and why, keeping the chain of the kept one, deleting nothing', async () => {
@@ -311,5 +262,44 @@ describe('cleanup of incremental backups', () => {
     expect(await danglingReferences('shared')).toEqual([]);
     expect(again.targets[0]).toMatchObject({ status: 'done', deletions: [] });
     expect(await folders('shared')).toEqual([older, newer]);
+  });
+
+  it('queues at most the capacity of folders for the fan-out, newest first, and leaves the rest with their manifest', async () => {
+    // Prepare
+    const queue = new FolderQueue(1);
+    const crypto = backupCrypto({ keyArn: world().keyArn });
+
+    // Act
+    const report = await cleanBackups(
+      world().s3,
+      crypto,
+      world().backupBucket,
+      'capped',
+      'aggressive',
+      { keepLast: 1, timeZone: 'UTC', minKeep: 1 },
+      {
+        dryRun: false,
+        now: new Date(),
+        deadline: Number.MAX_SAFE_INTEGER,
+        fanOut: queue,
+      },
+    );
+
+    // Assess
+    expect(queue.items).toEqual([
+      { set: 'capped', id: capped.ids[1], kind: 'backup', reasons: ['not kept by any rule'], deleted: 1 },
+    ]);
+    expect(report.deletions).toEqual([
+      {
+        id: capped.ids[0],
+        reasons: ['not kept by any rule'],
+        outcome: 'skipped',
+        detail: 'more than 1 folders to empty in this run: the next run deletes it',
+      },
+    ]);
+    expect(report.status).toBe('incomplete');
+    const keys = await listKeys(world().s3, world().backupBucket, 'backups/capped/');
+    expect(keys).not.toContain(manifestKey('capped', capped.ids[1]!));
+    expect(keys).toContain(manifestKey('capped', capped.ids[0]!));
   });
 });

@@ -69,6 +69,35 @@ describe('cleanup handler', () => {
     expect(rdsMock.calls()).toHaveLength(0);
   });
 
+  it('refuses a folder step for a set that is not configured, naming the field, before any call', async () => {
+    // Act
+    const outcome = handler(
+      { step: 'folder', set: 'photos', id: '20260101T020000Z-0000abcd', kind: 'backup', cursor: null },
+      context(),
+    );
+
+    // Assess
+    await expect(outcome).rejects.toMatchObject({
+      name: 'ValidationError',
+      problems: [{ path: 'set', message: 'expected a configured backup set (none configured)' }],
+    });
+    expect(rdsMock.calls()).toHaveLength(0);
+  });
+
+  it('plans a dry run as one call with no folders to fan out', async () => {
+    // Prepare
+    rdsMock.on(DescribeDBSnapshotsCommand).resolves({ DBSnapshots: [] });
+
+    // Act
+    const planned = await handler({ step: 'plan', dryRun: true }, context());
+
+    // Assess
+    expect(planned).toMatchObject({
+      report: { dryRun: true, targets: [{ name: 'orders', status: 'refused' }] },
+      folders: [],
+    });
+  });
+
   it('plans a dry run as of the given now', async () => {
     // Prepare
     rdsMock.on(DescribeDBSnapshotsCommand).resolves({ DBSnapshots: [] });
