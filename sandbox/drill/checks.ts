@@ -14,6 +14,7 @@ import {
   APP_ALIAS,
   APP_FUNCTION,
   type DrillNames,
+  type Remnant,
   type Seeded,
   tableDigest,
   UNMANAGED_OBJECT,
@@ -146,6 +147,9 @@ export interface ExpectationContext {
   readonly restorePrefix: string;
   /** The run's report (JSON), when it wrote one. */
   readonly report: Record<string, unknown> | undefined;
+  readonly backupBucket: string;
+  /** The remnant folder seeded for the cleanup runs, when they are part of the drill. */
+  readonly remnant: Remnant | undefined;
 }
 
 /** Checks one scenario expectation. */
@@ -209,6 +213,24 @@ export async function checkExpectation(
         problems.length
           ? problems.slice(0, 5).join('; ')
           : `${expected.size} objects under s3://${names.restoreBucket}/${prefix} byte-identical to the source`,
+      );
+    }
+    case 'remnant': {
+      const remnant = context.remnant;
+      if (!remnant) return fail('remnant', 'no remnant was seeded');
+      const present = new Set(await listKeys(clients.s3, context.backupBucket, remnant.prefix));
+      const managedLeft = remnant.managedKeys.filter((key) => present.has(key));
+      const kept =
+        (await sha256Of(clients.s3, context.backupBucket, remnant.unmanaged.key).catch(() => undefined)) ===
+        createHash('sha256').update(remnant.unmanaged.body).digest('hex');
+      const ok =
+        kept &&
+        (expectation.state === 'kept'
+          ? managedLeft.length === remnant.managedKeys.length
+          : managedLeft.length === 0 && present.size === 1);
+      return (ok ? pass : fail)(
+        expectation.state === 'kept' ? 'remnant untouched' : 'remnant emptied',
+        `s3://${context.backupBucket}/${remnant.prefix}: ${managedLeft.length} of ${remnant.managedKeys.length} Caretaker object(s) left, ${present.size} object(s) in all; the one put by hand ${kept ? 'unchanged' : 'changed or gone'}`,
       );
     }
     case 'drill-measured': {

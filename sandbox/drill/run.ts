@@ -30,7 +30,7 @@ import { type CheckResult, checkExpectation, commonChecks, sourceObjectsCheck } 
 import { drillClients } from './clients.ts';
 import { drillConfig } from './config.ts';
 import { type Scenario, scenarios } from './scenarios.ts';
-import { type Seeded, seed } from './seed.ts';
+import { type Seeded, seed, seedRemnant } from './seed.ts';
 
 export const DEFAULT_DRILL_CONFIG = 'config/drill.json';
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
@@ -251,6 +251,10 @@ export async function runDrill(options: DrillOptions = {}): Promise<DrillReport>
 
     const selected = new Set(options.flows ?? FLOWS);
     const list = scenarios(config.scenarioNames).filter((scenario) => selected.has(scenario.flow));
+    // What an interrupted cleanup leaves, for the cleanup runs to find (and the real one to finish).
+    const remnant = selected.has('Cleanup')
+      ? await seedRemnant(clients, backupBucket, config.scenarioNames.backupSet)
+      : undefined;
     // Flows that need recovery points get them from an unjudged nightly run first when the judged
     // one is not part of the drill or may fail on purpose.
     const needsPoints = list.some((s) => s.flow === 'Cleanup' || s.flow === 'DisasterRecovery');
@@ -317,6 +321,8 @@ export async function runDrill(options: DrillOptions = {}): Promise<DrillReport>
                     backupSet: config.scenarioNames.backupSet,
                     restorePrefix: config.restorePrefix,
                     report,
+                    backupBucket,
+                    remnant,
                   }),
                 ),
               )),

@@ -14,7 +14,9 @@ export type Expectation =
   | { readonly kind: 'managed-snapshot' }
   | { readonly kind: 'nothing-restored-left' }
   | { readonly kind: 'restored-objects-identical' }
-  | { readonly kind: 'drill-measured' };
+  | { readonly kind: 'drill-measured' }
+  /** The seeded remnant folder: untouched (`kept`) or emptied of Caretaker's objects only (`emptied`). */
+  | { readonly kind: 'remnant'; readonly state: 'kept' | 'emptied' };
 
 export interface Scenario {
   /** Short name, shown in the progress and the report. */
@@ -53,14 +55,14 @@ export function scenarios(names: ScenarioNames): Scenario[] {
       flow: 'Cleanup',
       input: { dryRun: true },
       expected: 'SUCCEEDED',
-      expectations: [{ kind: 'managed-snapshot' }],
+      expectations: [{ kind: 'managed-snapshot' }, { kind: 'remnant', state: 'kept' }],
     },
     {
       name: 'cleanup',
       flow: 'Cleanup',
       input: { dryRun: false },
       expected: 'SUCCEEDED',
-      expectations: [{ kind: 'managed-snapshot' }],
+      expectations: [{ kind: 'managed-snapshot' }, { kind: 'remnant', state: 'emptied' }],
     },
     {
       name: 'update: RDS instance class',

@@ -15,6 +15,8 @@ import {
 } from '@aws-sdk/client-rds';
 import { CreateBucketCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import pg from 'pg';
+import { backupPrefix, newBackupId } from '../../functions/common/backup/layout.ts';
+import { MANAGED_VALUE, TAG } from '../../functions/common/contract.ts';
 import type { LambdaService } from '../services/lambda/index.ts';
 import type { DrillClients } from './clients.ts';
 import { INITIAL_CLASS } from './config.ts';
@@ -27,6 +29,47 @@ export const UNMANAGED_OBJECT = {
   key: 'kept-by-hand/notes.txt',
   body: 'Nothing Caretaker did not make is ever touched.\n',
 };
+
+/**
+ * What an interrupted cleanup leaves in the backup bucket: a backup folder whose manifest is gone
+ * (a *remnant*), still holding a stored object and a pack tagged as Caretaker's, and an object
+ * someone put there by hand. A real cleanup must empty the folder of Caretaker's objects (through
+ * the Cleanup flow's Distributed Map, under the cleanup role) and leave the one it did not make.
+ */
+export interface Remnant {
+  readonly prefix: string;
+  /** Tagged managed: the real cleanup deletes them. */
+  readonly managedKeys: readonly string[];
+  readonly unmanaged: { readonly key: string; readonly body: string };
+}
+
+/** Seeds a remnant folder of `set` dated three days back, with the sandbox's own credentials. */
+export async function seedRemnant(
+  clients: DrillClients,
+  backupBucket: string,
+  set: string,
+): Promise<Remnant> {
+  const prefix = backupPrefix(set, newBackupId(new Date(Date.now() - 3 * 86_400_000)));
+  const remnant: Remnant = {
+    prefix,
+    managedKeys: [`${prefix}objects/0/0`, `${prefix}packs/0/0`],
+    unmanaged: { key: `${prefix}kept-by-hand.txt`, body: "Put here by hand: not Caretaker's to delete.\n" },
+  };
+  for (const Key of remnant.managedKeys) {
+    await clients.s3.send(
+      new PutObjectCommand({
+        Bucket: backupBucket,
+        Key,
+        Body: `left by an interrupted cleanup: ${Key}`,
+        Tagging: `${encodeURIComponent(TAG.managed)}=${MANAGED_VALUE}`,
+      }),
+    );
+  }
+  await clients.s3.send(
+    new PutObjectCommand({ Bucket: backupBucket, Key: remnant.unmanaged.key, Body: remnant.unmanaged.body }),
+  );
+  return remnant;
+}
 
 /** What the config names (the drill config's values). */
 export interface DrillNames {
