@@ -11,8 +11,8 @@
  *   other objects (seal, parts, its unreferenced data, leftover work). A crash in between leaves a
  *   folder without manifest, a *remnant*, which the next run finishes. Backups go newest first,
  *   so every remaining manifest's chain stays whole at every step.
- * - **Managed only**: a backup goes only while its manifest carries `caretaker:managed=true`
- *   (checked right before); a remnant's objects are each checked for the tag, a page of up to
+ * - **Caretaker's only**: a backup goes only while its manifest is the one whose KMS seal
+ *   verified (its SHA-256 checked right before); a remnant's objects are each checked for the tag, a page of up to
  *   1,000 keys at a time with {@link TAG_CHECK_CONCURRENCY} tag reads in flight.
  */
 import { DeleteObjectsCommand, type S3Client } from '@aws-sdk/client-s3';
@@ -82,7 +82,7 @@ export interface FolderDeletion {
   readonly objectsDeleted: number;
   /** Left because a kept manifest references them. */
   readonly objectsReferenced: number;
-  /** Left because they do not carry `caretaker:managed=true` (remnants only). */
+  /** Left because they do not carry the managed tag (`TAG.managed`) (remnants only). */
   readonly objectsUnmanaged: number;
   /** Stopped by the time budget before the folder was empty. */
   readonly partial: boolean;
@@ -147,7 +147,7 @@ export interface PageDeletion {
 /**
  * Empties one listing page (up to 1,000 keys) of a backup folder, after `startAfter`: every key
  * not `referenced` goes in one DeleteObjects. With `checkTags` (a remnant) only keys that carry
- * `caretaker:managed=true` go; their tags are read {@link TAG_CHECK_CONCURRENCY} at a time. A dry
+ * the managed tag (`TAG.managed`) go; their tags are read {@link TAG_CHECK_CONCURRENCY} at a time. A dry
  * run counts instead of deleting. `counted` is counted as deleted without being deleted (the
  * manifest of a complete backup in a dry run, which a real run deletes first).
  */
@@ -185,7 +185,7 @@ export async function emptyFolderPage(
 /**
  * Empties a backup folder of everything not referenced: verification records and manifest
  * first (when `complete`), then the rest, page by page. A remnant's objects are each checked for
- * `caretaker:managed=true`. Idempotent: what is gone already is not an error.
+ * the managed tag (`TAG.managed`). Idempotent: what is gone already is not an error.
  */
 export async function deleteFolder(
   s3: S3Client,

@@ -72,7 +72,7 @@ interface Location {
   readonly crypto: BackupCrypto;
 }
 
-/** Whether an object carries `caretaker:managed=true`; undefined when it does not exist. */
+/** Whether an object carries the managed tag (`TAG.managed`); undefined when it does not exist. */
 export async function objectManaged(s3: S3Client, bucket: string, key: string): Promise<boolean | undefined> {
   try {
     const out = await s3.send(new GetObjectTaggingCommand({ Bucket: bucket, Key: key }));

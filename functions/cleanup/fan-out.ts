@@ -67,7 +67,7 @@ export type FolderOutcome =
 /**
  * Empties one queued folder page by page until it is empty or the budget is spent (at least one
  * page per call, so every call makes progress). A `backup` folder's objects are Caretaker's (its
- * sealed manifest said so); a `remnant`'s are each checked for `caretaker:managed=true`.
+ * sealed manifest said so); a `remnant`'s are each checked for the managed tag (`TAG.managed`).
  */
 export async function emptyFolderStep(
   store: Store,

@@ -53,7 +53,7 @@ const count = z.number().int().nonnegative();
  * A folder the Distributed Map empties (statemachines/cleanup.asl.json, EmptyFolders), as the
  * `plan` step returns it: `backup` is a complete backup whose sealed manifest the plan checked
  * and deleted (its objects are Caretaker's); `remnant` is a folder without manifest whose objects
- * are each checked for `caretaker:managed=true`. `reasons` and `deleted` (objects the plan's
+ * are each checked for the managed tag (`TAG.managed`). `reasons` and `deleted` (objects the plan's
  * first step deleted: verification records and manifest) are for the finish step's report.
  */
 export const folderItemSchema = z

@@ -3,7 +3,7 @@
  * holding its copies). The planner decides over every manual snapshot of the source (unmanaged
  * ones are kept and counted for nothing); a managed snapshot in `failed` state is no recovery
  * point and goes. Right before each DeleteDB(Cluster)Snapshot the snapshot is described again and
- * its tags checked: only `caretaker:managed=true` of this target is ever deleted.
+ * its tags checked: only a snapshot carrying the managed tag (`TAG.managed`) and this target is ever deleted.
  */
 import { DeleteDBClusterSnapshotCommand, DeleteDBSnapshotCommand, type RDSClient } from '@aws-sdk/client-rds';
 import { isManaged, TAG } from '#common/caretaker-tags';
