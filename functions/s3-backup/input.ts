@@ -1,12 +1,12 @@
 /**
- * The s3-backup event. The set is the config's own backup-set schema (lib/config/schema.ts), so
- * an event is validated exactly as the config was at synth time.
+ * The s3-backup event. The set is the config's own backup-set schema (the section
+ * lib/config/schema.ts is built from), so an event is validated exactly as the config was at
+ * synth time — without bundling the whole config schema and its schedule rules (cron-parser and
+ * luxon) into the function.
  */
 import * as z from 'zod';
 import { isBackupId } from '#common/backup/layout';
-import { configSchema } from '../../lib/config/schema.ts';
-
-const backupSetSchema = configSchema.shape.backupSets.unwrap().element;
+import { backupSet as backupSetSchema } from '#common/config/config-sections';
 
 /** The parts of a backup set the backup needs (other config fields are ignored). */
 export const backupSetSpec = backupSetSchema
