@@ -207,6 +207,24 @@ async function planAndDelete(
   }
 }
 
+const MANIFEST_CHANGED = 'its manifest changed since its seal was checked';
+
+/**
+ * Backup `id`'s manifest as it is right before its deletion (undefined: gone already), or
+ * `changed` when it is not the one whose seal verified: only that one may go. Checked by its
+ * digest, with no KMS call.
+ */
+async function manifestAsSealed(
+  s3: S3Client,
+  bucket: string,
+  set: string,
+  id: string,
+  sealedSha256: string,
+): Promise<Buffer | undefined | 'changed'> {
+  const bytes = await getBytes(s3, bucket, manifestKey(set, id));
+  return bytes && sha256Hex(bytes) !== sealedSha256 ? 'changed' : bytes;
+}
+
 /**
  * A fanned-out run's part of deleting backup `id` (newest first): its verification records and
  * manifest, after checking the manifest is the one whose seal verified; its folder is then queued
@@ -233,9 +251,8 @@ async function firstStep(
   if (Date.now() > options.deadline) {
     return { ...base, outcome: 'skipped', detail: 'time budget spent: the next run deletes it' };
   }
-  const bytes = await getBytes(s3, bucket, manifestKey(set, id));
-  if (bytes && sha256Hex(bytes) !== sealedSha256)
-    return { ...base, outcome: 'skipped', detail: 'its manifest changed since its seal was checked' };
+  const bytes = await manifestAsSealed(s3, bucket, set, id, sealedSha256);
+  if (bytes === 'changed') return { ...base, outcome: 'skipped', detail: MANIFEST_CHANGED };
   // Gone meanwhile (a run that crashed after this step): what is left is a remnant's, checked object by object.
   const deleted = bytes ? await deleteRecordsAndManifest(s3, bucket, set, id) : 0;
   logger.info('Deleted backup manifest; its folder is queued', { set, backupId: id, deleted });
@@ -257,10 +274,8 @@ async function deleteBackup(
   if (!options.dryRun && Date.now() > options.deadline) {
     return { ...base, outcome: 'skipped', detail: 'time budget spent: the next run deletes it' };
   }
-  // Checked right before: only the manifest whose seal verified goes (no KMS call: its digest).
-  const bytes = await getBytes(s3, bucket, manifestKey(set, id));
-  if (bytes && sha256Hex(bytes) !== sealedSha256)
-    return { ...base, outcome: 'skipped', detail: 'its manifest changed since its seal was checked' };
+  const bytes = await manifestAsSealed(s3, bucket, set, id, sealedSha256);
+  if (bytes === 'changed') return { ...base, outcome: 'skipped', detail: MANIFEST_CHANGED };
   const result = await deleteFolder(s3, bucket, set, id, referenced, bytes !== undefined, options);
   logger.info(options.dryRun ? 'Would delete backup' : 'Deleted backup', { set, backupId: id, ...result });
   return {
