@@ -36,10 +36,13 @@ import { CreateTopicCommand, SNSClient } from '@aws-sdk/client-sns';
 import { backupSet, rdsTarget } from '../functions/common/config/config-sections.ts';
 import { flowContextEnvironment } from '../functions/common/flows/context.ts';
 import { pollSchedules } from '../functions/common/flows/polling.ts';
+import { planWindow } from '../functions/common/time/maintenance-window.ts';
 import { type Sandbox, type ServiceFactory, startSandbox } from '../sandbox/core/server.ts';
 import { runDrill } from '../sandbox/drill/run.ts';
+import { cloudWatchService } from '../sandbox/services/cloudwatch/index.ts';
 import { kmsService } from '../sandbox/services/kms/index.ts';
 import { type LambdaService, lambdaService } from '../sandbox/services/lambda/index.ts';
+import { logsService } from '../sandbox/services/logs/index.ts';
 import { rdsService } from '../sandbox/services/rds/index.ts';
 import { s3Service } from '../sandbox/services/s3/index.ts';
 import { snsService } from '../sandbox/services/sns/index.ts';
@@ -59,6 +62,14 @@ chmodSync(work, 0o755);
 const handler = (folder: string) =>
   fileURLToPath(new URL(`../functions/${folder}/handler.ts`, import.meta.url));
 const SCRIPTED = fileURLToPath(new URL('../test/flows/support/scripted-handler.ts', import.meta.url));
+
+/** The maintenance branch's functions, registered under their folder names. */
+const MAINTENANCE_FUNCTIONS = {
+  CapacityFunctionArn: 'capacity',
+  SecurityMaintenanceFunctionArn: 'security-maintenance',
+  DatabaseMaintenanceFunctionArn: 'db-maintenance',
+  TaskStatisticsFunctionArn: 'task-statistics',
+};
 
 function definition(file: string, values: Record<string, string>): string {
   return readFileSync(new URL(`../statemachines/${file}`, import.meta.url), 'utf8').replace(
@@ -128,7 +139,16 @@ async function runToEnd(sfn: SFNClient, stateMachineArn: string, input: unknown)
 async function realRun() {
   return withSandbox(
     'real',
-    [s3Service, kmsService, snsService, rdsService, lambdaService, statesService],
+    [
+      s3Service,
+      kmsService,
+      snsService,
+      rdsService,
+      lambdaService,
+      statesService,
+      cloudWatchService,
+      logsService,
+    ],
     REAL_TIME_SCALE,
     async (sandbox) => {
       const s3 = new S3Client({});
@@ -196,6 +216,15 @@ async function realRun() {
       register('s3-backup', backupEnv);
       register('backup-verify', backupEnv);
       register('rds-snapshot', { RDS_TARGETS: JSON.stringify([target]), CARETAKER_STACK: 'bench' });
+      // The maintenance branch (issue 13): capacity forecast, security maintenance, task statistics;
+      // no database is configured for database maintenance, as in a config that names none.
+      register('capacity', { RDS_TARGETS: JSON.stringify([target]) });
+      register('security-maintenance', { RDS_TARGETS: JSON.stringify([target]), STACK_KEY_ARN: keyArn });
+      register('db-maintenance', { DATABASE_MAINTENANCE: '[]' });
+      register('task-statistics', {
+        STATE_MACHINE_ARN_PREFIX: 'arn:aws:states:us-east-1:000000000000:stateMachine:',
+        STATE_MACHINE_NAMES: JSON.stringify({ RoutineMaintenance: 'bench-routine-maintenance' }),
+      });
       register('report', {
         BACKUP_BUCKET: 'bench-backups',
         ALERT_TOPIC_ARN: topicArn,
@@ -226,6 +255,7 @@ async function realRun() {
           SnapshotFunctionArn: 'rds-snapshot',
           ReportFunctionArn: 'report',
           BackupStateMachineArn: backupArn,
+          ...MAINTENANCE_FUNCTIONS,
         }),
       );
 
@@ -262,7 +292,13 @@ async function slowSnapshot() {
       SCRIPTED_TIME_SCALE,
       async (sandbox) => {
         const lambda = sandbox.context.service<LambdaService>('lambda')!;
-        for (const name of ['flow-input', 'health-check', 'rds-snapshot', 'report']) {
+        for (const name of [
+          'flow-input',
+          'health-check',
+          'rds-snapshot',
+          'report',
+          ...Object.values(MAINTENANCE_FUNCTIONS),
+        ]) {
           lambda.register({ name, modulePath: SCRIPTED, environment: { SCRIPT_URL: script.url } });
         }
         const { snapshot, snapshotCopy } = pollSchedules();
@@ -273,6 +309,8 @@ async function slowSnapshot() {
             backupSets: [],
             rdsTargets: [{ name: 'slow', copyRegion: null }],
             poll: { snapshot, snapshotCopy },
+            databaseTargets: [],
+            window: planWindow(null, Date.now(), { enforce: false }),
           }))
           .on('health-check', () => ({ status: 'healthy', checks: [] }))
           .on('rds-snapshot', (event) => {
@@ -290,6 +328,10 @@ async function slowSnapshot() {
             const done = simulatedSeconds() >= SLOW_SNAPSHOT_SECONDS;
             return { snapshotIdentifier: id, status: done ? 'available' : 'creating', done };
           })
+          // The maintenance branch, all well (its cost in transitions is counted like the rest).
+          .on('capacity', () => ({ lookbackDays: 14, warnDays: 30, criticalDays: 7, targets: [] }))
+          .on('security-maintenance', () => ({ pendingMaintenance: [], keys: [] }))
+          .on('task-statistics', () => ({ days: 30, flows: [] }))
           .on('report', () => ({ severity: 'info', failures: 0 }));
         const sfn = new SFNClient({});
         const arn = (
@@ -303,6 +345,7 @@ async function slowSnapshot() {
                 SnapshotFunctionArn: 'rds-snapshot',
                 ReportFunctionArn: 'report',
                 BackupStateMachineArn: 'arn:aws:states:us-east-1:000000000000:stateMachine:unused',
+                ...MAINTENANCE_FUNCTIONS,
               }),
             }),
           )
