@@ -56,7 +56,8 @@ beforeAll(async () => {
   const definition = readFileSync(join(ROOT, 'statemachines/cleanup.asl.json'), 'utf8')
     .replaceAll('${FlowInputFunctionArn}', 'cli-flow-input')
     .replaceAll('${CleanupFunctionArn}', 'cli-cleanup')
-    .replaceAll('${ReportFunctionArn}', 'cli-report');
+    .replaceAll('${ReportFunctionArn}', 'cli-report')
+    .replaceAll('${CleanupMaxConcurrency}', '10');
   machineArn = (
     await new SFNClient({}).send(
       new CreateStateMachineCommand({ name: 'Caretaker-clirun-Cleanup', definition, roleArn: ROLE_ARN }),
@@ -101,8 +102,10 @@ describe('caretaker run', () => {
 
     expect(result.code).toBe(0);
     expect(result.stdout).toMatch(/^Started arn:aws:states:.*:execution:Caretaker-clirun-Cleanup:/m);
-    expect(result.stdout).toMatch(/\[\d\d:\d\d\] ▶ ValidateInput\n.*▶ Cleanup\n.*▶ Report\n/);
-    expect(result.stdout).toMatch(/✔ Cleanup SUCCEEDED after [\d.]+ s \(3 states\)/);
+    expect(result.stdout).toMatch(
+      /\[\d\d:\d\d\] ▶ ValidateInput\n.*▶ Tuning\n.*▶ Cleanup\n.*▶ EmptyFolders\n.*▶ FinishCleanup\n.*▶ Report\n/,
+    );
+    expect(result.stdout).toMatch(/✔ Cleanup SUCCEEDED after [\d.]+ s \(6 states\)/);
   });
 
   it('refuses a misspelt field with exit 2, naming it, before starting anything', async () => {
@@ -142,7 +145,7 @@ describe('caretaker run', () => {
     expect(result.code).toBe(0);
     expect(document).toMatchObject({
       status: 'SUCCEEDED',
-      states: ['ValidateInput', 'Cleanup', 'Report'],
+      states: ['ValidateInput', 'Tuning', 'Cleanup', 'EmptyFolders', 'FinishCleanup', 'Report'],
       output: { cleanup: { report: { dryRun: true } } },
     });
   });
@@ -175,7 +178,11 @@ describe('caretaker run', () => {
     ]);
 
     expect(result.code).toBe(1);
-    expect(result.stdout).toMatch(/⚠ Cleanup failed \(PreconditionFailedError\): handled by DescribeFailure/);
+    // The set is refused by the plan; the run fails where the counts are added up, after every
+    // other target's folders were emptied.
+    expect(result.stdout).toMatch(
+      /⚠ FinishCleanup failed \(PreconditionFailedError\): handled by DescribeFinishFailure/,
+    );
     expect(result.stdout).toMatch(/✘ Cleanup FAILED after/);
   });
 

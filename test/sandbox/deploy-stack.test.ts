@@ -348,7 +348,14 @@ describe('the deployed stack at work', () => {
       .map((event) => event.stateEnteredEventDetails?.name);
 
     expect(described.status, String(described.cause)).toBe('SUCCEEDED');
-    expect(entered).toEqual(['ValidateInput', 'Cleanup', 'Report']);
+    expect(entered).toEqual([
+      'ValidateInput',
+      'Tuning',
+      'Cleanup',
+      'EmptyFolders',
+      'FinishCleanup',
+      'Report',
+    ]);
     expect(JSON.parse(String(described.output))).toMatchObject({
       dryRun: true,
       cleanup: { report: { dryRun: true } },
