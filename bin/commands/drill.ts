@@ -7,6 +7,7 @@
 import { parseArgs } from 'node:util';
 import { STATE_MACHINE_FLOWS, type StateMachineFlow } from '#common/flows/names';
 import { ConfigError } from '../../lib/config/load.ts';
+import { CONFIG_OPTIONS, configPathOf } from './config-option.ts';
 
 export const DRILL_USAGE_LINE =
   'Usage: caretaker sandbox drill [--flows A,B] [--json] [--inject FUNCTION:transient|permanent] [--template DIR | -c config=FILE] [--rows N] [--objects N]';
@@ -82,7 +83,7 @@ export function parseDrillArgs(args: string[]): DrillArgs | 'help' {
         json: { type: 'boolean' },
         inject: { type: 'string' },
         template: { type: 'string' },
-        c: { type: 'string', short: 'c', multiple: true },
+        ...CONFIG_OPTIONS,
         rows: { type: 'string' },
         objects: { type: 'string' },
         help: { type: 'boolean', short: 'h' },
@@ -113,12 +114,7 @@ export function parseDrillArgs(args: string[]): DrillArgs | 'help' {
     }
     inject = { function: match[1]!, mode: match[2] as 'transient' | 'permanent' };
   }
-  let configPath: string | undefined;
-  for (const context of values.c ?? []) {
-    const match = /^config=(.+)$/.exec(context);
-    if (!match) throw new UsageError(`-c takes config=FILE (got "${context}")`);
-    configPath = match[1];
-  }
+  const configPath = configPathOf(values, (message) => new UsageError(message));
   if (configPath !== undefined && values.template !== undefined) {
     throw new UsageError('give either -c config=FILE (synthesize) or --template DIR, not both');
   }

@@ -22,15 +22,17 @@ import { flowContextOf } from '../../lib/config/flow-context.ts';
 import { ConfigError, DEFAULT_CONFIG_PATH, loadConfig } from '../../lib/config/load.ts';
 import type { AslMachine } from '../../lib/flows/asl.ts';
 import { ProgressNarrator } from '../../lib/flows/progress.ts';
+import { CONFIG_OPTIONS, configPathOf } from './config-option.ts';
 
-const USAGE = `Usage: caretaker run <flow> [--input <file>|-] [--config <file>] [--follow] [--json] [--name <execution name>]
+const USAGE = `Usage: caretaker run <flow> [--input <file>|-] [--config <file> | -c config=<file>] [--follow] [--json] [--name <execution name>]
 
 Starts the flow's state machine (Caretaker-<environment>-<flow>) after checking the input with the
 flow's schema — the same check its first state makes — so a bad input fails here, before anything
 starts. Flows: ${STATE_MACHINE_FLOWS.join(', ')}.
 
   --input <file>    the execution input as JSON (- reads standard input; default {})
-  --config <file>   the Caretaker config the stack was deployed with (default ${DEFAULT_CONFIG_PATH})
+  --config <file>   the Caretaker config the stack was deployed with (default ${DEFAULT_CONFIG_PATH});
+                    -c config=<file> as for cdk works too
   --follow          show the execution until it ends: states as they are entered, retries,
                     failures caught and handled; the exit code is its outcome
   --json            print one JSON document (the execution and the states it went through)
@@ -52,14 +54,14 @@ interface Options {
 }
 
 function parseOptions(args: string[]): Options | 'help' {
-  let parsed: { values: Record<string, string | boolean | undefined>; positionals: string[] };
+  let parsed: { values: Record<string, string | string[] | boolean | undefined>; positionals: string[] };
   try {
     parsed = parseArgs({
       args,
       allowPositionals: true,
       options: {
         input: { type: 'string' },
-        config: { type: 'string' },
+        ...CONFIG_OPTIONS,
         follow: { type: 'boolean' },
         json: { type: 'boolean' },
         name: { type: 'string' },
@@ -80,7 +82,11 @@ function parseOptions(args: string[]): Options | 'help' {
   return {
     flow: flow as StateMachineFlow,
     input: (values.input as string | undefined) ?? '',
-    config: (values.config as string | undefined) ?? DEFAULT_CONFIG_PATH,
+    config:
+      configPathOf(
+        { config: values.config as string | undefined, c: values.c as string[] | undefined },
+        (message) => new UsageError(message),
+      ) ?? DEFAULT_CONFIG_PATH,
     follow: values.follow === true,
     json: values.json === true,
     ...(typeof values.name === 'string' ? { name: values.name } : {}),

@@ -10,6 +10,7 @@ import { denialLine } from '../../sandbox/core/access/denials.ts';
 import { DataDirLockedError } from '../../sandbox/core/data-dir-lock.ts';
 import type { DeployResult } from '../../sandbox/deploy/index.ts';
 import { type EnforcementMode, type Sandbox, startDefaultSandbox } from '../../sandbox/index.ts';
+import { CONFIG_OPTIONS, configPathOf } from './config-option.ts';
 
 const USAGE_LINE =
   'Usage: caretaker sandbox up [--port N] [--data-dir DIR] [--region R] [--iam enforce|report] [--with-stack [-c config=FILE | --template DIR] [--stack NAME] [--pause-schedules]]';
@@ -87,7 +88,7 @@ function parseUpOptions(args: string[]): UpOptions | 'help' {
         iam: { type: 'string' },
         help: { type: 'boolean', short: 'h' },
         'with-stack': { type: 'boolean' },
-        c: { type: 'string', short: 'c', multiple: true },
+        ...CONFIG_OPTIONS,
         template: { type: 'string' },
         stack: { type: 'string' },
         'pause-schedules': { type: 'boolean' },
@@ -125,6 +126,7 @@ function parseUpOptions(args: string[]): UpOptions | 'help' {
 /** The --with-stack options; they mean nothing without it. */
 function parseStackOptions(values: {
   'with-stack'?: boolean;
+  config?: string;
   c?: string[];
   template?: string;
   stack?: string;
@@ -134,20 +136,16 @@ function parseStackOptions(values: {
   if (!values['with-stack']) {
     if (
       contexts.length > 0 ||
+      values.config !== undefined ||
       values.template !== undefined ||
       values.stack !== undefined ||
       values['pause-schedules']
     ) {
-      throw new UsageError('-c, --template, --stack and --pause-schedules go with --with-stack');
+      throw new UsageError('-c/--config, --template, --stack and --pause-schedules go with --with-stack');
     }
     return undefined;
   }
-  let configPath: string | undefined;
-  for (const context of contexts) {
-    const match = /^config=(.+)$/.exec(context);
-    if (!match) throw new UsageError(`-c takes config=FILE (got "${context}")`);
-    configPath = match[1];
-  }
+  const configPath = configPathOf(values, (message) => new UsageError(message));
   if (configPath !== undefined && values.template !== undefined) {
     throw new UsageError(
       'give either -c config=FILE (synthesize) or --template DIR (already synthesized), not both',

@@ -6,15 +6,17 @@
  */
 import { parseArgs } from 'node:util';
 import { ConfigError, DEFAULT_CONFIG_PATH, loadConfig } from '../../lib/config/load.ts';
+import { CONFIG_OPTIONS, configPathOf } from './config-option.ts';
 
-const USAGE = `Usage: caretaker status [--config <file>] [--json]
+const USAGE = `Usage: caretaker status [--config <file> | -c config=<file>] [--json]
 
 Shows the deployed environment the config describes: the last execution of each flow and its
 newest report (and any open incident), the health its newest report recorded, the newest verified
 backup of every backup set and snapshot of every RDS target with its age against the RPO, and the
 manual snapshot quota of each region Caretaker snapshots into. Reads only; changes nothing.
 
-  --config <file>   the Caretaker config the stack was deployed with (default ${DEFAULT_CONFIG_PATH})
+  --config <file>   the Caretaker config the stack was deployed with (default ${DEFAULT_CONFIG_PATH});
+                    -c config=<file> as for cdk works too
   --json            print one JSON document instead of text
 
 Uses the standard AWS settings (AWS_REGION, AWS_PROFILE, AWS_ENDPOINT_URL for the sandbox, …) and
@@ -35,13 +37,14 @@ function parseOptions(args: string[]): Options | 'help' {
     allowPositionals: false,
     strict: true,
     options: {
-      config: { type: 'string' },
+      ...CONFIG_OPTIONS,
       json: { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
     },
   });
   if (values.help) return 'help';
-  return { config: values.config ?? DEFAULT_CONFIG_PATH, json: values.json === true };
+  const config = configPathOf(values, (message) => new TypeError(message)) ?? DEFAULT_CONFIG_PATH;
+  return { config, json: values.json === true };
 }
 
 export async function run(args: string[]): Promise<number> {
