@@ -140,6 +140,8 @@ describe('caretaker sandbox up --with-stack', () => {
     const code = await cli.exited;
 
     expect(code).toBe(2);
-    expect(cli.stderr()).toContain('-c/--config, --template, --stack and --pause-schedules go with --with-stack');
+    expect(cli.stderr()).toContain(
+      '-c/--config, --template, --stack and --pause-schedules go with --with-stack',
+    );
   });
 });
