@@ -8,7 +8,7 @@
 import { PreconditionFailedError } from '../runtime/errors.ts';
 import { logger } from '../runtime/observability.ts';
 import { type Budget, expired, fitsInACall, fitsNow } from './budget.ts';
-import { type BackupEngine, workStore } from './engine.ts';
+import { type BackupEngine, objectMemoryWeight, workStore } from './engine.ts';
 import { packKey, partKey, progressKey, storedObjectKey } from './layout.ts';
 import {
   type ManifestEntry,
@@ -45,13 +45,6 @@ export interface BatchOutcome {
  * while the last one waits for stragglers; more than this and the loop waits for the oldest.
  */
 const MAX_OPEN_PACKS = 3;
-
-/** Buffer memory one object in flight may hold: upload parts plus encryption frames. */
-function memoryWeight(engine: BackupEngine, size: number): number {
-  const { partSize, queueSize } = engine.upload;
-  const upload = size <= partSize ? size : (queueSize + 1) * partSize;
-  return upload + 2 * engine.crypto.frameLength;
-}
 
 /**
  * Processes batch `batch` until it is done or the budget is spent. With `mustProgress`, at least
@@ -166,7 +159,7 @@ export async function batchStep(
       if (!filling?.fits(item.size)) filling = await newPack(index);
       const pack = filling;
       pack.add(index, item.size);
-      await pool.start(memoryWeight(engine, item.size), async () => {
+      await pool.start(objectMemoryWeight(engine, item.size), async () => {
         try {
           pack.settle(index, await sealObject(target, request(index, item.key)));
         } catch (error) {
@@ -175,7 +168,7 @@ export async function batchStep(
         }
       });
     } else {
-      await pool.start(memoryWeight(engine, item.size), async () => {
+      await pool.start(objectMemoryWeight(engine, item.size), async () => {
         const result = await storeObject(target, request(index, item.key));
         done.set(index, result === 'vanished' ? { index, vanished: item.key } : { index, entry: result });
       });

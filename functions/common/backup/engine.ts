@@ -37,6 +37,16 @@ export interface BackupEngine {
   readonly now: () => Date;
 }
 
+/**
+ * Buffer memory one object in flight may hold, for the engine's memory budget: its upload parts
+ * (the whole object when it fits in one part) plus two encryption frames. Backup and restore alike.
+ */
+export function objectMemoryWeight(engine: BackupEngine, size: number): number {
+  const { partSize, queueSize } = engine.upload;
+  const upload = size <= partSize ? size : (queueSize + 1) * partSize;
+  return upload + 2 * engine.crypto.frameLength;
+}
+
 /** One backup to take (or continue). */
 export interface BackupRequest {
   readonly set: string;

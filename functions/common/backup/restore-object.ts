@@ -4,6 +4,8 @@
  * completes if the plaintext verified, so a bad object is never left at the target.
  */
 import type { S3Client } from '@aws-sdk/client-s3';
+import { PreconditionFailedError } from '../runtime/errors.ts';
+import { type Budget, fitsInACall } from './budget.ts';
 import type { ManifestEntry } from './manifest.ts';
 import { type ReadSource, readVerified } from './read-object.ts';
 import { type UploadTuning, uploadStream } from './s3-io.ts';
@@ -12,6 +14,18 @@ export interface RestoreTarget {
   readonly s3: S3Client;
   readonly bucket: string;
   readonly tuning: UploadTuning;
+}
+
+/** Refuses an object that could not be restored even in a whole call of its own (at the budget's throughput). */
+export function assertRestorableInOneCall(budget: Budget, entry: ManifestEntry): void {
+  if (!fitsInACall(budget, entry.size)) {
+    throw new PreconditionFailedError(
+      `"${entry.key}" (${entry.size} bytes) cannot be restored within one call`,
+      {
+        key: entry.key,
+      },
+    );
+  }
 }
 
 /** The target key of an entry: the target prefix plus the key relative to the backup's source prefix. */

@@ -15,15 +15,15 @@
 import * as z from 'zod';
 import { PreconditionFailedError } from '../runtime/errors.ts';
 import { logger } from '../runtime/observability.ts';
-import { type Budget, expired, fitsInACall, fitsNow } from './budget.ts';
-import type { BackupEngine } from './engine.ts';
+import { type Budget, expired, fitsNow } from './budget.ts';
+import { type BackupEngine, objectMemoryWeight } from './engine.ts';
 import { manifestKey, ROLLBACK_POINT_SET } from './layout.ts';
 import { type LoadedManifest, loadManifest, loadPart } from './load.ts';
 import type { ManifestEntry } from './manifest.ts';
 import { ParentIndex } from './parent-index.ts';
 import { WorkPool } from './pool.ts';
 import { integrityFailure } from './problems.ts';
-import { restoreObject, targetKeyOf } from './restore-object.ts';
+import { assertRestorableInOneCall, restoreObject, targetKeyOf } from './restore-object.ts';
 import { exists } from './s3-io.ts';
 import { MAX_LISTED_LEFT_ALONE, undoRestoredObject } from './undo-write.ts';
 import { loadVerifiedManifest } from './verify.ts';
@@ -140,11 +140,6 @@ async function* rangeEntries(
   }
 }
 
-function memoryWeight(engine: BackupEngine, size: number): number {
-  const { partSize, queueSize } = engine.upload;
-  return (size <= partSize ? size : (queueSize + 1) * partSize) + 2 * engine.crypto.frameLength;
-}
-
 /** Restores the entries of one range until done or out of budget (always making progress); throws a failure. */
 export async function restoreRange(
   engine: BackupEngine,
@@ -171,17 +166,10 @@ export async function restoreRange(
         stopAt = { part, index };
         break;
       }
-      if (!fitsInACall(budget, entry.size)) {
-        throw new PreconditionFailedError(
-          `"${entry.key}" (${entry.size} bytes) cannot be restored within one call`,
-          {
-            key: entry.key,
-          },
-        );
-      }
+      assertRestorableInOneCall(budget, entry);
       const targetKey = targetKeyOf(entry, manifest.source.prefix, request.targetPrefix);
       dispatched++;
-      await pool.start(memoryWeight(engine, entry.size), async () => {
+      await pool.start(objectMemoryWeight(engine, entry.size), async () => {
         await restoreObject(engine, target, backup, entry, targetKey, request.objectTags);
         state.objects++;
         state.bytes += entry.size;
@@ -245,7 +233,7 @@ export async function rollbackRange(
     handled++;
     const targetKey = targetKeyOf(entry, loaded.manifest.source.prefix, request.targetPrefix);
     const before = await index.lookup(targetKey);
-    await pool.start(memoryWeight(engine, before?.size ?? 0), async () => {
+    await pool.start(objectMemoryWeight(engine, before?.size ?? 0), async () => {
       const outcome = await undoRestoredObject(engine, target, source, targetKey, before, request.restoreId);
       if (outcome === 'put-back') state.putBack++;
       else if (outcome === 'deleted') state.deleted++;

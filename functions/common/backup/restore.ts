@@ -20,15 +20,15 @@ import {
   PreconditionFailedError,
 } from '../runtime/errors.ts';
 import { logger, metrics } from '../runtime/observability.ts';
-import { type Budget, expired, fitsInACall, fitsNow } from './budget.ts';
-import type { BackupEngine } from './engine.ts';
+import { type Budget, expired, fitsNow } from './budget.ts';
+import { type BackupEngine, objectMemoryWeight } from './engine.ts';
 import { ROLLBACK_POINT_SET } from './layout.ts';
 import { type BackupStore, checkChain, type LoadedManifest, loadManifest, loadPart } from './load.ts';
 import type { Manifest, ManifestEntry } from './manifest.ts';
 import { ParentIndex } from './parent-index.ts';
 import { WorkPool } from './pool.ts';
 import { integrityFailure } from './problems.ts';
-import { restoreObject, targetKeyOf } from './restore-object.ts';
+import { assertRestorableInOneCall, restoreObject, targetKeyOf } from './restore-object.ts';
 import { runBackup } from './run.ts';
 import { MAX_LISTED_LEFT_ALONE, undoRestoredObject } from './undo-write.ts';
 import { loadVerifiedManifest, verifyCursorSchema, verifyStep } from './verify.ts';
@@ -118,11 +118,6 @@ async function* entriesFrom(
         yield { position: { part, index }, entry };
     }
   }
-}
-
-function memoryWeight(engine: BackupEngine, size: number): number {
-  const { partSize, queueSize } = engine.upload;
-  return (size <= partSize ? size : (queueSize + 1) * partSize) + 2 * engine.crypto.frameLength;
 }
 
 /** Rebuilds the original failure (it may have crossed a call boundary as plain data). */
@@ -281,18 +276,11 @@ async function restorePhase(
         stopAt = position;
         break;
       }
-      if (!fitsInACall(budget, entry.size)) {
-        throw new PreconditionFailedError(
-          `"${entry.key}" (${entry.size} bytes) cannot be restored within one call`,
-          {
-            key: entry.key,
-          },
-        );
-      }
+      assertRestorableInOneCall(budget, entry);
       const targetKey = targetKeyOf(entry, manifest.source.prefix, request.targetPrefix);
       lastDispatched = position;
       dispatched++;
-      await pool.start(memoryWeight(engine, entry.size), async () => {
+      await pool.start(objectMemoryWeight(engine, entry.size), async () => {
         await restoreObject(engine, target, backup, entry, targetKey, request.objectTags);
         state.objects++;
         state.bytes += entry.size;
@@ -369,7 +357,7 @@ async function rollbackPhase(
       handled++;
       const targetKey = targetKeyOf(entry, loaded.manifest.source.prefix, request.targetPrefix);
       const previous = await index.lookup(targetKey);
-      await pool.start(memoryWeight(engine, previous?.size ?? 0), async () => {
+      await pool.start(objectMemoryWeight(engine, previous?.size ?? 0), async () => {
         const outcome = await undoRestoredObject(
           engine,
           target,
