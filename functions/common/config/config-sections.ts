@@ -25,16 +25,19 @@ export const rdsIdentifier = z
   .meta({ title: 'RDS identifier' });
 export const positiveInt = z.number().int('expected an integer').positive('expected a positive number');
 
+/** Whether JavaScript compiles `source` as a regular expression. */
+function compiles(source: string): boolean {
+  try {
+    new RegExp(source);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 const regexSource = z
   .string()
-  .refine((source) => {
-    try {
-      new RegExp(source);
-      return true;
-    } catch {
-      return false;
-    }
-  }, 'expected a valid regular expression')
+  .refine(compiles, 'expected a valid regular expression')
   .meta({ title: 'regular expression' });
 
 export const httpCheck = z
@@ -169,14 +172,7 @@ const portablePattern = z
     message: 'expected no inline flags or lookbehind (use caseSensitive: false)',
     abort: true,
   })
-  .refine((source) => {
-    try {
-      new RegExp(source);
-      return true;
-    } catch {
-      return false;
-    }
-  }, 'expected a valid regular expression')
+  .refine(compiles, 'expected a valid regular expression')
   .meta({ title: 'regular expression' });
 
 /**
